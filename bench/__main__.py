@@ -1,0 +1,48 @@
+"""`make bench`: run every benchmark, write bench/results.json and the table in docs/BENCHMARKS.md."""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import common, devices, ingest, photos
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run}
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(SUITES)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="suijian-bench-") as tmp:
+        for name in chosen:
+            workdir = Path(tmp) / name
+            county = common.seeded(workdir / "county")
+            print(f"[bench] {name} …", file=sys.stderr, flush=True)
+            figures = SUITES[name](workdir, county)
+            print(json.dumps(figures, ensure_ascii=False), flush=True)
+            results.update(figures)
+    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["machine"] = f"{platform.machine()}, {common.cpu_count()} cores, Python {platform.python_version()}"
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_table(results)
+    return 0
+
+
+def write_table(results: dict) -> None:
+    rows = "\n".join(f"| `{key}` | {value} |" for key, value in sorted(results.items()))
+    table = f"{BEGIN}\n| key | value |\n| --- | --- |\n{rows}\n{END}"
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    DOC.write_text(head + table + tail, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

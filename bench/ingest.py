@@ -1,0 +1,82 @@
+"""Ingest: signed, verified ~1 KB records pushed in batches of 100 by the headless client,
+against the raw baseline measured in the same run."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import County, enroll, median, start_server, timed
+from field_app.outbox import sign_and_queue
+from tests.support.records import finding, record
+from tests.support.server import ROOT, free_port
+
+RECORDS, ROUNDS, BATCH = 3000, 3, 100
+
+
+def kilobyte_record(assignment: dict, inspector: str) -> dict:
+    items = assignment["items"]
+    findings = [finding(i, note="现场查看，相关证照齐全，制度上墙，记录完整。") for i in items[:4]]
+    return record(assignment, [inspector], findings=findings)
+
+
+def fill_outbox(client, inspector: str, n: int) -> list[str]:
+    assignments = client.store.list_assignments()
+    texts = []
+    for k in range(n):
+        doc = kilobyte_record(assignments[k % len(assignments)], inspector)
+        texts.append(sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z").decode())
+    return texts
+
+
+def raw_rate(workdir: Path, texts: list[str]) -> float:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.raw_server", str(workdir / "raw.db"), str(port)], cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait(url)
+        with httpx.Client(base_url=url, timeout=60) as http:
+            seconds = timed(lambda: [http.post("/raw", json={"envelopes": texts[i:i + BATCH]}).raise_for_status()
+                                     for i in range(0, len(texts), BATCH)])
+        return len(texts) / seconds
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def _wait(url: str) -> None:
+    for _ in range(300):
+        try:
+            httpx.get(url + "/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+def run(workdir: Path, county: County) -> dict[str, float]:
+    server = start_server(county.db)
+    rates, raws, sizes = [], [], []
+    try:
+        client = enroll(server.url, county, county.inspector, workdir / "ingest-device")
+        client.sync()
+        for _ in range(ROUNDS):
+            texts = fill_outbox(client, county.inspector, RECORDS)
+            sizes.append(sum(len(t) for t in texts) / len(texts))
+            result = None
+
+            def push() -> None:
+                nonlocal result
+                from field_app.sync import SyncResult
+                result = SyncResult()
+                client.push(result, batch_size=BATCH)
+            rates.append(RECORDS / timed(push))
+            assert result is not None and result.receipts == {"accepted": RECORDS}, result
+            raws.append(raw_rate(workdir, texts))
+    finally:
+        server.stop()
+    rate, raw = median(rates), median(raws)
+    return {"ingest_records_per_s": round(rate), "ingest_raw_records_per_s": round(raw),
+            "ingest_ratio_to_raw": round(rate / raw, 3), "ingest_envelope_bytes": round(median(sizes))}

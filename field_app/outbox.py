@@ -1,0 +1,31 @@
+"""Sign a finished document and put it in the outbox: the moment a record becomes "saved"."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from schemas import contract, envelope
+from field_app.keys import KeyStore
+from field_app.store import LocalStore
+
+KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
+         "review": ("review-decision", envelope.REVIEW_TYPE)}
+
+
+def sign_and_queue(store: LocalStore, keys: KeyStore, kind: str, document: dict[str, Any],
+                   photos: Iterable[str], now: str) -> bytes:
+    """Validate against the contract, sign (JCS + DSSE), enqueue; return the envelope bytes."""
+    schema, payload_type = KINDS[kind]
+    contract.validate(schema, document)
+    signed = envelope.sign(document, payload_type, keys.private_key())
+    store.enqueue(document["id"], kind, signed, photos, now)
+    return signed
+
+
+def record_photos(document: dict[str, Any]) -> set[str]:
+    """Every photo hash a record names (attempts, findings, the party's signature)."""
+    hashes = {sha for attempt in document["visit"]["attempts"] for sha in attempt["photos"]}
+    hashes |= {sha for finding in document["findings"] for sha in finding["photos"]}
+    party = document.get("party") or {}
+    if "signature_photo" in party:
+        hashes.add(party["signature_photo"])
+    return hashes

@@ -1,0 +1,168 @@
+"""The sync client: enroll, upload photos, push the outbox in batches, pull the feed.
+
+Offline is a normal state: a sync that cannot reach the server returns a result saying so
+and changes nothing. Transient failures (no connection, time-outs, 5xx, 429) are retried with
+exponential backoff and jitter; a definite answer (4xx) is recorded and not retried blindly.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from field_app.keys import KeyStore
+from field_app.store import LocalStore
+
+
+class SyncError(Exception):
+    """A definite answer from the server that a person must act on (code, Chinese message)."""
+
+    def __init__(self, code: str, message_zh: str, status: int) -> None:
+        super().__init__(f"{code} ({status}): {message_zh}")
+        self.code, self.message_zh, self.status = code, message_zh, status
+
+
+class Offline(Exception):
+    """The server could not be reached after the retries."""
+
+
+@dataclass
+class SyncResult:
+    offline: bool = False
+    photos_uploaded: int = 0
+    photo_errors: list[str] = field(default_factory=list)
+    receipts: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class SyncClient:
+    def __init__(self, base_url: str, store: LocalStore, keys: KeyStore, *,
+                 retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
+                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.store, self.keys, self.retry, self.sleep = store, keys, retry, sleep
+        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- transport ----------------------------------------------------------------------------
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for attempt in range(self.retry.attempts):
+            try:
+                response = self.http.request(method, url, headers=self._auth(), **kwargs)
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code < 500 and response.status_code != 429:
+                return response
+            if attempt + 1 < self.retry.attempts:
+                self.sleep(self.retry.delay(attempt))
+        raise Offline(f"{method} {url}: server not reachable")
+
+    def _auth(self) -> dict[str, str]:
+        creds = self.keys.credentials()
+        return {"Authorization": f"Bearer {creds['token']}"} if creds else {}
+
+    def _json(self, response: httpx.Response, *ok: int) -> Any:
+        if response.status_code in ok:
+            return response.json()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        raise SyncError(body.get("code", "http.error"), body.get("message_zh", f"服务器返回错误 {response.status_code}"),
+                        response.status_code)
+
+    # --- enrollment ---------------------------------------------------------------------------
+    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
+        body = {"code": code, "public_key": self.keys.public_key_hex(), "algorithm": "ed25519",
+                "device_name": device_name}
+        made = self._json(self._request("POST", "/v1/enroll", json=body), 201)
+        self.keys.save_credentials(made["device_id"], made["token"], made["user"])
+        return made
+
+    # --- photos -------------------------------------------------------------------------------
+    def upload_photos(self, result: SyncResult) -> None:
+        for photo in self.store.photos_to_upload():
+            data = Path(photo["path"]).read_bytes()
+            response = self._request("PUT", f"/v1/photos/{photo['sha256']}", content=data)
+            if response.status_code in (200, 201):
+                self.store.mark_photo(photo["sha256"], True)
+                result.photos_uploaded += 1
+            else:
+                error = _error_text(response)
+                self.store.mark_photo(photo["sha256"], False, error)
+                result.photo_errors.append(error)
+
+    # --- push ---------------------------------------------------------------------------------
+    def push(self, result: SyncResult, batch_size: int = 100) -> None:
+        self._recheck_incomplete(result)
+        while rows := self.store.sendable(batch_size):
+            body = {"envelopes": [row["envelope"] for row in rows]}
+            answer = self._json(self._request("POST", "/v1/records/batch", json=body), 200)
+            pairs = [(row["id"], receipt) for row, receipt in zip(rows, answer["receipts"], strict=True)]
+            self.store.apply_receipts(pairs, _now())
+            for _, receipt in pairs:
+                result.receipts[receipt["status"]] = result.receipts.get(receipt["status"], 0) + 1
+
+    def _recheck_incomplete(self, result: SyncResult) -> None:
+        """Records the server held for photos: ask again once the photos went up."""
+        for row in self.store.incomplete():
+            response = self._request("GET", f"/v1/records/{row['id']}/receipt")
+            if response.status_code == 200:
+                receipt = response.json()
+                self.store.apply_receipts([(row["id"], receipt)], _now())
+                result.receipts[receipt["status"]] = result.receipts.get(receipt["status"], 0) + 1
+
+    # --- pull ---------------------------------------------------------------------------------
+    def pull(self, result: SyncResult, page_size: int = 200) -> None:
+        while True:
+            cursor = self.store.get_meta("feed_cursor", "0")
+            page = self._json(self._request("GET", "/v1/feed", params={"cursor": cursor, "limit": page_size}), 200)
+            self.store.save_feed_page(page["items"], page["cursor"], _now())
+            result.pulled += len(page["items"])
+            if not page["more"]:
+                return
+
+    # --- everything ---------------------------------------------------------------------------
+    def sync(self) -> SyncResult:
+        """Photos up, records up, assignments down. Never raises for being offline."""
+        result = SyncResult()
+        try:
+            self.upload_photos(result)
+            self.push(result)
+            self.pull(result)
+            self.store.set_meta("last_sync", _now())
+        except Offline:
+            result.offline = True
+        except SyncError as exc:
+            result.error = exc.message_zh
+        return result
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return json.dumps({"code": body.get("code"), "message_zh": body.get("message_zh")}, ensure_ascii=False)
+    except ValueError:
+        return json.dumps({"code": "http.error", "message_zh": f"服务器返回错误 {response.status_code}"},
+                          ensure_ascii=False)

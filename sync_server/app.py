@@ -1,0 +1,103 @@
+"""The ASGI application: routes, error mapping, and the database's lifetime."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Route
+
+from schemas import contract
+from schemas.errors import ContractError
+from sync_server import openapi
+from sync_server.errors import ApiError, BadRequest, NotFound
+from sync_server.queries.db import Database
+from sync_server.resources import enrollment, feed, log, photos, records
+from sync_server.resources.http import JSONResponse
+from sync_server.settings import Settings
+
+logger = logging.getLogger("sync_server")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(openapi.document())
+
+
+async def schema_file(request: Request) -> Response:
+    name = request.path_params["name"].removesuffix(".schema.json")
+    if name not in contract.NAMES and name != "common":
+        raise NotFound("schema.unknown", "no such schema", "没有该数据规范")
+    return FileResponse(contract.schema_path(name), media_type="application/schema+json")
+
+
+async def home(request: Request) -> HTMLResponse:
+    return HTMLResponse(HOME)
+
+
+HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>随检 SuiJian 同步服务</title>
+<body style="font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.6">
+<h1>随检 SuiJian 同步服务</h1><p>卫生健康监督“双随机、一公开”抽查的同步服务器正在运行。</p>
+<ul><li><a href="/openapi.json">接口说明（OpenAPI）</a></li><li><a href="/v1/log/head">审计日志树根</a></li></ul>
+</body></html>"""
+
+
+async def api_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ContractError):
+        exc = BadRequest.from_contract(exc)
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.as_json(), status_code=exc.status)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {404: "request.not_found", 405: "request.method_not_allowed"}.get(exc.status_code, "request.invalid")
+    zh = {404: "没有该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无效")
+    return JSONResponse({"code": code, "message": str(exc.detail), "message_zh": zh}, status_code=exc.status_code)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"code": "internal.error", "message": "internal error; see the server log",
+                         "message_zh": "服务器内部错误，请稍后重试"}, status_code=500)
+
+
+ROUTES = [
+    Route("/", home), Route("/healthz", healthz), Route("/openapi.json", openapi_json),
+    Route("/schemas/v1/{name}", schema_file),
+    Route("/v1/enroll", enrollment.enroll, methods=["POST"]),
+    Route("/v1/me", enrollment.me),
+    Route("/v1/admin/users", enrollment.create_user, methods=["POST"]),
+    Route("/v1/admin/users/{user_id}/enrollment-codes", enrollment.enrollment_code, methods=["POST"]),
+    Route("/v1/admin/devices/{device_id}/revoke", enrollment.revoke_device, methods=["POST"]),
+    Route("/v1/feed", feed.feed),
+    Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
+    Route("/v1/records/batch", records.push_batch, methods=["POST"]),
+    Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
+    Route("/v1/records/{record_id}/receipt", records.get_receipt),
+    Route("/v1/log/head", log.head),
+    Route("/v1/log/proof/{index}", log.proof),
+]
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.db = Database(settings.db_path)
+        try:
+            yield
+        finally:
+            app.state.db.close()
+
+    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={
+        ApiError: api_error, ContractError: api_error, HTTPException: http_error, Exception: internal_error})
+    app.state.settings = settings
+    return app

@@ -1,0 +1,126 @@
+"""`sync-server` (or `python -m sync_server`): a thin layer over the library.
+
+    serve          run the HTTP server on a database file
+    seed-demo      fill a database with a realistic demo county
+    demo           what `make demo` runs: seed once, make enrollment codes, serve
+    create-user    add an office admin, team leader or inspector
+    enroll-code    make a one-time enrollment code for a user's device
+    revoke-device  revoke a device's key and token
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from sync_server import accounts
+from sync_server.errors import ApiError
+from sync_server.queries import users
+from sync_server.queries.db import open_db, transaction
+from sync_server.settings import Settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sync_server.app import create_app
+
+    settings = Settings.from_env(args.db)
+    open_db(settings.db_path).close()
+    print(f"随检同步服务 listening on http://{args.host}:{args.port}/  (database {args.db})", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=False, timeout_graceful_shutdown=5)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from sync_server.seed import seed_demo
+
+    conn = open_db(Path(args.db))
+    if users.get_user_by_id(conn, "admin") is not None:
+        print(f"{args.db} already holds demo data; nothing changed.", file=sys.stderr)
+        return 0
+    result = seed_demo(conn, units=args.units, inspectors=args.inspectors, seed_value=args.seed)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    user = {"id": args.id, "name": args.name, "role": args.role, "department": args.department,
+            "specialties": args.specialty or [], "cert_valid_until": args.cert_valid_until, "phone": ""}
+    made = _write(args.db, accounts.create_user, user)
+    print(json.dumps(made, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_enroll_code(args: argparse.Namespace) -> int:
+    made = _write(args.db, accounts.new_enrollment_code, args.user, args.hours)
+    print(f"{made['code']}\t(user {made['user_id']}, valid until {made['expires_at']})")
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace) -> int:
+    _write(args.db, accounts.revoke_device, args.device)
+    print(f"device {args.device} revoked")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sync_server.demo import run_demo
+
+    return run_demo(Path(args.dir), args.host, args.port)
+
+
+def _write(db: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
+    conn = open_db(Path(db))
+    with transaction(conn):
+        return fn(conn, *fn_args)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="sync-server", description="随检 SuiJian sync server")
+    sub = top.add_subparsers(dest="command", required=True)
+    serve = _command(sub, "serve", cmd_serve, "run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--log-level", default="warning")
+    seed = _command(sub, "seed-demo", cmd_seed_demo, "fill a database with a demo county")
+    seed.add_argument("--units", type=int, default=3000)
+    seed.add_argument("--inspectors", type=int, default=30)
+    seed.add_argument("--seed", type=int, default=2026)
+    user = _command(sub, "create-user", cmd_create_user, "add a user")
+    user.add_argument("--id", required=True, help="user id (an inspector's 执法证号)")
+    user.add_argument("--name", required=True)
+    user.add_argument("--role", required=True, choices=["admin", "leader", "inspector"])
+    user.add_argument("--department", default="")
+    user.add_argument("--specialty", action="append", help="specialty code; repeat for several")
+    user.add_argument("--cert-valid-until", default=None)
+    code = _command(sub, "enroll-code", cmd_enroll_code, "a one-time enrollment code")
+    code.add_argument("user")
+    code.add_argument("--hours", type=int, default=72)
+    revoke = _command(sub, "revoke-device", cmd_revoke_device, "revoke a device")
+    revoke.add_argument("device")
+    demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
+    demo.set_defaults(run=cmd_demo)
+    demo.add_argument("--dir", default="demo-data")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8700)
+    return top
+
+
+def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    cmd = sub.add_parser(name, help=help_text)
+    cmd.add_argument("--db", required=True, help="the SQLite database file")
+    cmd.set_defaults(run=fn)
+    return cmd
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ApiError as exc:
+        print(f"错误 {exc.code}: {exc.message_zh} ({exc.message})", file=sys.stderr)
+        return 1

@@ -1,0 +1,56 @@
+"""Result categories (DOMAIN.md "Results"), versioned pure rules with their explanation.
+
+    unreachable   the visit found no one             无法联系
+    penalty       a penalty case was recorded        行政处罚
+    rectify       something was not compliant        发现问题已责令整改
+    no_problem    otherwise                          未发现问题
+
+`basis` names what decided the category: "visit:unreachable", "item:<code>:case",
+"item:<code>:non_compliant", or for no problem every item checked ("item:<code>:<outcome>").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RULES_VERSION = "categories/1"
+LABELS = {
+    "no_problem": "未发现问题",
+    "rectify": "发现问题已责令整改",
+    "penalty": "行政处罚",
+    "unreachable": "无法联系",
+}
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    basis: tuple[str, ...]
+    rules: str = RULES_VERSION
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.code]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "label": self.label, "rules": self.rules, "basis": list(self.basis)}
+
+
+def categorize(record: dict[str, Any]) -> Category:
+    """The category of a (schema-valid) inspection record."""
+    if record["visit"]["outcome"] == "unreachable":
+        return Category("unreachable", ("visit:unreachable",))
+    findings = record["findings"]
+    cases = tuple(f"item:{f['item_code']}:case" for f in findings if _action(f) == "case")
+    if cases:
+        return Category("penalty", cases)
+    problems = tuple(f"item:{f['item_code']}:non_compliant"
+                     for f in findings if f["outcome"] == "non_compliant")
+    if problems:
+        return Category("rectify", problems)
+    return Category("no_problem", tuple(f"item:{f['item_code']}:{f['outcome']}" for f in findings))
+
+
+def _action(finding: dict[str, Any]) -> str | None:
+    action = finding.get("action")
+    return action["kind"] if action else None

@@ -1,0 +1,72 @@
+"""The API's errors: one hierarchy, stable codes, one wire shape (schemas/v1/error.schema.json).
+
+    ApiError(status, code, message, message_zh, detail)
+      BadRequest          400  malformed input
+      Unauthorized        401  no or unknown token
+      Forbidden           403  a role or team that does not allow this
+      NotFound            404
+      Conflict            409  same id, other bytes; a code already used
+      TooLarge            413  body or photo over the limit
+      Unsupported         415  not a photo type we take
+
+A schemas.ContractError met at the boundary becomes a BadRequest with the same code; any other
+exception is a 500 "internal.error" whose traceback goes to the log and never to the reply.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.errors import ContractError
+
+
+class ApiError(Exception):
+    status = 500
+
+    def __init__(self, code: str, message: str, message_zh: str, detail: Any = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.message_zh, self.detail = code, message, message_zh, detail
+
+    def as_json(self) -> dict[str, Any]:
+        body = {"code": self.code, "message": self.message, "message_zh": self.message_zh}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        return body
+
+    @classmethod
+    def from_contract(cls, exc: ContractError) -> "ApiError":
+        return cls(exc.code, exc.message, exc.message_zh, exc.detail)
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class TooLarge(ApiError):
+    status = 413
+
+
+class Unsupported(ApiError):
+    status = 415
+
+
+def error_json(exc: ContractError | ApiError) -> dict[str, Any]:
+    """The wire shape of either error type (used inside receipts too)."""
+    if isinstance(exc, ContractError):
+        exc = ApiError.from_contract(exc)
+    return exc.as_json()

@@ -1,0 +1,90 @@
+"""Photos by SHA-256: check the bytes are a photo we take, then store them once, durably.
+
+The server never trusts the name it is given: it hashes the bytes itself, reads the header
+for the pixel count before decoding anything (decompression bombs), and decodes a reduced
+draft to prove the stream is whole. Pillow's errors are mapped here, at the boundary.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from sync_server.errors import BadRequest, TooLarge, Unsupported
+
+MEDIA_TYPES = {b"\xff\xd8\xff": ("JPEG", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("PNG", "image/png")}
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    media_type: str
+    width: int
+    height: int
+
+
+def check_hash(sha256: str, data: bytes) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise BadRequest("photo.hash_mismatch", f"bytes hash to {actual}, not {sha256}",
+                         "照片内容与其校验值不符（传输中损坏），请重新上传", {"actual": actual})
+
+
+def inspect(data: bytes, max_pixels: int) -> PhotoFacts:
+    fmt, media_type = _sniff(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+                width, height = img.size
+                _refuse_bomb(width, height, max_pixels)
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            raise _bomb(max_pixels) from exc
+        raise BadRequest("photo.corrupt", f"not a readable image: {exc}",
+                         "照片文件已损坏或不完整，无法读取") from exc
+    return PhotoFacts(media_type, width, height)
+
+
+def _sniff(data: bytes) -> tuple[str, str]:
+    for magic, kind in MEDIA_TYPES.items():
+        if data.startswith(magic):
+            return kind
+    raise Unsupported("photo.unsupported_type", "only JPEG and PNG photos are taken",
+                      "只接受 JPEG 或 PNG 格式的照片")
+
+
+def _refuse_bomb(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise _bomb(max_pixels)
+
+
+def _bomb(max_pixels: int) -> TooLarge:
+    return TooLarge("photo.too_many_pixels", f"image has more than {max_pixels} pixels",
+                    f"照片像素过多（超过 {max_pixels // 1_000_000} 百万像素），疑似异常文件")
+
+
+def path_for(photo_dir: Path, sha256: str) -> Path:
+    return photo_dir / sha256[:2] / sha256
+
+
+def store(photo_dir: Path, sha256: str, data: bytes) -> Path:
+    """Write once: temp file, fsync, rename. A second write of the same hash is a no-op."""
+    final = path_for(photo_dir, sha256)
+    if final.exists():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = final.with_name(f".{sha256}.{os.getpid()}.{id(data)}.tmp")
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, final)
+    return final

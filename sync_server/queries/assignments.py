@@ -1,0 +1,43 @@
+"""Assignments, their teams, and the pull feed (SQL only)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+
+def next_seq(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM assignments").fetchone()[0]
+
+
+def insert_assignment(conn: sqlite3.Connection, doc: dict[str, Any], task_ids: list[str], now: str) -> int:
+    seq = next_seq(conn)
+    conn.execute(
+        "INSERT INTO assignments (id, unit_id, due, status, version, seq, doc, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (doc["id"], doc["unit"]["id"], doc["due"], doc["status"], doc["version"], seq,
+         json.dumps(doc, ensure_ascii=False, separators=(",", ":")), now))
+    conn.executemany("INSERT INTO assignment_team VALUES (?,?)",
+                     [(doc["id"], member["id"]) for member in doc["team"]])
+    conn.executemany("INSERT INTO assignment_tasks VALUES (?,?)", [(doc["id"], t) for t in task_ids])
+    return seq
+
+
+def get_team_by_assignment(conn: sqlite3.Connection, assignment_id: str) -> set[str] | None:
+    """The team's user ids, or None when there is no such assignment."""
+    rows = conn.execute(
+        "SELECT a.id, t.user_id FROM assignments a LEFT JOIN assignment_team t ON t.assignment_id = a.id"
+        " WHERE a.id = ?", (assignment_id,)).fetchall()
+    if not rows:
+        return None
+    return {row["user_id"] for row in rows if row["user_id"] is not None}
+
+
+def list_feed_by_user(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT a.seq, a.doc FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
+        " WHERE t.user_id = ? AND a.seq > ? ORDER BY a.seq LIMIT ?", (user_id, after, limit)).fetchall()
+
+
+def count_assignments(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM assignments").fetchone()[0]

@@ -1,0 +1,31 @@
+"""The audit log's rows (SQL only); hashing is in core.merkle, entries in sync_server.audit."""
+from __future__ import annotations
+
+import sqlite3
+
+
+def append_entry(conn: sqlite3.Connection, at: str, kind: str, subject: str,
+                 entry: bytes, leaf_hash: bytes) -> int:
+    cur = conn.execute(
+        "INSERT INTO audit_log (idx, at, kind, subject, entry, leaf_hash)"
+        " VALUES ((SELECT coalesce(max(idx) + 1, 0) FROM audit_log), ?, ?, ?, ?, ?) RETURNING idx",
+        (at, kind, subject, entry, leaf_hash))
+    return cur.fetchone()[0]
+
+
+def list_leaf_hashes(conn: sqlite3.Connection, size: int) -> list[bytes]:
+    return [bytes(row[0]) for row in conn.execute(
+        "SELECT leaf_hash FROM audit_log WHERE idx < ? ORDER BY idx", (size,))]
+
+
+def get_entry_by_index(conn: sqlite3.Connection, idx: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM audit_log WHERE idx = ?", (idx,)).fetchone()
+
+
+def count_entries(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+def list_entries_by_subject(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
+    return conn.execute("SELECT idx, at, kind, subject FROM audit_log WHERE subject = ? ORDER BY idx",
+                        (subject,)).fetchall()

@@ -1,0 +1,83 @@
+"""Schema migrations, in order; each runs once, in its own transaction."""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+
+def m001_foundation(db: sqlite_utils.Database) -> None:
+    for statement in FOUNDATION.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+FOUNDATION = """
+CREATE TABLE users (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('admin','leader','inspector')),
+    department TEXT NOT NULL DEFAULT '', specialties TEXT NOT NULL DEFAULT '[]',
+    cert_valid_until TEXT, phone TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL);
+CREATE TABLE admin_tokens (
+    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE enrollment_codes (
+    code_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
+    algorithm TEXT NOT NULL, public_key TEXT NOT NULL, keyid TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE, status TEXT NOT NULL CHECK (status IN ('active','revoked')),
+    enrolled_at TEXT NOT NULL, revoked_at TEXT);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE units (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, specialty TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', risk TEXT NOT NULL DEFAULT 'A',
+    complaints INTEGER NOT NULL DEFAULT 0, serious_violations INTEGER NOT NULL DEFAULT 0,
+    covered INTEGER NOT NULL DEFAULT 1, contact TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '',
+    town TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL);
+CREATE INDEX units_specialty ON units(specialty);
+CREATE TABLE items (
+    code TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, specialty TEXT NOT NULL,
+    legal_basis TEXT NOT NULL, subject TEXT NOT NULL DEFAULT '', content TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL DEFAULT '', frequency TEXT NOT NULL DEFAULT '', PRIMARY KEY (code, version));
+CREATE TABLE plans (id TEXT PRIMARY KEY, year INTEGER NOT NULL, title TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY, plan_id TEXT NOT NULL REFERENCES plans(id), number TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL, specialty TEXT NOT NULL, item_codes TEXT NOT NULL, ratio_percent INTEGER NOT NULL,
+    team_size INTEGER NOT NULL DEFAULT 2, period_start TEXT NOT NULL, period_end TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned');
+CREATE TABLE assignments (
+    id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id), due TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open', version INTEGER NOT NULL DEFAULT 1,
+    seq INTEGER NOT NULL UNIQUE, doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE assignment_team (
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (assignment_id, user_id));
+CREATE INDEX assignment_team_user ON assignment_team(user_id, assignment_id);
+CREATE TABLE assignment_tasks (
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), task_id TEXT NOT NULL REFERENCES tasks(id),
+    PRIMARY KEY (assignment_id, task_id));
+CREATE TABLE photos (
+    sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes INTEGER NOT NULL, width INTEGER NOT NULL,
+    height INTEGER NOT NULL, received_at TEXT NOT NULL, device_id TEXT NOT NULL);
+CREATE TABLE records (
+    id TEXT PRIMARY KEY, assignment_id TEXT NOT NULL REFERENCES assignments(id),
+    signer_id TEXT NOT NULL REFERENCES users(id), device_id TEXT NOT NULL REFERENCES devices(id),
+    envelope BLOB NOT NULL, envelope_sha256 TEXT NOT NULL, supersedes TEXT,
+    state TEXT NOT NULL CHECK (state IN ('incomplete','received')),
+    category TEXT NOT NULL, category_json TEXT NOT NULL, received_at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX records_assignment ON records(assignment_id);
+CREATE TABLE record_missing_photos (
+    record_id TEXT NOT NULL REFERENCES records(id), sha256 TEXT NOT NULL, PRIMARY KEY (record_id, sha256));
+CREATE INDEX record_missing_photos_sha ON record_missing_photos(sha256);
+CREATE TABLE audit_log (
+    idx INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+    entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+"""
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_foundation", m001_foundation),
+]

@@ -1,0 +1,54 @@
+"""Units, items, plans and tasks (SQL only)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterable
+
+UNIT_COLUMNS = ("id", "name", "address", "specialty", "category", "tags", "risk", "complaints",
+                "serious_violations", "covered", "contact", "phone", "town")
+
+
+def upsert_units(conn: sqlite3.Connection, units: Iterable[dict[str, Any]], now: str) -> None:
+    cols = ",".join(UNIT_COLUMNS)
+    marks = ",".join(f":{c}" for c in UNIT_COLUMNS)
+    updates = ",".join(f"{c}=excluded.{c}" for c in UNIT_COLUMNS[1:])
+    conn.executemany(
+        f"INSERT INTO units ({cols}, updated_at) VALUES ({marks}, :now)"
+        f" ON CONFLICT(id) DO UPDATE SET {updates}, updated_at=excluded.updated_at",
+        ({**u, "tags": json.dumps(list(u["tags"]), ensure_ascii=False), "covered": int(u["covered"]),
+          "now": now} for u in units))
+
+
+def get_unit_by_id(conn: sqlite3.Connection, unit_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM units WHERE id = ?", (unit_id,)).fetchone()
+
+
+def count_units(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM units").fetchone()[0]
+
+
+def upsert_items(conn: sqlite3.Connection, items: Iterable[dict[str, Any]], version: int) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO items (code, version, name, specialty, legal_basis, subject, content,"
+        " method, frequency) VALUES (:code, :version, :name, :specialty, :legal_basis, :subject,"
+        " :content, :method, :frequency)", ({**i, "version": version} for i in items))
+
+
+def list_items_latest(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT * FROM items i WHERE version = (SELECT max(version) FROM items j WHERE j.code = i.code)"
+        " ORDER BY code").fetchall()
+
+
+def insert_plan(conn: sqlite3.Connection, plan: dict[str, Any], now: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO plans VALUES (?,?,?,?)",
+                 (plan["id"], plan["year"], plan["title"], now))
+
+
+def insert_task(conn: sqlite3.Connection, task: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO tasks (id, plan_id, number, title, specialty, item_codes, ratio_percent,"
+        " team_size, period_start, period_end, state) VALUES (:id, :plan_id, :number, :title,"
+        " :specialty, :item_codes, :ratio_percent, :team_size, :period_start, :period_end, :state)",
+        {**task, "item_codes": json.dumps(list(task["item_codes"]))})

@@ -1,0 +1,94 @@
+"""Users, admin tokens, enrollment codes and devices (SQL only)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterable
+
+
+def insert_user(conn: sqlite3.Connection, user: dict[str, Any], now: str) -> None:
+    conn.execute(
+        "INSERT INTO users (id, name, role, department, specialties, cert_valid_until, phone, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (user["id"], user["name"], user["role"], user.get("department", ""),
+         json.dumps(list(user.get("specialties", ())), ensure_ascii=False),
+         user.get("cert_valid_until"), user.get("phone", ""), now))
+
+
+def upsert_users(conn: sqlite3.Connection, users: Iterable[dict[str, Any]], now: str) -> None:
+    conn.executemany(
+        "INSERT INTO users (id, name, role, department, specialties, cert_valid_until, phone, created_at)"
+        " VALUES (:id,:name,:role,:department,:specialties,:cert_valid_until,:phone,:now)"
+        " ON CONFLICT(id) DO UPDATE SET name=excluded.name, role=excluded.role,"
+        " department=excluded.department, specialties=excluded.specialties,"
+        " cert_valid_until=excluded.cert_valid_until, phone=excluded.phone",
+        ({**u, "specialties": json.dumps(list(u["specialties"]), ensure_ascii=False), "now": now}
+         for u in users))
+
+
+def get_user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+
+
+def list_users(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM users ORDER BY role, id").fetchall()
+
+
+def insert_admin_token(conn: sqlite3.Connection, token_hash: str, user_id: str, now: str) -> None:
+    conn.execute("INSERT INTO admin_tokens VALUES (?,?,?,NULL)", (token_hash, user_id, now))
+
+
+def get_admin_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT u.* FROM admin_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.role = 'admin' AND u.active = 1",
+        (token_hash,)).fetchone()
+
+
+def insert_enrollment_code(conn: sqlite3.Connection, code_hash: str, user_id: str,
+                           now: str, expires_at: str) -> None:
+    conn.execute("INSERT INTO enrollment_codes (code_hash, user_id, created_at, expires_at)"
+                 " VALUES (?,?,?,?)", (code_hash, user_id, now, expires_at))
+
+
+def get_enrollment_code(conn: sqlite3.Connection, code_hash: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM enrollment_codes WHERE code_hash = ?", (code_hash,)).fetchone()
+
+
+def mark_enrollment_code_used(conn: sqlite3.Connection, code_hash: str, device_id: str, now: str) -> bool:
+    cur = conn.execute("UPDATE enrollment_codes SET used_at = ?, device_id = ?"
+                       " WHERE code_hash = ? AND used_at IS NULL", (now, device_id, code_hash))
+    return cur.rowcount == 1
+
+
+def insert_device(conn: sqlite3.Connection, device: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO devices (id, user_id, name, algorithm, public_key, keyid, token_hash, status, enrolled_at)"
+        " VALUES (:id,:user_id,:name,:algorithm,:public_key,:keyid,:token_hash,'active',:enrolled_at)", device)
+
+
+def get_device_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT d.*, u.role, u.name AS user_name FROM devices d JOIN users u ON u.id = d.user_id"
+        " WHERE d.token_hash = ? AND d.status = 'active' AND u.active = 1", (token_hash,)).fetchone()
+
+
+def get_device_by_keyid(conn: sqlite3.Connection, keyid: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM devices WHERE keyid = ?", (keyid,)).fetchone()
+
+
+def get_device_by_id(conn: sqlite3.Connection, device_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+
+
+def list_devices(conn: sqlite3.Connection, user_id: str | None = None) -> list[sqlite3.Row]:
+    if user_id is None:
+        return conn.execute("SELECT * FROM devices ORDER BY enrolled_at").fetchall()
+    return conn.execute("SELECT * FROM devices WHERE user_id = ? ORDER BY enrolled_at",
+                        (user_id,)).fetchall()
+
+
+def revoke_device_by_id(conn: sqlite3.Connection, device_id: str, now: str) -> bool:
+    cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?"
+                       " WHERE id = ? AND status = 'active'", (now, device_id))
+    return cur.rowcount == 1

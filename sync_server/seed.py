@@ -1,0 +1,111 @@
+"""Load a generated county (core.demo_data) into a server database: the demo and the benchmarks."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from dataclasses import asdict
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+from sync_server import audit
+from sync_server.clock import utc_now
+from sync_server.core.demo_data import County, generate_county
+from sync_server.queries import assignments, registry, users
+from sync_server.queries.db import transaction
+
+T = TypeVar("T")
+ADMIN = {"id": "admin", "name": "监督所管理员", "role": "admin", "department": "综合监督科",
+         "specialties": [], "cert_valid_until": None, "phone": ""}
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r{label:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end,
+          file=sys.stderr, flush=True)
+
+
+def chunks(rows: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def seed(conn: sqlite3.Connection, county: County, report: Callable[[str, int, int], None] = progress) -> dict[str, Any]:
+    now = utc_now()
+    with transaction(conn):
+        users.upsert_users(conn, [ADMIN] + [_user(p) for p in county.inspectors], now)
+        admin_token = _admin_token(conn)
+        for done, part in _counted(county.units, 2000):
+            registry.upsert_units(conn, [asdict(u) for u in part], now)
+            report("单位名录", done, len(county.units))
+        registry.upsert_items(conn, [asdict(i) for i in county.items], version=1)
+        _plan(conn, county, now)
+        index = Index(county)
+        for done, part in _counted(county.visits, 500):
+            for visit in part:
+                assignments.insert_assignment(conn, assignment_doc(index, visit), list(visit.task_ids), now)
+            report("检查任务", done, len(county.visits))
+        audit.append(conn, "registry.seeded", "demo", now, units=len(county.units),
+                     inspectors=len(county.inspectors), visits=len(county.visits))
+    return {"admin_token": admin_token, "units": len(county.units), "visits": len(county.visits)}
+
+
+def _counted(rows: Sequence[T], size: int) -> Iterable[tuple[int, Sequence[T]]]:
+    done = 0
+    for part in chunks(rows, size):
+        done += len(part)
+        yield done, part
+
+
+def _admin_token(conn: sqlite3.Connection) -> str:
+    from sync_server.accounts import new_admin_token
+    return new_admin_token(conn, ADMIN["id"])
+
+
+def _user(person: Any) -> dict[str, Any]:
+    return {"id": person.id, "name": person.name, "role": person.role, "department": person.department,
+            "specialties": list(person.specialties), "cert_valid_until": person.cert_valid_until,
+            "phone": person.phone}
+
+
+def _plan(conn: sqlite3.Connection, county: County, now: str) -> None:
+    plan = county.plan
+    plan_id = f"plan-{plan.year}"
+    registry.insert_plan(conn, {"id": plan_id, "year": plan.year, "title": plan.title}, now)
+    for task in plan.tasks:
+        registry.insert_task(conn, {**asdict(task), "plan_id": plan_id, "state": "drawn"})
+
+
+class Index:
+    """The county's rows by key."""
+
+    def __init__(self, county: County) -> None:
+        self.units = {u.id: u for u in county.units}
+        self.tasks = {t.id: t for t in county.plan.tasks}
+        self.items = {i.code: i for i in county.items}
+        self.people = {p.id: p for p in county.inspectors}
+
+
+def assignment_doc(index: Index, visit: Any) -> dict[str, Any]:
+    unit = index.units[visit.unit_id]
+    tasks = [index.tasks[t] for t in visit.task_ids]
+    return {
+        "schema": "suijian.assignment/1", "id": visit.id, "status": "open", "version": 1, "due": visit.due,
+        "unit": {"id": unit.id, "name": unit.name, "address": unit.address, "specialty": unit.specialty,
+                 "category": unit.category, "contact": unit.contact, "phone": unit.phone},
+        "tasks": [{"id": t.id, "number": t.number, "title": t.title} for t in tasks],
+        "items": [_item(index.items[code], task.id) for task in tasks for code in task.item_codes],
+        "team": [{"id": p, "name": index.people[p].name} for p in visit.team],
+    }
+
+
+def _item(item: Any, task_id: str) -> dict[str, Any]:
+    return {"code": item.code, "name": item.name, "specialty": item.specialty, "legal_basis": item.legal_basis,
+            "content": item.content, "method": item.method, "task_id": task_id}
+
+
+def seed_demo(conn: sqlite3.Connection, units: int = 3000, inspectors: int = 30, seed_value: int = 2026,
+              report: Callable[[str, int, int], None] = progress) -> dict[str, Any]:
+    county = generate_county(seed=seed_value, units=units, inspectors=inspectors)
+    result = seed(conn, county, report)
+    return {**result, "demo_inspector": county.demo_inspector_id, "demo_leader": county.demo_leader_id}

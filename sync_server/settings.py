@@ -1,0 +1,34 @@
+"""Settings, read once and passed in (`create_app(settings)`); nothing else reads os.environ."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    photo_dir: Path
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_photo_pixels: int = 40_000_000
+    enrollment_code_hours: int = 72
+    feed_page_max: int = 500
+
+    @classmethod
+    def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":
+        db = Path(db_path)
+        photos = Path(overrides.pop("photo_dir", None) or db.with_name(db.stem + "-photos"))  # type: ignore[arg-type]
+        return cls(db_path=db, photo_dir=photos, **overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, db_path: str | Path) -> "Settings":
+        env = os.environ
+        overrides: dict[str, object] = {}
+        if env.get("SUIJIAN_PHOTO_DIR"):
+            overrides["photo_dir"] = env["SUIJIAN_PHOTO_DIR"]
+        for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels"):
+            if env.get(f"SUIJIAN_{name.upper()}"):
+                overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])
+        return cls.for_db(db_path, **overrides)

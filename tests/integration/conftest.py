@@ -1,0 +1,108 @@
+"""Integration fixtures: a seeded county in a real SQLite file, a real server, real clients."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from field_app.keys import KeyStore
+from field_app.store import LocalStore
+from field_app.sync import RetryPolicy, SyncClient
+from sync_server.queries.db import open_db
+from sync_server.seed import seed_demo
+from tests.support.server import ServerProcess
+
+
+@dataclass
+class County:
+    db: Path
+    admin_token: str
+    inspector: str
+    leader: str
+
+
+@pytest.fixture(scope="session")
+def county_template(tmp_path_factory: pytest.TempPathFactory) -> County:
+    db = tmp_path_factory.mktemp("template") / "server.db"
+    conn = open_db(db)
+    facts = seed_demo(conn, units=400, inspectors=14, report=lambda *_: None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+
+
+@pytest.fixture
+def county(county_template: County, tmp_path: Path) -> County:
+    db = tmp_path / "server" / "server.db"
+    db.parent.mkdir()
+    shutil.copy(county_template.db, db)
+    return County(db, county_template.admin_token, county_template.inspector, county_template.leader)
+
+
+@pytest.fixture
+def server(county: County) -> Iterator[ServerProcess]:
+    proc = ServerProcess(county.db).start()
+    yield proc
+    proc.stop()
+
+
+class Admin:
+    def __init__(self, url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def code_for(self, user_id: str) -> str:
+        response = self.http.post(f"/v1/admin/users/{user_id}/enrollment-codes")
+        assert response.status_code == 201, response.text
+        return response.json()["code"]
+
+
+@pytest.fixture
+def admin(server: ServerProcess, county: County) -> Iterator[Admin]:
+    client = Admin(server.url, county.admin_token)
+    yield client
+    client.http.close()
+
+
+FAST_RETRY = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
+
+
+@pytest.fixture
+def make_device(tmp_path: Path, server: ServerProcess, admin: Admin) -> Iterator:
+    made: list[SyncClient] = []
+
+    def make(user_id: str, name: str = "tablet", enroll: bool = True, url: str | None = None) -> SyncClient:
+        home = tmp_path / f"device-{len(made)}"
+        client = SyncClient(url or server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+        if enroll:
+            client.enroll(admin.code_for(user_id), name)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+        client.store.close()
+
+
+def server_rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def team_of(db: Path, assignment_id: str) -> list[str]:
+    return [r["user_id"] for r in server_rows(db, "SELECT user_id FROM assignment_team WHERE assignment_id = ?",
+                                               assignment_id)]
+
+
+def doc_of(db: Path, assignment_id: str) -> dict:
+    return json.loads(server_rows(db, "SELECT doc FROM assignments WHERE id = ?", assignment_id)[0]["doc"])
