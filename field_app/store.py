@@ -105,9 +105,11 @@ class LocalStore:
             self.conn.executemany("INSERT OR IGNORE INTO outbox_photos VALUES (?, ?)",
                                   [(record_id, sha) for sha in photos])
 
-    def sendable(self, limit: int) -> list[sqlite3.Row]:
+    def sendable(self, limit: int, after: tuple[str, str] = ("", "")) -> list[sqlite3.Row]:
+        """Pending envelopes in outbox order, after a (created_at, id) position."""
         return self.conn.execute(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, id LIMIT ?", (limit,)).fetchall()
+            "SELECT * FROM outbox WHERE state = 'pending' AND (created_at, id) > (?, ?)"
+            " ORDER BY created_at, id LIMIT ?", (*after, limit)).fetchall()
 
     def incomplete(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM outbox WHERE state = 'incomplete' ORDER BY created_at").fetchall()

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -114,15 +117,35 @@ class SyncClient:
                 result.photo_errors.append(error)
 
     # --- push ---------------------------------------------------------------------------------
-    def push(self, result: SyncResult, batch_size: int = 100) -> None:
+    def push(self, result: SyncResult, batch_size: int = 100, in_flight: int = 2) -> None:
+        """Send the outbox in batches, `in_flight` at a time, receipts applied in order.
+
+        Keeping a second batch in flight lets the server check one while it stores the other,
+        and hides the round trip on a slow mobile link. Order between batches does not matter:
+        a record supersedes only a record the server already holds.
+        """
         self._recheck_incomplete(result)
-        while rows := self.store.sendable(batch_size):
-            body = {"envelopes": [row["envelope"] for row in rows]}
-            answer = self._json(self._request("POST", "/v1/records/batch", json=body), 200)
-            pairs = [(row["id"], receipt) for row, receipt in zip(rows, answer["receipts"], strict=True)]
-            self.store.apply_receipts(pairs, _now())
-            for _, receipt in pairs:
-                result.receipts[receipt["status"]] = result.receipts.get(receipt["status"], 0) + 1
+        after: tuple[str, str] = ("", "")
+        flying: deque[tuple[list[sqlite3.Row], Future[Any]]] = deque()
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="push") as pool:
+            while True:
+                while len(flying) < in_flight and (rows := self.store.sendable(batch_size, after)):
+                    after = (rows[-1]["created_at"], rows[-1]["id"])
+                    flying.append((rows, pool.submit(self._post_batch, rows)))
+                if not flying:
+                    return
+                rows, answer = flying.popleft()
+                self._apply(result, rows, answer.result())
+
+    def _post_batch(self, rows: list[sqlite3.Row]) -> dict[str, Any]:
+        body = {"envelopes": [row["envelope"] for row in rows]}
+        return self._json(self._request("POST", "/v1/records/batch", json=body), 200)
+
+    def _apply(self, result: SyncResult, rows: list[sqlite3.Row], answer: dict[str, Any]) -> None:
+        pairs = [(row["id"], receipt) for row, receipt in zip(rows, answer["receipts"], strict=True)]
+        self.store.apply_receipts(pairs, _now())
+        for _, receipt in pairs:
+            result.receipts[receipt["status"]] = result.receipts.get(receipt["status"], 0) + 1
 
     def _recheck_incomplete(self, result: SyncResult) -> None:
         """Records the server held for photos: ask again once the photos went up."""

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 import logging
 from typing import AsyncIterator
 
@@ -92,9 +94,11 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.db = Database(settings.db_path)
+        app.state.check_pool = ProcessPoolExecutor(settings.check_workers, mp_context=get_context("spawn"))
         try:
             yield
         finally:
+            app.state.check_pool.shutdown(wait=True, cancel_futures=True)
             app.state.db.close()
 
     app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={

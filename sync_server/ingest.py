@@ -11,72 +11,142 @@ import hashlib
 import json
 import re
 import sqlite3
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from schemas import contract, envelope
 from schemas.errors import ContractError
-from schemas.jcs import canonicalize
+from schemas.jcs import canonicalize_parsed
 from sync_server import audit
 from sync_server.clock import utc_now
-from sync_server.core.categories import categorize
+from sync_server.core.categories import Category, categorize
 from sync_server.errors import ApiError, Conflict, Forbidden, error_json
 from sync_server.queries import assignments, photos, records, users
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-class Batch:
-    """What one push shares: the pushing device, a key cache, the clock."""
-
-    def __init__(self, conn: sqlite3.Connection, pusher: sqlite3.Row) -> None:
-        self.conn, self.pusher, self.now = conn, pusher, utc_now()
-        self._keys: dict[str, sqlite3.Row | None] = {}
-
-    def key(self, keyid: str) -> sqlite3.Row:
-        if keyid not in self._keys:
-            self._keys[keyid] = users.get_device_by_keyid(self.conn, keyid)
-        device = self._keys[keyid]
-        if device is None:
-            raise ContractError("key.unknown", "the signing key is not enrolled", "签名密钥未注册")
-        if device["status"] != "active":
-            raise ContractError("key.revoked", "the signing key was revoked",
-                                "签名设备已被停用，记录不能接收；请联系监督所")
-        return device
+@dataclass(frozen=True)
+class Checked:
+    """An envelope whose signature, canonical form and schema are good; not yet authorized."""
+    raw: bytes
+    sha: str
+    keyid: str
+    doc: dict[str, Any]
+    category: Category
 
 
-def ingest_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]) -> list[dict[str, Any]]:
-    batch = Batch(conn, pusher)
-    return [ingest_one(batch, text) for text in texts]
+@dataclass(frozen=True)
+class Refused:
+    """An envelope refused before any transaction; plain data, so it crosses processes."""
+    raw: bytes
+    sha: str
+    error: dict[str, Any]
 
 
-def ingest_one(batch: Batch, text: str) -> dict[str, Any]:
+KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status")
+PARALLEL_FROM = 16   # smaller batches are checked in-process: IPC would cost more than it saves
+
+
+def parse_keys(conn: sqlite3.Connection, texts: list[str]) -> dict[str, dict[str, Any]]:
+    """The devices whose keys the envelopes name (a read; the write re-checks their status)."""
+    keyids = {_keyid_or_none(text) for text in texts} - {None}
+    rows = {k: users.get_device_by_keyid(conn, k) for k in keyids}
+    return {k: {f: row[f] for f in KEY_FIELDS} for k, row in rows.items() if row is not None}
+
+
+def _keyid_or_none(text: str) -> str | None:
+    try:
+        return envelope.parse(text.encode("utf-8", "surrogatepass")).keyid
+    except ContractError:
+        return None
+
+
+def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
+    """Everything about one envelope that needs no transaction: signature, canonical form,
+    schema, category. Pure of the database, so a batch is checked on several processes."""
     raw = text.encode("utf-8", "surrogatepass")
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        return _ingest(batch, raw, sha)
+        env = envelope.parse(raw)
+        if env.payload_type != envelope.RECORD_TYPE:
+            raise ContractError("envelope.payload_type", "push records here; reviews go to /v1/reviews",
+                                "此处只接收检查记录")
+        signer = _active(keys.get(env.keyid))
+        envelope.verify(env, bytes.fromhex(signer["public_key"]), signer["algorithm"])
+        doc = _document(env)
+        return Checked(raw, sha, env.keyid, doc, categorize(doc))
     except (ContractError, ApiError) as exc:
-        status = "conflict" if isinstance(exc, Conflict) else "rejected"
-        return {"id": _claimed_id(raw), "status": status, "envelope_sha256": sha, "error": error_json(exc)}
+        return Refused(raw, sha, _refusal_error(exc))
 
 
-def _ingest(batch: Batch, raw: bytes, sha: str) -> dict[str, Any]:
-    env = envelope.parse(raw)
-    if env.payload_type != envelope.RECORD_TYPE:
-        raise ContractError("envelope.payload_type", "push records here; reviews go to /v1/reviews",
-                            "此处只接收检查记录")
-    signer = batch.key(env.keyid)
-    envelope.verify(env, bytes.fromhex(signer["public_key"]), signer["algorithm"])
-    doc = _document(env)
-    stored = records.get_record_by_id(batch.conn, doc["id"])
+def check_chunk(texts: list[str], keys: dict[str, dict[str, Any]]) -> list[Checked | Refused]:
+    return [check(text, keys) for text in texts]
+
+
+def check_all(texts: list[str], keys: dict[str, dict[str, Any]], pool: Executor | None = None,
+              workers: int = 2) -> list[Checked | Refused]:
+    if pool is None or len(texts) < PARALLEL_FROM:
+        return check_chunk(texts, keys)
+    size = -(-len(texts) // workers)
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    return [item for part in pool.map(check_chunk, chunks, [keys] * len(chunks)) for item in part]
+
+
+def _refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
+    return {**error_json(exc), "_conflict": isinstance(exc, Conflict)}
+
+
+def _active(device: Any) -> Any:
+    if device is None:
+        raise ContractError("key.unknown", "the signing key is not enrolled", "签名密钥未注册")
+    if device["status"] != "active":
+        raise ContractError("key.revoked", "the signing key was revoked",
+                            "签名设备已被停用，记录不能接收；请联系监督所")
+    return device
+
+
+def ingest_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]) -> list[dict[str, Any]]:
+    """Check and store in one go, inside the caller's transaction."""
+    return store_all(conn, pusher, check_all(texts, parse_keys(conn, texts)))
+
+
+def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked | Refused]) -> list[dict[str, Any]]:
+    """The writer's part: key status now, duplicates, team, supersedes; store; one receipt each."""
+    now, status = utc_now(), {}
+    receipts = []
+    for item in items:
+        if isinstance(item, Refused):
+            receipts.append(_refusal(item.raw, item.sha, item.error))
+            continue
+        try:
+            if item.keyid not in status:
+                status[item.keyid] = users.get_device_by_keyid(conn, item.keyid)
+            receipts.append(_store_checked(conn, pusher, _active(status[item.keyid]), item, now))
+        except (ContractError, ApiError) as exc:
+            receipts.append(_refusal(item.raw, item.sha, _refusal_error(exc)))
+    return receipts
+
+
+def _refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
+    error = dict(error)
+    status = "conflict" if error.pop("_conflict") else "rejected"
+    return {"id": _claimed_id(raw), "status": status, "envelope_sha256": sha, "error": error}
+
+
+def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row,
+                   item: Checked, now: str) -> dict[str, Any]:
+    stored = records.get_record_by_id(conn, item.doc["id"])
     if stored is not None:
-        return _again(batch.conn, stored, sha)
-    _authorize(batch, signer, doc)
-    return _store(batch, signer, doc, raw, sha)
+        return _again(conn, stored, item.sha)
+    _authorize(conn, pusher, signer, item.doc)
+    return _store(conn, signer, item, now)
 
 
 def _document(env: envelope.Envelope) -> dict[str, Any]:
     doc = env.document()
-    if canonicalize(doc) != env.payload:
+    if canonicalize_parsed(doc) != env.payload:
         raise ContractError("payload.not_canonical", "the payload is not RFC 8785 canonical JSON",
                             "记录未按规范编码（非规范 JSON）")
     contract.validate("inspection-record", doc)
@@ -91,18 +161,18 @@ def _again(conn: sqlite3.Connection, stored: sqlite3.Row, sha: str) -> dict[str,
     return {**receipt_for(conn, stored), "status": "duplicate"}
 
 
-def _authorize(batch: Batch, signer: sqlite3.Row, doc: dict[str, Any]) -> None:
-    team = assignments.get_team_by_assignment(batch.conn, doc["assignment_id"])
+def _authorize(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, doc: dict[str, Any]) -> None:
+    team = assignments.get_team_by_assignment(conn, doc["assignment_id"])
     if team is None:
         raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
-    if signer["user_id"] not in team or batch.pusher["user_id"] not in team:
+    if signer["user_id"] not in team or pusher["user_id"] not in team:
         raise Forbidden("assignment.not_on_team", "the signer or the pushing device is not on this team",
                         "您不是该检查任务的检查组成员，不能提交该记录")
     if signer["user_id"] not in doc["inspectors"] or not set(doc["inspectors"]) <= team:
         raise ContractError("record.inspectors", "inspectors must be team members, the signer among them",
                             "记录中的检查人员必须是检查组成员，且包括签名人")
     if doc["supersedes"] is not None:
-        _check_supersedes(batch.conn, doc)
+        _check_supersedes(conn, doc)
 
 
 def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
@@ -112,21 +182,21 @@ def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
                             "被更正的记录不存在或不属于该检查任务")
 
 
-def _store(batch: Batch, signer: sqlite3.Row, doc: dict[str, Any], raw: bytes, sha: str) -> dict[str, Any]:
-    category = categorize(doc)
-    missing = photos.list_missing_shas(batch.conn, referenced_photos(doc))
+def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: str) -> dict[str, Any]:
+    doc, category = item.doc, item.category
+    missing = photos.list_missing_shas(conn, referenced_photos(doc))
     state = "incomplete" if missing else "received"
-    log_index = audit.append(batch.conn, "record.received", doc["id"], batch.now,
-                             envelope_sha256=sha, state=state, category=category.code)
-    records.insert_record(batch.conn, {
+    log_index = audit.append(conn, "record.received", doc["id"], now,
+                             envelope_sha256=item.sha, state=state, category=category.code)
+    records.insert_record(conn, {
         "id": doc["id"], "assignment_id": doc["assignment_id"], "signer_id": signer["user_id"],
-        "device_id": signer["id"], "envelope": raw, "envelope_sha256": sha,
+        "device_id": signer["id"], "envelope": item.raw, "envelope_sha256": item.sha,
         "supersedes": doc["supersedes"], "state": state, "category": category.code,
         "category_json": json.dumps(category.as_json(), ensure_ascii=False),
-        "received_at": batch.now, "log_index": log_index})
-    records.insert_missing_photos(batch.conn, doc["id"], missing)
-    return {"id": doc["id"], "status": "incomplete" if missing else "accepted", "envelope_sha256": sha,
-            "received_at": batch.now, "log_index": log_index, "category": category.as_json(),
+        "received_at": now, "log_index": log_index})
+    records.insert_missing_photos(conn, doc["id"], missing)
+    return {"id": doc["id"], "status": state if missing else "accepted", "envelope_sha256": item.sha,
+            "received_at": now, "log_index": log_index, "category": category.as_json(),
             "missing_photos": missing}
 
 

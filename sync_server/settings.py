@@ -15,6 +15,7 @@ class Settings:
     max_photo_pixels: int = 40_000_000
     enrollment_code_hours: int = 72
     feed_page_max: int = 500
+    check_workers: int = max(2, os.cpu_count() or 1)   # processes that check signatures and schemas
 
     @classmethod
     def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":

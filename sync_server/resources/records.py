@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from sync_server import ingest
-from sync_server.errors import ApiError, Forbidden, NotFound, BadRequest
+from sync_server.errors import BadRequest, Forbidden, NotFound
 from sync_server.queries import assignments, records
 from sync_server.resources.http import JSONResponse, device_of, read_body, read_json
 
@@ -16,9 +17,13 @@ STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
 
 async def push_batch(request: Request) -> JSONResponse:
     device = await device_of(request)
-    body = await read_json(request, "push-batch")
-    receipts = await request.app.state.db.write(ingest.ingest_batch, device, body["envelopes"])
-    return JSONResponse({"receipts": receipts})
+    texts = (await read_json(request, "push-batch"))["envelopes"]
+    db = request.app.state.db
+    keys = await db.read(ingest.parse_keys, texts)
+    settings = request.app.state.settings
+    checked = await run_in_threadpool(ingest.check_all, texts, keys, request.app.state.check_pool,
+                                      settings.check_workers)
+    return JSONResponse({"receipts": await db.write(ingest.store_all, device, checked)})
 
 
 async def put_record(request: Request) -> JSONResponse:
@@ -56,5 +61,3 @@ def _receipt(conn, device, record_id: str) -> dict:
         raise Forbidden("assignment.not_on_team", "not your team's record", "您无权查看该记录")
     return ingest.receipt_for(conn, stored)
 
-
-__all__ = ["push_batch", "put_record", "get_receipt", "ApiError"]

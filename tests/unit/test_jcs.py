@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from schemas.errors import ContractError
-from schemas.jcs import canonicalize, format_number, loads_strict
+from schemas.jcs import canonicalize, canonicalize_parsed, format_number, loads_strict
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 NUMBERS = {
@@ -94,3 +94,27 @@ def test_strict_parsing_refuses(data: bytes, code: str) -> None:
 def test_lone_surrogate_cannot_be_canonical() -> None:
     with pytest.raises(ContractError):
         canonicalize({"a": "\ud800"})
+
+
+strict_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(alphabet=st.characters(codec="utf-8")),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.characters(codec="utf-8"), max_size=4), inner, max_size=5),
+    max_leaves=25)
+
+
+@given(strict_values)
+def test_fast_path_equals_full_jcs(value: object) -> None:
+    assert canonicalize_parsed(value) == canonicalize(value)
+
+
+def test_fast_path_falls_back_for_astral_keys() -> None:
+    obj = {"\ufb33": 1, "\U0001f600": 2}
+    assert canonicalize_parsed(obj) == canonicalize(obj) == '{"😀":2,"דּ":1}'.encode()
+
+
+def test_unsafe_integers_are_refused() -> None:
+    with pytest.raises(ContractError) as caught:
+        loads_strict(b'{"n": 9007199254740993}')
+    assert caught.value.code == "json.big_integer"
+    assert loads_strict(b'{"n": 9007199254740991}') == {"n": 2**53 - 1}
