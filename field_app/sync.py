@@ -104,17 +104,30 @@ class SyncClient:
         return made
 
     # --- photos -------------------------------------------------------------------------------
-    def upload_photos(self, result: SyncResult) -> None:
-        for photo in self.store.photos_to_upload():
+    def upload_photos(self, result: SyncResult, in_flight: int = 4) -> None:
+        """Upload what the outbox needs, a few at a time; marks are written on this thread."""
+        photos = self.store.photos_to_upload()
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="photo") as pool:
+            answers = pool.map(self._put_photo, photos)
+            for photo, response in zip(photos, answers):
+                if isinstance(response, str):
+                    self.store.mark_photo(photo["sha256"], False, response)
+                    result.photo_errors.append(response)
+                elif response.status_code in (200, 201):
+                    self.store.mark_photo(photo["sha256"], True)
+                    result.photos_uploaded += 1
+                else:
+                    error = _error_text(response)
+                    self.store.mark_photo(photo["sha256"], False, error)
+                    result.photo_errors.append(error)
+
+    def _put_photo(self, photo: sqlite3.Row) -> httpx.Response | str:
+        try:
             data = Path(photo["path"]).read_bytes()
-            response = self._request("PUT", f"/v1/photos/{photo['sha256']}", content=data)
-            if response.status_code in (200, 201):
-                self.store.mark_photo(photo["sha256"], True)
-                result.photos_uploaded += 1
-            else:
-                error = _error_text(response)
-                self.store.mark_photo(photo["sha256"], False, error)
-                result.photo_errors.append(error)
+        except OSError:
+            return json.dumps({"code": "photo.missing_file", "message_zh": "照片文件在本机已丢失，请重新拍摄后再提交"},
+                              ensure_ascii=False)
+        return self._request("PUT", f"/v1/photos/{photo['sha256']}", content=data)
 
     # --- push ---------------------------------------------------------------------------------
     def push(self, result: SyncResult, batch_size: int = 100, in_flight: int = 2) -> None:

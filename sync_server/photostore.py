@@ -1,8 +1,10 @@
 """Photos by SHA-256: check the bytes are a photo we take, then store them once, durably.
 
-The server never trusts the name it is given: it hashes the bytes itself, reads the header
-for the pixel count before decoding anything (decompression bombs), and decodes a reduced
-draft to prove the stream is whole. Pillow's errors are mapped here, at the boundary.
+The server never trusts the name it is given: it hashes the bytes itself (which also proves
+they are exactly what the tablet hashed at capture), reads the header for the pixel count
+before anything could be decoded (decompression bombs), and checks the file's structure: a
+JPEG must end with its EOI marker, a PNG's chunks must pass their CRCs through to IEND. No
+pixels are decoded on upload. Pillow's errors are mapped here, at the boundary.
 """
 from __future__ import annotations
 
@@ -42,8 +44,8 @@ def inspect(data: bytes, max_pixels: int) -> PhotoFacts:
             with Image.open(io.BytesIO(data), formats=[fmt]) as img:
                 width, height = img.size
                 _refuse_bomb(width, height, max_pixels)
-                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                img.load()
+                img.verify()
+        _check_trailer(fmt, data)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
@@ -51,6 +53,11 @@ def inspect(data: bytes, max_pixels: int) -> PhotoFacts:
         raise BadRequest("photo.corrupt", f"not a readable image: {exc}",
                          "照片文件已损坏或不完整，无法读取") from exc
     return PhotoFacts(media_type, width, height)
+
+
+def _check_trailer(fmt: str, data: bytes) -> None:
+    if fmt == "JPEG" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise OSError("JPEG stream has no end-of-image marker (truncated)")
 
 
 def _sniff(data: bytes) -> tuple[str, str]:

@@ -158,3 +158,17 @@ def test_server_restart_keeps_everything(county, tmp_path: Path, admin, server: 
     server.start()
     again = client.http.get(f"/v1/records/{doc['id']}/receipt", headers=client._auth())
     assert again.status_code == 200 and again.json()["status"] == "accepted"
+
+
+def test_a_lost_photo_file_is_reported_not_fatal(make_device, county, tmp_path: Path) -> None:
+    client = make_device(county.inspector)
+    assignment = first_assignment(client)
+    sha, path = save_photo(tmp_path / "cam", jpeg_bytes(11))
+    client.store.add_photo(sha, path, path.stat().st_size)
+    doc = record(assignment, [county.inspector], party={"signature_photo": sha, "name": "李店长"})
+    sign_and_queue(client.store, client.keys, "record", doc, [sha], "2026-11-20T10:00:00Z")
+    path.unlink()
+    result = client.sync()
+    assert not result.offline and result.receipts == {"incomplete": 1}
+    assert "照片文件在本机已丢失" in result.photo_errors[0]
+    assert client.store.outbox_rows()[0]["state"] == "incomplete", "the record is held, not lost"
