@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sync_server import accounts
-from sync_server.queries import users
+from sync_server.queries import meta, users
 from sync_server.queries.db import open_db, transaction
 from sync_server.seed import seed_demo
 
@@ -26,8 +26,9 @@ def run_demo(directory: Path, host: str, port: int) -> int:
 
 
 def _codes(conn) -> list[tuple[str, str, str]]:
-    people = [row for row in users.list_users(conn) if row["role"] in ("inspector", "leader")]
-    chosen = [next(p for p in people if p["role"] == "inspector"), next(p for p in people if p["role"] == "leader")]
+    """Fresh one-time codes for the demo inspector (who has visits) and the demo leader."""
+    chosen = [users.get_user_by_id(conn, meta.get_meta(conn, key) or "") for key in ("demo_inspector", "demo_leader")]
+    chosen = [person for person in chosen if person is not None]
     with transaction(conn):
         return [(p["name"], p["role"], accounts.new_enrollment_code(conn, p["id"], 72)["code"]) for p in chosen]
 

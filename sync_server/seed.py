@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 from sync_server import audit
 from sync_server.clock import utc_now
 from sync_server.core.demo_data import County, generate_county
-from sync_server.queries import assignments, registry, users
+from sync_server.queries import assignments, meta, registry, users
 from sync_server.queries.db import transaction
 
 T = TypeVar("T")
@@ -108,4 +108,7 @@ def seed_demo(conn: sqlite3.Connection, units: int = 3000, inspectors: int = 30,
               report: Callable[[str, int, int], None] = progress) -> dict[str, Any]:
     county = generate_county(seed=seed_value, units=units, inspectors=inspectors)
     result = seed(conn, county, report)
+    with transaction(conn):
+        meta.set_meta(conn, "demo_inspector", county.demo_inspector_id)
+        meta.set_meta(conn, "demo_leader", county.demo_leader_id)
     return {**result, "demo_inspector": county.demo_inspector_id, "demo_leader": county.demo_leader_id}
