@@ -22,7 +22,8 @@ from schemas.jcs import canonicalize, loads_strict
 
 RECORD_TYPE = "application/vnd.suijian.inspection-record+json; version=1"
 REVIEW_TYPE = "application/vnd.suijian.review-decision+json; version=1"
-PAYLOAD_TYPES = (RECORD_TYPE, REVIEW_TYPE)
+CHECKPOINT_TYPE = "application/vnd.suijian.log-checkpoint+json; version=1"
+PAYLOAD_TYPES = (RECORD_TYPE, REVIEW_TYPE, CHECKPOINT_TYPE)
 ALGORITHMS = ("ed25519",)
 
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from schemas import contract
 from schemas.errors import ContractError
-from sync_server import openapi
+from sync_server import openapi, server_key
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.queries.db import Database
 from sync_server.resources import enrollment, feed, log, photos, records
@@ -86,6 +86,7 @@ ROUTES = [
     Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
     Route("/v1/records/{record_id}/receipt", records.get_receipt),
     Route("/v1/log/head", log.head),
+    Route("/v1/log/key", log.public_key),
     Route("/v1/log/proof/{index}", log.proof),
 ]
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.db = Database(settings.db_path)
+        app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = ProcessPoolExecutor(settings.check_workers, mp_context=get_context("spawn"))
         try:
             yield

@@ -9,10 +9,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas import envelope
 from schemas.jcs import canonicalize
 from sync_server.core import merkle
 from sync_server.errors import NotFound
 from sync_server.queries import audit as q
+
+LOG_NAME = "suijian-audit-log/1"
 
 
 def append(conn: sqlite3.Connection, kind: str, subject: str, at: str, **facts: Any) -> int:
@@ -22,7 +27,15 @@ def append(conn: sqlite3.Connection, kind: str, subject: str, at: str, **facts: 
 
 def tree_head(conn: sqlite3.Connection) -> dict[str, Any]:
     size = q.count_entries(conn)
-    return {"size": size, "root": merkle.root(q.list_leaf_hashes(conn, size)).hex()}
+    return {"log": LOG_NAME, "size": size, "root": merkle.root(q.list_leaf_hashes(conn, size)).hex()}
+
+
+def checkpoint(conn: sqlite3.Connection, key: Ed25519PrivateKey, at: str) -> dict[str, Any]:
+    """The tree head signed by the server's key: a DSSE envelope anyone can check and keep,
+    so that a later, different history for the same size can be shown to be a fork."""
+    head = {**tree_head(conn), "at": at}
+    signed = envelope.sign(head, envelope.CHECKPOINT_TYPE, key)
+    return {**head, "envelope": signed.decode("utf-8"), "keyid": envelope.keyid_of(envelope.public_raw_of(key))}
 
 
 def proof(conn: sqlite3.Connection, index: int, size: int | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 class Settings:
     db_path: Path
     photo_dir: Path
+    key_path: Path
     max_body_bytes: int = 8 * 1024 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
@@ -21,7 +22,8 @@ class Settings:
     def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":
         db = Path(db_path)
         photos = Path(overrides.pop("photo_dir", None) or db.with_name(db.stem + "-photos"))  # type: ignore[arg-type]
-        return cls(db_path=db, photo_dir=photos, **overrides)  # type: ignore[arg-type]
+        key = Path(overrides.pop("key_path", None) or db.with_name(db.stem + "-server-key.pem"))  # type: ignore[arg-type]
+        return cls(db_path=db, photo_dir=photos, key_path=key, **overrides)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, db_path: str | Path) -> "Settings":
@@ -29,6 +31,8 @@ class Settings:
         overrides: dict[str, object] = {}
         if env.get("SUIJIAN_PHOTO_DIR"):
             overrides["photo_dir"] = env["SUIJIAN_PHOTO_DIR"]
+        if env.get("SUIJIAN_SERVER_KEY"):
+            overrides["key_path"] = env["SUIJIAN_SERVER_KEY"]
         for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels"):
             if env.get(f"SUIJIAN_{name.upper()}"):
                 overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])

@@ -3,13 +3,21 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from schemas import envelope
 from sync_server import audit
+from sync_server.clock import utc_now
 from sync_server.errors import BadRequest
 from sync_server.resources.http import JSONResponse
 
 
 async def head(request: Request) -> JSONResponse:
-    return JSONResponse(await request.app.state.db.read(audit.tree_head))
+    key = request.app.state.server_key
+    return JSONResponse(await request.app.state.db.read(audit.checkpoint, key, utc_now()))
+
+
+async def public_key(request: Request) -> JSONResponse:
+    raw = envelope.public_raw_of(request.app.state.server_key)
+    return JSONResponse({"algorithm": "ed25519", "public_key": raw.hex(), "keyid": envelope.keyid_of(raw)})
 
 
 async def proof(request: Request) -> JSONResponse:

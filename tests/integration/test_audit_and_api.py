@@ -6,7 +6,7 @@ import httpx
 import jsonschema
 
 from field_app.outbox import sign_and_queue
-from schemas import contract
+from schemas import contract, envelope
 from sync_server.app import ROUTES
 from sync_server.core import merkle
 from sync_server.openapi import PATHS
@@ -23,6 +23,10 @@ def test_receipt_log_index_has_a_valid_proof(make_device, county, server) -> Non
     receipt = json.loads(client.store.outbox_rows()[0]["receipt"])
     contract.validate("receipt", receipt)
     head = httpx.get(server.url + "/v1/log/head").json()
+    key = httpx.get(server.url + "/v1/log/key").json()
+    signed = envelope.parse(head["envelope"].encode())
+    envelope.verify(signed, bytes.fromhex(key["public_key"]))
+    assert signed.document() == {"log": head["log"], "size": head["size"], "root": head["root"], "at": head["at"]}
     proof = httpx.get(f"{server.url}/v1/log/proof/{receipt['log_index']}", params={"size": head["size"]}).json()
     entry = json.loads(proof["entry"])
     assert entry["subject"] == doc["id"] and entry["envelope_sha256"] == receipt["envelope_sha256"]
