@@ -78,6 +78,41 @@ CREATE TABLE audit_log (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
 
+def m002_plans_and_draws(db: sqlite_utils.Database) -> None:
+    for statement in PLANS_AND_DRAWS.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+PLANS_AND_DRAWS = """
+CREATE TABLE item_list_versions (
+    version INTEGER PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL,
+    sha256 TEXT NOT NULL, rows INTEGER NOT NULL);
+ALTER TABLE tasks ADD COLUMN specialties TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN strata TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN risk_weights TEXT;
+ALTER TABLE tasks ADD COLUMN item_version INTEGER;
+ALTER TABLE tasks ADD COLUMN redraw_of TEXT REFERENCES tasks(id);
+ALTER TABLE tasks ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+CREATE TABLE task_exclusions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL REFERENCES units(id),
+    reason TEXT NOT NULL CHECK (reason IN ('higher_level_sampling', 'not_covered', 'other')),
+    note TEXT NOT NULL DEFAULT '', PRIMARY KEY (task_id, unit_id));
+CREATE TABLE draw_exclusions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), inspector_id TEXT NOT NULL REFERENCES users(id),
+    unit_id TEXT NOT NULL REFERENCES units(id), reason TEXT NOT NULL CHECK (reason IN ('recusal', 'rotation')),
+    PRIMARY KEY (task_id, inspector_id, unit_id));
+CREATE TABLE draws (
+    task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+    announcement BLOB NOT NULL, announcement_hash TEXT NOT NULL, announced_at TEXT NOT NULL,
+    beacon TEXT NOT NULL, beacon_at TEXT NOT NULL, announce_log_index INTEGER NOT NULL,
+    reveal BLOB, revealed_at TEXT,
+    result BLOB, result_hash TEXT, drawn_at TEXT, draw_log_index INTEGER);
+CREATE INDEX tasks_plan ON tasks(plan_id)
+"""
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", m001_foundation),
+    ("002_plans_and_draws", m002_plans_and_draws),
 ]
