@@ -17,6 +17,7 @@ from schemas import contract
 from schemas.errors import ContractError
 from sync_server import openapi, server_key
 from sync_server.errors import ApiError, BadRequest, NotFound
+from sync_server.pages import PAGE_ROUTES
 from sync_server.queries.db import Database
 from sync_server.resources import enrollment, feed, log, photos, records
 from sync_server.resources.http import JSONResponse
@@ -88,6 +89,7 @@ ROUTES = [
     Route("/v1/log/head", log.head),
     Route("/v1/log/key", log.public_key),
     Route("/v1/log/proof/{index}", log.proof),
+    *PAGE_ROUTES,
 ]
 
 

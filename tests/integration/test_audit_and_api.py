@@ -41,7 +41,7 @@ def test_receipt_log_index_has_a_valid_proof(make_device, county, server) -> Non
 def test_openapi_lists_every_route(server) -> None:
     doc = httpx.get(server.url + "/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
-    routed = {route.path for route in ROUTES} - {"/", "/openapi.json", "/schemas/v1/{name}"}
+    routed = {route.path for route in ROUTES if route.path.startswith(("/v1/", "/healthz"))}
     assert routed == set(doc["paths"]) == set(PATHS)
     schema = httpx.get(server.url + "/schemas/v1/inspection-record.schema.json")
     assert schema.status_code == 200 and schema.json()["$id"].endswith("inspection-record.schema.json")
