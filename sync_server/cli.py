@@ -6,6 +6,14 @@
     create-user    add an office admin, team leader or inspector
     enroll-code    make a one-time enrollment code for a user's device
     revoke-device  revoke a device's key and token
+    plan           add-task, exclude, recuse, redraw: the annual plan's tasks
+    tasks          list tasks with their number and state, one a line, tab-separated
+    announce       freeze and publish a task's draw announcement (DRAW_SPEC.md §1)
+    reveal         enter the public beacon value and the nonces (§2)
+    draw           draw a revealed task (§3–5), publish the result (§6), place the visits
+    export-draw    write the three published JSON files of a task
+    draw-files     print the result computed from announcement.json and reveal.json
+    verify-draw    run the standalone verifier on three files (exit 0 only when it agrees)
 """
 from __future__ import annotations
 
@@ -15,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server import accounts
+from sync_server import accounts, cli_draws
 from sync_server.errors import ApiError
 from sync_server.queries import users
 from sync_server.queries.db import open_db, transaction
@@ -102,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("--hours", type=int, default=72)
     revoke = _command(sub, "revoke-device", cmd_revoke_device, "revoke a device")
     revoke.add_argument("device")
+    cli_draws.add_commands(sub, _command)
     demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
     demo.set_defaults(run=cmd_demo)
     demo.add_argument("--dir", default="demo-data")
