@@ -19,7 +19,6 @@ import re
 import sys
 from bisect import bisect_left, insort
 from collections import Counter
-from heapq import nsmallest
 from itertools import accumulate, islice
 from operator import itemgetter, lt
 from typing import Any, Callable, NamedTuple
@@ -352,7 +351,7 @@ def inclusion_probabilities(weights: list, n: int) -> list[int]:
     r = m * D - sum(share[w][0] * count[w] for w in rest)
     # The r largest remainders; a stable sort keeps ties in id order; certain units sort last.
     key = [-share[w][1] if w in share else 1 for w in weights]
-    for i in nsmallest(r, range(len(weights)), key=key.__getitem__) if r else ():
+    for i in sorted(range(len(weights)), key=key.__getitem__)[:r] if r else ():
         pis[i] += 1
     return pis
 
@@ -377,14 +376,14 @@ def select(mac: Mac, name: str, ids: list, pis: list) -> list[int]:
 def match(mac: Mac, units: list, plan: Plan) -> list:
     """The team of each drawn unit in pick order, or None when too few are eligible."""
     queue = sorted((load, pid) for pid, load in plan.inspectors)  # eligible, by (load, id)
-    eligible = {pid for pid, _ in plan.inspectors}
+    eligible = {pid: pid.encode("utf-8") for pid, _ in plan.inspectors}
     teams = []
     for unit in units:
         excluded = plan.exclusions.get(unit, set())
-        if len(eligible) - len(eligible & excluded) < plan.team_size:
+        if len(eligible) - len(eligible.keys() & excluded) < plan.team_size:
             teams.append(None)
             continue
-        team = _pick(mac.of(f"insp|{unit}|"), queue, excluded, plan.team_size)
+        team = _pick(mac.of(f"insp|{unit}|"), queue, excluded, plan.team_size, eligible)
         for load, pid in team:
             del queue[bisect_left(queue, (load, pid))]
             insort(queue, (load + 1, pid))
@@ -392,7 +391,7 @@ def match(mac: Mac, units: list, plan: Plan) -> list:
     return teams
 
 
-def _pick(mac: Callable[[bytes], bytes], queue: list, excluded: set, size: int) -> list:
+def _pick(mac: Callable[[bytes], bytes], queue: list, excluded: set, size: int, names: dict) -> list:
     """The first `size` of the queue by (load, HMAC): a picked inspector is in the team, so the
     others' loads do not change while one team is made."""
     team: list = []
@@ -400,8 +399,9 @@ def _pick(mac: Callable[[bytes], bytes], queue: list, excluded: set, size: int) 
     while len(team) < size:
         load = queue[start][0]
         end = bisect_left(queue, (load + 1,), start)
-        level = [(mac(pid.encode("utf-8")), load, pid) for _, pid in queue[start:end] if pid not in excluded]
-        team += [(load, pid) for _, load, pid in sorted(level)[: size - len(team)]]
+        level = [pid for _, pid in queue[start:end] if pid not in excluded]
+        ranked = sorted(zip(map(mac, map(names.__getitem__, level)), level))
+        team += [(load, pid) for _, pid in ranked[: size - len(team)]]
         start = end
     return team
 
@@ -431,10 +431,25 @@ def verify(announcement: Any, reveal: Any, result: Any) -> list[str]:
     if problems:
         return problems
     expected = expected_result(plan, ahash, reveal)
-    if _canonical(result) == jcs(expected):
+    if same_bytes(expected, result):
         return []
     return compare(expected, result)[:MAX_REPORTED] or [
         f"result_hash differs: expected {sha256_hex(jcs(expected))} / 结果哈希不一致"]
+
+
+def same_bytes(expected: Any, found: Any) -> bool:
+    """JCS(expected) == JCS(found), quickly: `expected` holds only strings, integers below 2**53,
+    arrays and objects with ASCII keys, for which JCS is json.dumps with sorted keys (same
+    escapes); a fraction or a large number in `found` is written differently, so never equal."""
+    try:
+        return _dumps(expected) == _dumps(found)
+    except (TypeError, ValueError):
+        return False
+
+
+def _dumps(value: Any) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _canonical(value: Any) -> bytes | None:
@@ -501,7 +516,9 @@ def main(argv: list[str]) -> int:
         print("DIFFERS / 不一致")
         print("\n".join(f"- {line}" for line in differences))
         return 1
-    print(f"AGREED / 一致\nresult_hash: {sha256_hex(jcs(result))}")
+    # Agreed: the result's bytes are the recomputed JCS bytes, which json.dumps writes alike.
+    print(f"AGREED / 一致\nannouncement_hash: {result['announcement_hash']}\n"
+          f"result_hash: {sha256_hex(_dumps(result))}")
     return 0
 
 

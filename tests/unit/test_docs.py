@@ -9,7 +9,9 @@ from sync_server.cli import parser
 
 ROOT = Path(__file__).resolve().parents[2]
 RAISED = re.compile(r'(?:ContractError|BadRequest|Unauthorized|Forbidden|NotFound|Conflict|TooLarge|'
-                    r'Unsupported|ApiError)\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"')
+                    r'Unsupported|ApiError|DrawError|SamplingError)\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"'
+                    r'|_state\(task, "[a-z]+", "([a-z0-9_]+\.[a-z0-9_.]+)"'
+                    r'|\(\s*"(draw\.[a-z0-9_]+)"')
 LITERAL = re.compile(r'"code": "([a-z0-9_]+\.[a-z0-9_.]+)"')
 
 
@@ -18,7 +20,8 @@ def codes_in_source() -> set[str]:
     for package in ("schemas", "sync_server", "field_app"):
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            found |= set(RAISED.findall(text)) | set(LITERAL.findall(text))
+            found |= {code for group in RAISED.findall(text) for code in group if code}
+            found |= set(LITERAL.findall(text))
     return found
 
 
