@@ -50,7 +50,7 @@ def add_task(conn: sqlite3.Connection, spec: TaskSpec) -> dict[str, Any]:
     if q.get_task_by_key(conn, spec.number) is not None:
         raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
     plan_id = ensure_plan(conn, spec.year)
-    task_id = f"T{spec.year}-{len(q.list_tasks(conn)) + 1:03d}"
+    task_id = f"T{spec.year}-{len(q.list_tasks(conn)) + 1:02d}"
     items = list(spec.item_codes) or q.list_item_codes_by_specialties(conn, spec.specialties)
     strata = [s.as_json() for s in compute_strata(conn, task_id, spec.specialties, spec.ratio_percent)]
     task = {"id": task_id, "plan_id": plan_id, "number": spec.number, "title": spec.title,

@@ -1,6 +1,7 @@
 """Load a generated county (core.demo_data) into a server database: the demo and the benchmarks."""
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -111,4 +112,27 @@ def seed_demo(conn: sqlite3.Connection, units: int = 3000, inspectors: int = 30,
     with transaction(conn):
         meta.set_meta(conn, "demo_inspector", county.demo_inspector_id)
         meta.set_meta(conn, "demo_leader", county.demo_leader_id)
-    return {**result, "demo_inspector": county.demo_inspector_id, "demo_leader": county.demo_leader_id}
+        drawn = demo_draw(conn, seed_value)
+    report("公开抽取", 1, 1)
+    return {**result, "demo_inspector": county.demo_inspector_id, "demo_leader": county.demo_leader_id,
+            "demo_draw": drawn}
+
+
+DEMO_TASK = "云溪卫〔2026〕随抽14号"
+
+
+def demo_draw(conn: sqlite3.Connection, seed_value: int) -> dict[str, Any]:
+    """A second-half task drawn the verifiable way, with an observer's commitment, as it
+    happened in October: announced on the 20th, the lottery drawn on the 25th, drawn the 26th."""
+    from sync_server import draws, plans
+
+    spec = plans.TaskSpec(2026, DEMO_TASK, "2026年下半年公共场所卫生“双随机”专项抽查", ("public_places",),
+                          "2026-11-01", "2026-12-31")
+    plans.add_task(conn, spec)
+    office = hashlib.sha256(f"suijian-demo-office:{seed_value}".encode()).digest()
+    observer = hashlib.sha256(f"suijian-demo-observer:{seed_value}".encode()).digest()
+    draws.announce(conn, DEMO_TASK, "中国福利彩票双色球第2026124期开奖号码", "2026-10-25T13:15:00.000Z",
+                   [hashlib.sha256(observer).hexdigest()], now="2026-10-20T02:00:00.000Z", office_nonce=office)
+    draws.reveal(conn, DEMO_TASK, "05 11 16 22 27 30 + 12", [office.hex(), observer.hex()],
+                 now="2026-10-26T01:30:00.000Z")
+    return draws.run(conn, DEMO_TASK, now="2026-10-26T01:35:00.000Z")

@@ -45,23 +45,31 @@ class BadInput(Exception):
 # --- strict JSON in, RFC 8785 canonical JSON out --------------------------------------------
 
 def load_json(path: str) -> Any:
-    """A JSON file, refusing what could make two readers disagree."""
+    """A JSON file, refusing what could make two readers disagree (see parse_json)."""
     try:
         with open(path, "rb") as file:
-            text = file.read().decode("utf-8")
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_float=_no_fraction,
-                          parse_constant=_no_fraction)
+            data = file.read()
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}", f"无法读取文件 {path}") from exc
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 (byte {exc.start})", f"{path} 不是 UTF-8 编码") from exc
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                       f"{path}：JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）") from exc
-    except RecursionError as exc:
-        raise BadInput(f"{path}: JSON nested too deeply", f"{path}：JSON 嵌套过深") from exc
+    try:
+        return parse_json(data)
     except BadInput as exc:
         raise BadInput(f"{path}: {exc.message}", f"{path}：{exc.message_zh}") from exc
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON from UTF-8 bytes; BadInput for a BOM, malformed text, a duplicate key, or a number
+    that is not an integer (fractions, exponents, NaN, Infinity)."""
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys,
+                          parse_float=_no_fraction, parse_constant=_no_fraction)
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"not UTF-8 (byte {exc.start})", "不是 UTF-8 编码") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                       f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）") from exc
+    except RecursionError as exc:
+        raise BadInput("JSON nested too deeply", "JSON 嵌套过深") from exc
 
 
 def _unique_keys(pairs: list) -> dict:

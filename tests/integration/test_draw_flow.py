@@ -81,12 +81,20 @@ def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
     conn = sqlite3.connect(db)
+    (task_id,) = conn.execute("SELECT id FROM tasks WHERE number = '云溪卫〔2026〕随抽21号'").fetchone()
+    joined = 0
     for pick in result["selected"]:
-        (assignment_id,) = conn.execute("SELECT id FROM assignments WHERE unit_id = ? ORDER BY seq DESC LIMIT 1",
-                                        (pick["unit"],)).fetchone()
-        team = {r[0] for r in conn.execute("SELECT user_id FROM assignment_team WHERE assignment_id = ?",
-                                           (assignment_id,))}
-        assert set(pick["team"]) <= team
+        (doc,) = conn.execute("SELECT a.doc FROM assignments a JOIN assignment_tasks t ON t.assignment_id = a.id"
+                              " WHERE a.unit_id = ? AND t.task_id = ?", (pick["unit"], task_id)).fetchone()
+        doc = json.loads(doc)
+        team = [m["id"] for m in doc["team"]]
+        if len(doc["tasks"]) == 1:
+            assert team == pick["team"], "a new visit gets the drawn team, in pick order"
+        else:  # joined the overlapping visit of the seeded second-half task: one visit, both tasks
+            joined += 1
+            assert doc["tasks"][-1]["id"] == task_id and doc["version"] >= 2
+            assert {i["task_id"] for i in doc["items"]} == {t["id"] for t in doc["tasks"]}
+    assert joined < len(result["selected"])
     kinds = [r[0] for r in conn.execute("SELECT kind FROM audit_log ORDER BY idx")]
     assert kinds[-4:] == ["draw.announced", "draw.revealed", "draw.drawn", "visits.placed"]
     conn.close()

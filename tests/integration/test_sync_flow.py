@@ -23,7 +23,7 @@ def test_enroll_and_pull_only_my_assignments(make_device, county) -> None:
     result = client.sync()
     assert not result.offline and result.error is None
     mine = client.store.list_assignments()
-    assert 10 <= len(mine) <= 20
+    assert len(mine) >= 10
     assert all(county.inspector in [m["id"] for m in a["team"]] for a in mine)
     expected = server_rows(county.db, "SELECT count(*) AS n FROM assignment_team WHERE user_id = ?", county.inspector)
     assert len(mine) == expected[0]["n"]
