@@ -7,7 +7,7 @@ Exit status 0: the result agrees (its result_hash is printed) · 1: it differs (
 places where it differs are printed) · 2: bad input (a file unreadable, not UTF-8, not JSON,
 with a duplicate key or a number with a fraction, or an announcement the algorithm refuses).
 
-One file, the Python standard library only (3.8 or later): read it, copy it, run it. It follows
+One file, the Python standard library only (3.9 or later): read it, copy it, run it. It follows
 the public text "The verifiable draw, version ssj-draw-v1"; § numbers below are its sections.
 From Python: verify(announcement, reveal, result) returns the differences, [] when it agrees.
 """
@@ -21,7 +21,11 @@ from bisect import bisect_left, insort
 from collections import Counter
 from itertools import accumulate, islice
 from operator import itemgetter, lt
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
+
+Json = dict[str, Any]
+Stratum = tuple[str, int, list[str], list[int]]  # name, n, ids in id order, weights
+Team = Optional[list[str]]
 
 ALGO = "ssj-draw-v1"
 D = 1_000_000
@@ -72,10 +76,10 @@ def parse_json(data: bytes) -> Any:
         raise BadInput("JSON nested too deeply", "JSON 嵌套过深") from exc
 
 
-def _unique_keys(pairs: list) -> dict:
+def _unique_keys(pairs: list[tuple[str, Any]]) -> Json:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set = set()
+        seen: set[str] = set()
         key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         raise BadInput(f"duplicate key {key!r}", f"重复的字段 {key}")
     return obj
@@ -130,7 +134,7 @@ def _write(value: Any, out: list[str]) -> None:
         raise BadInput(f"not an allowed JSON value: {value!r:.40}", f"不允许的 JSON 值：{value!r:.40}")
 
 
-def _write_object(obj: dict, out: list[str]) -> None:
+def _write_object(obj: Json, out: list[str]) -> None:
     if any(type(key) is not str for key in obj):
         raise BadInput("object keys must be strings", "对象的键必须是文本")
     out.append("{")
@@ -183,12 +187,12 @@ def _unit_rows(units: Any) -> bytes | None:
 # --- §1 the announcement as the algorithm takes it ------------------------------------------
 
 class Plan(NamedTuple):
-    strata: list          # [(name, n, ids in id order, weights)]
+    strata: list[Stratum]
     team_size: int
     specialty: str
-    inspectors: list      # [(id, load)] of those holding the specialty
-    exclusions: dict      # unit id -> set of inspector ids
-    commitments: list
+    inspectors: list[tuple[str, int]]  # (id, load) of those who hold the specialty
+    exclusions: dict[str, set[str]]    # unit id -> inspector ids
+    commitments: list[str]
 
 
 def _refuse(message: str, message_zh: str) -> BadInput:
@@ -204,7 +208,7 @@ def _is_int(value: Any) -> bool:
     return type(value) is int and -MAX_INT <= value <= MAX_INT
 
 
-def _is_object(value: Any, keys: set) -> bool:
+def _is_object(value: Any, keys: set[str]) -> bool:
     return type(value) is dict and value.keys() == keys
 
 
@@ -227,13 +231,13 @@ def read_announcement(ann: Any) -> Plan:
                 _read_exclusions(ann["exclusions"]), ann["commitments"])
 
 
-def _read_weights(weights: Any) -> dict:
+def _read_weights(weights: Any) -> dict[str, int]:
     _need(type(weights) is dict and all(_is_int(w) and w > 0 for w in weights.values()),
           "risk_weights must map each class to a positive integer", "risk_weights 的权重必须是正整数")
     return weights
 
 
-def _read_strata(strata: Any, units: Any, weights: dict) -> list:
+def _read_strata(strata: Any, units: Any, weights: dict[str, int]) -> list[Stratum]:
     _need(type(strata) is list and all(_is_object(s, {"name", "n"}) and type(s["name"]) is str
                                        and _is_int(s["n"]) for s in strata),
           "strata must be {name, n} objects", "strata 必须是 {name, n} 对象的数组")
@@ -246,7 +250,7 @@ def _read_strata(strata: Any, units: Any, weights: dict) -> list:
     return [(name, n, *groups[name]) for name, n in sizes.items()]
 
 
-def _read_units(units: Any, sizes: dict, weights: dict) -> dict:
+def _read_units(units: Any, sizes: dict[str, int], weights: dict[str, int]) -> dict[str, tuple[list[str], list[int]]]:
     # Three keys each, and each of id, stratum, risk found below: exactly those keys.
     _need(type(units) is list and not set(map(type, units)) - {dict} and not set(map(len, units)) - {3},
           "units must be {id, stratum, risk} objects", "units 必须是 {id, stratum, risk} 对象的数组")
@@ -259,14 +263,14 @@ def _read_units(units: Any, sizes: dict, weights: dict) -> dict:
     _need(all(map(lt, ids, islice(ids, 1, None))), "units must be sorted by id, each once", "units 必须按编号排序且不重复")
     _need(not unknown_stratum, f"unknown stratum {sorted(map(str, unknown_stratum))[:1]}", "单位所属分层不存在")
     _need(not unknown_risk, f"unknown risk class {sorted(map(str, unknown_risk))[:1]}", "单位的风险等级不存在")
-    groups: dict = {name: ([], []) for name in sizes}
+    groups: dict[str, tuple[list[str], list[int]]] = {name: ([], []) for name in sizes}
     for uid, name, weight in zip(ids, names, map(weights.__getitem__, risks)):
         groups[name][0].append(uid)
         groups[name][1].append(weight)
     return groups
 
 
-def _read_inspectors(inspectors: Any, specialty: str) -> list:
+def _read_inspectors(inspectors: Any, specialty: str) -> list[tuple[str, int]]:
     _need(type(inspectors) is list and all(
         _is_object(p, {"id", "specialties", "load"}) and type(p["id"]) is str and _strings(p["specialties"])
         and _is_int(p["load"]) and p["load"] >= 0 for p in inspectors),
@@ -277,13 +281,13 @@ def _read_inspectors(inspectors: Any, specialty: str) -> list:
     return [(p["id"], p["load"]) for p in inspectors if specialty in p["specialties"]]
 
 
-def _read_exclusions(exclusions: Any) -> dict:
+def _read_exclusions(exclusions: Any) -> dict[str, set[str]]:
     _need(type(exclusions) is list and all(
         _is_object(e, {"inspector", "unit", "reason"}) and type(e["inspector"]) is str and type(e["unit"]) is str
         and e["reason"] in ("recusal", "rotation") for e in exclusions),
         "exclusions must be {inspector, unit, reason: recusal | rotation} objects",
         "exclusions 必须是 {inspector, unit, reason: recusal 或 rotation} 对象的数组")
-    table: dict = {}
+    table: dict[str, set[str]] = {}
     for e in exclusions:
         table.setdefault(e["unit"], set()).add(e["inspector"])
     return table
@@ -291,7 +295,7 @@ def _read_exclusions(exclusions: Any) -> dict:
 
 # --- §2 reveal and seed ---------------------------------------------------------------------
 
-def open_reveal(ahash: str, commitments: list, reveal: Any) -> list[str]:
+def open_reveal(ahash: str, commitments: list[str], reveal: Any) -> list[str]:
     """What keeps the reveal from opening the announcement ([] when it does)."""
     if not (type(reveal) is dict and reveal.keys() == REVEAL_KEYS and type(reveal["beacon_value"]) is str
             and _strings(reveal["nonces"])):
@@ -314,7 +318,7 @@ def _nonce_bytes(nonce: str, index: int) -> bytes:
     return bytes.fromhex(nonce)
 
 
-def seed_of(ahash: str, beacon_value: str, nonces: list) -> bytes:
+def seed_of(ahash: str, beacon_value: str, nonces: list[str]) -> bytes:
     return hashlib.sha256(b"ssj-draw-v1\x00" + jcs({"announcement": ahash, "beacon": beacon_value,
                                                        "nonces": nonces})).digest()
 
@@ -343,10 +347,10 @@ class Mac:
 
 # --- §3 inclusion probabilities -------------------------------------------------------------
 
-def inclusion_probabilities(weights: list, n: int) -> list[int]:
+def inclusion_probabilities(weights: list[int], n: int) -> list[int]:
     """π of each unit of a stratum, weights given in id order."""
     count = Counter(weights)
-    certain: set = set()
+    certain: set[int] = set()
     while True:
         rest = [w for w in count if w not in certain]
         m, total = n - sum(count[w] for w in certain), sum(w * count[w] for w in rest)
@@ -366,12 +370,12 @@ def inclusion_probabilities(weights: list, n: int) -> list[int]:
 
 # --- §4 systematic selection ----------------------------------------------------------------
 
-def select(mac: Mac, name: str, ids: list, pis: list) -> list[int]:
+def select(mac: Mac, name: str, ids: list[str], pis: list[int]) -> list[int]:
     """Positions of the selected units in rank order."""
     keys = list(map(mac.of(f"ord|{name}|"), map(str.encode, ids)))
     order = sorted(range(len(ids)), key=keys.__getitem__)  # ties: the smaller id, kept by the stable sort
     point = int.from_bytes(mac.of(f"start|{name}")(b""), "big") % D
-    picked = []
+    picked: list[int] = []
     for i, hi in zip(order, accumulate(map(pis.__getitem__, order))):
         if point < hi:  # lo ≤ point holds: every earlier point was taken by an earlier unit
             picked.append(i)
@@ -381,11 +385,11 @@ def select(mac: Mac, name: str, ids: list, pis: list) -> list[int]:
 
 # --- §5 matching ----------------------------------------------------------------------------
 
-def match(mac: Mac, units: list, plan: Plan) -> list:
+def match(mac: Mac, units: list[str], plan: Plan) -> list[Team]:
     """The team of each drawn unit in pick order, or None when too few are eligible."""
     queue = sorted((load, pid) for pid, load in plan.inspectors)  # eligible, by (load, id)
     eligible = {pid: pid.encode("utf-8") for pid, _ in plan.inspectors}
-    teams = []
+    teams: list[Team] = []
     for unit in units:
         excluded = plan.exclusions.get(unit, set())
         if len(eligible) - len(eligible.keys() & excluded) < plan.team_size:
@@ -399,10 +403,11 @@ def match(mac: Mac, units: list, plan: Plan) -> list:
     return teams
 
 
-def _pick(mac: Callable[[bytes], bytes], queue: list, excluded: set, size: int, names: dict) -> list:
+def _pick(mac: Callable[[bytes], bytes], queue: list[tuple[int, str]], excluded: set[str], size: int,
+          names: dict[str, bytes]) -> list[tuple[int, str]]:
     """The first `size` of the queue by (load, HMAC): a picked inspector is in the team, so the
     others' loads do not change while one team is made."""
-    team: list = []
+    team: list[tuple[int, str]] = []
     start = 0
     while len(team) < size:
         load = queue[start][0]
@@ -416,10 +421,10 @@ def _pick(mac: Callable[[bytes], bytes], queue: list, excluded: set, size: int, 
 
 # --- §6 the result and the comparison -------------------------------------------------------
 
-def expected_result(plan: Plan, ahash: str, reveal: dict) -> dict:
+def expected_result(plan: Plan, ahash: str, reveal: Json) -> Json:
     seed = seed_of(ahash, reveal["beacon_value"], reveal["nonces"])
     mac = Mac(seed)
-    drawn = []
+    drawn: list[Json] = []
     for name, n, ids, weights in plan.strata:
         pis = inclusion_probabilities(weights, n)
         drawn += [{"stratum": name, "rank": rank, "unit": ids[i], "pi": pis[i]}
@@ -467,7 +472,7 @@ def _canonical(value: Any) -> bytes | None:
         return None
 
 
-def compare(expected: dict, result: Any) -> list[str]:
+def compare(expected: Json, result: Any) -> list[str]:
     if type(result) is not dict:
         return ["the result is not a JSON object / 结果不是 JSON 对象"]
     found = [f"the result has unexpected fields {sorted(result.keys() - expected.keys())} / 结果中有多余字段"
@@ -480,7 +485,7 @@ def compare(expected: dict, result: Any) -> list[str]:
     return found
 
 
-def _compare_list(key: str, expected: list, found: Any) -> list[str]:
+def _compare_list(key: str, expected: list[Json], found: Any) -> list[str]:
     if type(found) is not list:
         return [f"{key} is missing or not an array / {LISTS_ZH[key]}列表缺失或不是数组"]
     out = [_entry_difference(key, i, want, got) for i, (want, got) in enumerate(zip(expected, found))
@@ -491,7 +496,7 @@ def _compare_list(key: str, expected: list, found: Any) -> list[str]:
     return out
 
 
-def _entry_difference(key: str, index: int, want: dict, got: Any) -> str:
+def _entry_difference(key: str, index: int, want: Json, got: Any) -> str:
     where = f"{key}[{index}] (stratum {want['stratum']}, rank {want['rank']})"
     where_zh = f"{LISTS_ZH[key]}第 {index + 1} 条（分层 {want['stratum']}，第 {want['rank']} 名）"
     if type(got) is not dict:
