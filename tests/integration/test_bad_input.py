@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas import contract, envelope
+from schemas.errors import ContractError
 from schemas.jcs import canonicalize
 from field_app.outbox import sign_and_queue
 from tests.integration.conftest import server_rows, team_of
@@ -209,8 +210,10 @@ def test_bad_feed_parameters(inspector) -> None:
 def test_outbox_survives_rejections(inspector, county) -> None:
     doc, _ = good(inspector, county)
     doc["inspectors"] = ["somebody-else"]
-    with pytest.raises(Exception):
+    with pytest.raises(ContractError) as caught:
         sign_and_queue(inspector.store, inspector.keys, "record", {**doc, "id": "bad"}, [], NOW)
+    assert caught.value.code == "schema.invalid"
+    assert inspector.store.outbox_counts() == {}, "an invalid record never reaches the outbox"
     sign_and_queue(inspector.store, inspector.keys, "record", doc, [], NOW)
     result = inspector.sync()
     assert result.receipts == {"rejected": 1}
