@@ -34,16 +34,26 @@ def prepare(url: str, county: County, workdir: Path) -> list[tuple[str, list[lis
 
 
 async def one_device(url: str, auth: str, batches: list[list[str]], latencies: list[float], errors: list[str]) -> None:
+    """Each round: pull the feed from the saved cursor (the first pull is the whole feed), push."""
+    cursor = "0"
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": auth}, timeout=60) as http:
         for batch in batches:
-            for method, path, kwargs in (("GET", "/v1/feed", {"params": {"cursor": "0", "limit": "100"}}),
-                                         ("POST", "/v1/records/batch", {"json": {"envelopes": batch}})):
-                start = time.perf_counter()
-                response = await http.request(method, path, **kwargs)
-                latencies.append(time.perf_counter() - start)
-                if response.status_code != 200 or (method == "POST" and any(
-                        r["status"] != "accepted" for r in response.json()["receipts"])):
-                    errors.append(f"{method} {path}: {response.status_code}")
+            pulled = await _timed(http, latencies, "GET", "/v1/feed", params={"cursor": cursor, "limit": "100"})
+            if pulled.status_code == 200:
+                cursor = pulled.json()["cursor"]
+            pushed = await _timed(http, latencies, "POST", "/v1/records/batch", json={"envelopes": batch})
+            for response, what in ((pulled, "GET /v1/feed"), (pushed, "POST /v1/records/batch")):
+                if response.status_code != 200:
+                    errors.append(f"{what}: {response.status_code}")
+            if pushed.status_code == 200 and any(r["status"] != "accepted" for r in pushed.json()["receipts"]):
+                errors.append("POST /v1/records/batch: a record was not accepted")
+
+
+async def _timed(http: httpx.AsyncClient, latencies: list[float], method: str, path: str, **kwargs: object):
+    start = time.perf_counter()
+    response = await http.request(method, path, **kwargs)
+    latencies.append(time.perf_counter() - start)
+    return response
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -154,8 +154,9 @@ def sha256_hex(data: bytes) -> str:
 
 def announcement_hash(announcement: Any) -> str:
     """§1 hex(H(JCS(announcement)))."""
-    rows = _unit_rows(announcement.get("units")) if type(announcement) is dict else None
-    if rows is None or announcement.keys() != ANNOUNCEMENT_KEYS:
+    is_shaped = type(announcement) is dict and announcement.keys() == ANNOUNCEMENT_KEYS
+    rows = _unit_rows(announcement["units"]) if is_shaped else None
+    if rows is None:
         return sha256_hex(jcs(announcement))
     # "units" is the last §1 key in JCS order: the rest closes just before it.
     head = jcs({key: value for key, value in announcement.items() if key != "units"})
@@ -234,7 +235,7 @@ def read_announcement(ann: Any) -> Plan:
 def _read_weights(weights: Any) -> dict[str, int]:
     _need(type(weights) is dict and all(_is_int(w) and w > 0 for w in weights.values()),
           "risk_weights must map each class to a positive integer", "risk_weights 的权重必须是正整数")
-    return weights
+    return dict(weights)
 
 
 def _read_strata(strata: Any, units: Any, weights: dict[str, int]) -> list[Stratum]:
