@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 import logging
 from typing import AsyncIterator
 
@@ -15,7 +13,7 @@ from starlette.routing import Route
 
 from schemas import contract
 from schemas.errors import ContractError
-from sync_server import openapi, server_key
+from sync_server import openapi, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.pages import PAGE_ROUTES
 from sync_server.queries.db import Database
@@ -98,7 +96,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.db = Database(settings.db_path)
         app.state.server_key = server_key.load_or_create(settings.key_path)
-        app.state.check_pool = ProcessPoolExecutor(settings.check_workers, mp_context=get_context("spawn"))
+        app.state.check_pool = workers.check_pool(settings.check_workers)
         try:
             yield
         finally:

@@ -3,10 +3,36 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from field_app.outbox import sign_and_queue
 from tests.integration.conftest import server_rows
 from tests.support.records import record
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def assert_gone(pids: set[int], timeout: float = 10.0) -> None:
+    """A killed server's worker processes exit too: none is left running, orphaned."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = {p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in _state(p)}
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"orphaned worker processes left running: {alive}")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
 
 
 def test_kill9_during_push(make_device, county, server) -> None:
@@ -23,8 +49,11 @@ def test_kill9_during_push(make_device, county, server) -> None:
     deadline = time.monotonic() + 60
     while client.store.outbox_counts().get("accepted", 0) < 300 and time.monotonic() < deadline:
         time.sleep(0.005)
+    workers = children_of(server.proc.pid)
+    assert workers, "the server checks envelopes in worker processes"
     server.kill9()
     pusher.join()
+    assert_gone(workers)
 
     acked = {row["id"] for row in client.store.outbox_rows() if row["state"] == "accepted"}
     assert 300 <= len(acked) < total, "the kill landed in the middle of the push"
