@@ -6,6 +6,8 @@
     create-user    add an office admin, team leader or inspector
     enroll-code    make a one-time enrollment code for a user's device
     revoke-device  revoke a device's key and token
+    import-units, import-inspectors, import-items
+                   the registries and the item list from .xlsx or .csv, all or nothing
     plan           add-task, exclude, recuse, redraw: the annual plan's tasks
     tasks          list tasks with their number and state, one a line, tab-separated
     announce       freeze and publish a task's draw announcement (DRAW_SPEC.md §1)
@@ -23,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server import accounts, cli_draws
+from sync_server import accounts, cli_draws, cli_registry
 from sync_server.errors import ApiError
 from sync_server.queries import users
 from sync_server.queries.db import open_db, transaction
@@ -110,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("--hours", type=int, default=72)
     revoke = _command(sub, "revoke-device", cmd_revoke_device, "revoke a device")
     revoke.add_argument("device")
+    cli_registry.add_commands(sub, _command)
     cli_draws.add_commands(sub, _command)
     demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
     demo.set_defaults(run=cmd_demo)

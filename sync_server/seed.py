@@ -40,6 +40,7 @@ def seed(conn: sqlite3.Connection, county: County, report: Callable[[str, int, i
             registry.upsert_units(conn, [asdict(u) for u in part], now)
             report("单位名录", done, len(county.units))
         registry.upsert_items(conn, [asdict(i) for i in county.items], version=1)
+        registry.insert_item_list_version(conn, 1, now, "demo", "", len(county.items))
         _plan(conn, county, now)
         index = Index(county)
         for done, part in _counted(county.visits, 500):

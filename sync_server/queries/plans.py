@@ -98,15 +98,16 @@ def list_items_by_codes(conn: sqlite3.Connection, codes: Iterable[str]) -> list[
     wanted = list(codes)
     marks = ",".join("?" * len(wanted))
     return conn.execute(
-        f"SELECT * FROM items i WHERE code IN ({marks}) AND version = (SELECT max(version) FROM items j"
-        f" WHERE j.code = i.code)", wanted).fetchall() if wanted else []
+        f"SELECT * FROM items WHERE code IN ({marks}) AND version = (SELECT max(version) FROM items)",
+        wanted).fetchall() if wanted else []
 
 
 def list_item_codes_by_specialties(conn: sqlite3.Connection, specialties: Iterable[str]) -> list[str]:
     wanted = list(specialties)
     marks = ",".join("?" * len(wanted))
     return [row[0] for row in conn.execute(
-        f"SELECT DISTINCT code FROM items WHERE specialty IN ({marks}) ORDER BY code", wanted)]
+        f"SELECT code FROM items WHERE specialty IN ({marks}) AND version = (SELECT max(version) FROM items)"
+        f" ORDER BY code", wanted)]
 
 
 def find_open_visit(conn: sqlite3.Connection, unit_id: str, start: str, end: str) -> sqlite3.Row | None:

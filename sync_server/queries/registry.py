@@ -37,8 +37,7 @@ def upsert_items(conn: sqlite3.Connection, items: Iterable[dict[str, Any]], vers
 
 def list_items_latest(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT * FROM items i WHERE version = (SELECT max(version) FROM items j WHERE j.code = i.code)"
-        " ORDER BY code").fetchall()
+        "SELECT * FROM items WHERE version = (SELECT max(version) FROM items) ORDER BY code").fetchall()
 
 
 def insert_plan(conn: sqlite3.Connection, plan: dict[str, Any], now: str) -> None:
@@ -52,3 +51,27 @@ def insert_task(conn: sqlite3.Connection, task: dict[str, Any]) -> None:
         " team_size, period_start, period_end, state) VALUES (:id, :plan_id, :number, :title,"
         " :specialty, :item_codes, :ratio_percent, :team_size, :period_start, :period_end, :state)",
         {**task, "item_codes": json.dumps(list(task["item_codes"]))})
+
+
+def list_existing_ids(conn: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
+    """Which of these keys are already in units or users (the import's updated count)."""
+    assert table in ("units", "users")
+    found: set[str] = set()
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        marks = ",".join("?" * len(part))
+        found |= {r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", part)}
+    return found
+
+
+def next_item_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(version), 0) + 1 FROM items").fetchone()[0]
+
+
+def insert_item_list_version(conn: sqlite3.Connection, version: int, now: str, source: str,
+                             sha256: str, rows: int) -> None:
+    conn.execute("INSERT INTO item_list_versions VALUES (?, ?, ?, ?, ?)", (version, now, source, sha256, rows))
+
+
+def list_items_by_version(conn: sqlite3.Connection, version: int) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM items WHERE version = ? ORDER BY code", (version,)).fetchall()

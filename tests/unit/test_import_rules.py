@@ -1,0 +1,60 @@
+"""Row checks of the office's spreadsheets."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import given, strategies as st
+
+from sync_server.core import uscc
+from sync_server.core.import_rules import check_row, missing_columns
+
+UNIT = {"统一社会信用代码": "91350100M000100Y43", "单位名称": "云溪县悦来宾馆", "地址": "城关镇和平路1号",
+        "专业": "公共场所", "信用风险等级": "B"}
+
+
+def test_a_good_unit_row() -> None:
+    record, errors = check_row("units", 2, {**UNIT, "分类标注": "四小场所、城区", "纳入监管": "否", "投诉次数": "3"})
+    assert not errors
+    assert record["specialty"] == "public_places" and record["tags"] == ["四小场所", "城区"]
+    assert (record["covered"], record["complaints"]) == (False, 3)
+
+
+def test_codes_and_names_both_accepted() -> None:
+    assert check_row("units", 2, {**UNIT, "专业": "public_places", "信用风险等级": "b"})[0]["risk"] == "B"
+
+
+def test_each_reason_names_its_column() -> None:
+    _, errors = check_row("units", 7, {**UNIT, "统一社会信用代码": "91350100M000100Y4", "信用风险等级": "Z",
+                                       "投诉次数": "1.5", "纳入监管": "也许"})
+    assert [(e.row, e.column) for e in errors] == [(7, "统一社会信用代码"), (7, "信用风险等级"), (7, "投诉次数"), (7, "纳入监管")]
+
+
+def test_dates_in_office_formats() -> None:
+    base = {"执法证号": "1", "姓名": "张三", "专业": "公共场所"}
+    for value in ("2027-03-01", "2027/3/1", "2027年3月1日", datetime(2027, 3, 1)):
+        assert check_row("inspectors", 2, {**base, "证件有效期": value})[0]["cert_valid_until"] == "2027-03-01"
+    assert check_row("inspectors", 2, {**base, "证件有效期": "2027-13-01"})[1]
+
+
+def test_counts_refuse_nan_and_infinity() -> None:
+    for value in (float("nan"), float("inf"), "1e400", "-0.5"):
+        assert check_row("units", 2, {**UNIT, "投诉次数": value})[1]
+
+
+def test_missing_required_columns() -> None:
+    assert missing_columns("items", ["事项编码", "事项名称"]) == ["专业", "依据"]
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
+def test_every_valid_code_passes_and_a_wrong_check_digit_fails(first17: str) -> None:
+    code = first17 + uscc.check_digit(first17)
+    assert check_row("units", 2, {**UNIT, "统一社会信用代码": code.lower()})[0]["id"] == code
+    wrong = "0" if code[-1] != "0" else "1"
+    assert check_row("units", 2, {**UNIT, "统一社会信用代码": code[:-1] + wrong})[1]
+
+
+@given(st.dictionaries(st.sampled_from(list(UNIT) + ["投诉次数", "纳入监管", "分类标注"]),
+                       st.one_of(st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True))))
+def test_any_cells_give_a_record_or_reasons_never_a_crash(cells: dict) -> None:
+    record, errors = check_row("units", 2, cells)
+    assert (record is None) == bool(errors)
