@@ -8,14 +8,14 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from schemas import contract
 from schemas.errors import ContractError
 from sync_server import openapi, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
-from sync_server.pages import PAGE_ROUTES
+from sync_server.public import PAGE_ROUTES
 from sync_server.queries.db import Database
 from sync_server.resources import enrollment, feed, log, photos, records
 from sync_server.resources.http import JSONResponse
@@ -39,18 +39,6 @@ async def schema_file(request: Request) -> Response:
     return FileResponse(contract.schema_path(name), media_type="application/schema+json")
 
 
-async def home(request: Request) -> HTMLResponse:
-    return HTMLResponse(HOME)
-
-
-HOME = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>随检 SuiJian 同步服务</title>
-<body style="font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.6">
-<h1>随检 SuiJian 同步服务</h1><p>卫生健康监督“双随机、一公开”抽查的同步服务器正在运行。</p>
-<ul><li><a href="/openapi.json">接口说明（OpenAPI）</a></li><li><a href="/v1/log/head">审计日志树根</a></li></ul>
-</body></html>"""
-
-
 async def api_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ContractError):
         exc = BadRequest.from_contract(exc)
@@ -72,7 +60,7 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 ROUTES = [
-    Route("/", home), Route("/healthz", healthz), Route("/openapi.json", openapi_json),
+    Route("/healthz", healthz), Route("/openapi.json", openapi_json),
     Route("/schemas/v1/{name}", schema_file),
     Route("/v1/enroll", enrollment.enroll, methods=["POST"]),
     Route("/v1/me", enrollment.me),

@@ -1,0 +1,120 @@
+"""The public pages: home, item list, plans, tasks with their draws, how to verify.
+
+Handlers are thin: read, shape, render. Nothing personal is shown beyond what a draw publishes
+(a drawn team's names and certificate numbers); no photos, no phone numbers.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+
+from sync_server.core.specialties import SPECIALTIES
+from sync_server.errors import NotFound
+from sync_server.public.render import page, refusal
+from sync_server.queries import public as q
+
+VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
+FILES = ("announcement", "reveal", "result")
+
+
+async def home(request: Request) -> HTMLResponse:
+    return page("home.html")
+
+
+async def items(request: Request) -> HTMLResponse:
+    specialty = request.query_params.get("specialty") or None
+    raw_version = request.query_params.get("version") or None
+    if specialty is not None and specialty not in SPECIALTIES:
+        return refusal(400, "专业不存在", "筛选的专业代码不存在，请从列表中选择。")
+    if raw_version is not None and not (raw_version.isdigit() and len(raw_version) < 10):
+        return refusal(400, "版本号无效", "版本号应为正整数。")
+    found = await request.app.state.db.read(_items, specialty, int(raw_version) if raw_version else None)
+    if found is None:
+        return refusal(404, "没有该版本", "抽查事项清单没有这一版本。")
+    return page("items.html", specialty=specialty, specialty_name=SPECIALTIES.get(specialty or "", ""),
+                specialties=list(SPECIALTIES.items()), **found)
+
+
+def _items(conn: sqlite3.Connection, specialty: str | None, version: int | None) -> dict[str, Any] | None:
+    latest = q.latest_item_version(conn)
+    wanted = version if version is not None else latest
+    versions = q.list_item_versions(conn)
+    if version is not None and version not in {v["version"] for v in versions}:
+        return None
+    return {"version": wanted, "current": wanted == latest, "versions": versions,
+            "items": q.list_items(conn, wanted, specialty) if wanted else []}
+
+
+async def plans(request: Request) -> HTMLResponse:
+    return page("plans.html", plans=await request.app.state.db.read(q.list_plans))
+
+
+async def plan(request: Request) -> HTMLResponse:
+    raw = request.path_params["year"]
+    found = await request.app.state.db.read(_plan, int(raw)) if raw.isdigit() and len(raw) == 4 else None
+    if found is None:
+        return refusal(404, "没有该年度计划", f"没有 {raw[:8]} 年度的抽查计划。")
+    return page("plan.html", **found)
+
+
+def _plan(conn: sqlite3.Connection, year: int) -> dict[str, Any] | None:
+    row = q.get_plan_by_year(conn, year)
+    if row is None:
+        return None
+    tasks = [{**dict(t), "specialty_names": _specialty_names(t["specialties"], t["specialty"])}
+             for t in q.list_tasks_by_plan(conn, row["id"])]
+    return {"plan": row, "tasks": tasks}
+
+
+def _specialty_names(specialties: str, first: str) -> str:
+    codes = json.loads(specialties) or [first]
+    return "、".join(SPECIALTIES.get(c, c) for c in codes)
+
+
+async def task(request: Request) -> HTMLResponse:
+    found = await request.app.state.db.read(_task, request.path_params["task_id"][:64])
+    if found is None:
+        return refusal(404, "没有该任务", "没有该抽查任务。")
+    return page("task.html", **found)
+
+
+def _task(conn: sqlite3.Connection, task_id: str) -> dict[str, Any] | None:
+    row = q.get_task_with_draw(conn, task_id)
+    if row is None:
+        return None
+    announcement = json.loads(bytes(row["announcement"])) if row["announcement"] else {}
+    result = json.loads(bytes(row["result"])) if row["result"] else None
+    picks = (result["selected"] + result["unmatched"]) if result else []
+    return {"task": row, "strata": json.loads(row["strata"]), "commitments": announcement.get("commitments", []),
+            "weights": json.loads(row["risk_weights"]) if row["risk_weights"] else None,
+            "specialty_names": _specialty_names(row["specialties"], row["specialty"]),
+            "reveal": json.loads(bytes(row["reveal"])) if row["reveal"] else None, "result": result,
+            "units": q.names_by_ids(conn, "units", [p["unit"] for p in picks]),
+            "people": q.names_by_ids(conn, "users", sorted({p for s in picks for p in s.get("team", [])}))}
+
+
+async def download(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in FILES:
+        raise NotFound("draw.no_file", "no such file", "没有该文件")
+    row = await request.app.state.db.read(q.get_task_with_draw, request.path_params["task_id"][:64])
+    body = None if row is None else row[name]
+    if body is None:
+        raise NotFound("draw.no_file", f"{name}.json is not published yet", "该文件尚未公布")
+    return Response(bytes(body), media_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{row["id"]}-{name}.json"', "Cache-Control": "public, max-age=60"})
+
+
+async def verify(request: Request) -> HTMLResponse:
+    return page("verify.html")
+
+
+async def verifier(request: Request) -> Response:
+    if not VERIFIER.exists():
+        raise NotFound("draw.no_file", "the verifier is not installed here", "核验程序未随本服务安装")
+    return FileResponse(VERIFIER, media_type="text/x-python; charset=utf-8", filename="ssj_verify.py")
