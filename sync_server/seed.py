@@ -127,8 +127,10 @@ def demo_draw(conn: sqlite3.Connection, seed_value: int) -> dict[str, Any]:
     happened in October: announced on the 20th, the lottery drawn on the 25th, drawn the 26th."""
     from sync_server import draws, plans
 
+    from sync_server.core.specialties import DEFAULT_RISK_WEIGHTS
+
     spec = plans.TaskSpec(2026, DEMO_TASK, "2026年下半年公共场所卫生“双随机”专项抽查", ("public_places",),
-                          "2026-11-01", "2026-12-31")
+                          "2026-11-01", "2026-12-31", risk_weights=dict(DEFAULT_RISK_WEIGHTS))
     plans.add_task(conn, spec)
     office = hashlib.sha256(f"suijian-demo-office:{seed_value}".encode()).digest()
     observer = hashlib.sha256(f"suijian-demo-observer:{seed_value}".encode()).digest()
