@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sync_server import draws, plans
+from sync_server.clock import hours_from_now
 from sync_server.queries import plans as q
 from sync_server.queries.db import open_db, transaction
 
@@ -79,7 +80,9 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_announce(args: argparse.Namespace) -> int:
-    made = _write(args.db, draws.announce, args.task, args.beacon, args.beacon_at, args.commitment or [])
+    beacon_at = args.beacon_at or hours_from_now(72)
+    beacon = args.beacon or f"{beacon_at[:10]} 前后首期中国福利彩票双色球开奖号码（以开奖公告为准）"
+    made = _write(args.db, draws.announce, args.task, beacon, beacon_at, args.commitment or [])
     if args.nonce_out:
         _secret_file(Path(args.nonce_out), made["office_nonce"])
     print(f"公告已发布 announced: {made['task']}\nannouncement_hash {made['announcement_hash']}")
@@ -159,14 +162,16 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     command(sub, "tasks", cmd_tasks, "list tasks: id, number, state (tab-separated)")
     ann = command(sub, "announce", cmd_announce, "freeze and publish a task's draw announcement")
     ann.add_argument("task")
-    ann.add_argument("--beacon", required=True, help="the future public random value, e.g. a named lottery draw")
-    ann.add_argument("--beacon-at", required=True, help="when that value is published (RFC 3339)")
+    ann.add_argument("--beacon", default=None, help="the future public random value, e.g. a named lottery draw"
+                     " (default: the first 双色球 draw after the announcement)")
+    ann.add_argument("--beacon-at", default=None, help="when that value is published, RFC 3339 (default: in 3 days)")
     ann.add_argument("--commitment", action="append", help="an observer's commitment (hex SHA-256 of a nonce)")
     ann.add_argument("--nonce-out", default=None, help="write the office's secret nonce to this file")
     rev = command(sub, "reveal", cmd_reveal, "enter the beacon value and the nonces")
     rev.add_argument("task")
     rev.add_argument("--beacon", required=True, help="the beacon value as published")
-    rev.add_argument("--nonce", action="append", required=True, help="hex nonce, in commitment order")
+    rev.add_argument("--nonce", action="extend", nargs="+", required=True,
+                     help="hex nonces in commitment order (repeat the flag or list them after it)")
     drw = command(sub, "draw", cmd_draw, "draw a revealed task and place its visits")
     drw.add_argument("task")
     exp = command(sub, "export-draw", cmd_export_draw, "write announcement.json, reveal.json, result.json")

@@ -3,7 +3,7 @@
 All or nothing: a file with any bad row changes nothing and every bad row is reported with its
 row number and reason, unless the office asks to skip them. Rows are upserted by key (USCC,
 certificate number), so a re-import updates. Each item-list import is a new version; older
-versions stay. openpyxl and codec errors are mapped here, at the boundary.
+versions stay. Reader and codec errors are mapped here, at the boundary.
 """
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import csv
 import hashlib
 import io
 import sqlite3
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +21,7 @@ from sync_server.core.import_rules import RowError, check_row, missing_columns
 from sync_server.errors import BadRequest
 from sync_server.queries import registry, users
 from sync_server.queries.db import transaction
+from sync_server.xlsx import XlsxError, read_rows
 
 KEYS = {"units": "统一社会信用代码", "inspectors": "执法证号", "items": "事项编码"}
 Progress = Callable[[str, int, int], None]
@@ -56,17 +55,9 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = load_workbook(path, read_only=True, data_only=True)
-            try:
-                sheet = book.worksheets[0]
-                return [(n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            finally:
-                book.close()
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
+        return list(read_rows(str(path)))
+    except XlsxError as exc:
         raise BadRequest("import.bad_xlsx", f"not a readable .xlsx: {exc}",
                          "无法读取该 Excel 文件（文件损坏或不是 .xlsx 格式），请重新导出后再试") from exc
 

@@ -123,6 +123,16 @@ def test_refusals(db: Path, tmp_path: Path) -> None:
     assert "重新抽取：开奖推迟" in redo.stdout
 
 
+def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> None:
+    number = "云溪卫〔2026〕随抽23号"
+    cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "t",
+        "--specialty", "disinfection", "--period", "2026-11-01:2026-12-31")
+    announced = cli("announce", number, "--db", str(db), "--commitment", hashlib.sha256(b"\x01" * 32).hexdigest())
+    office = next(line.split()[2] for line in announced.stdout.splitlines() if line.startswith("office nonce"))
+    cli("reveal", number, "--db", str(db), "--beacon", "7", "--nonce", office, "01" * 32)
+    assert "drawn" in cli("draw", number, "--db", str(db)).stdout
+
+
 def test_ratio_outside_band_and_unknown_specialty(db: Path) -> None:
     bad = cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", "n1", "--title", "t",
               "--specialty", "public_places", "--ratio", "40", "--period", "2026-11-01:2026-12-31", ok=False)

@@ -137,3 +137,22 @@ def test_cli(tmp_path: Path) -> None:
     assert good.returncode == 0 and "新增 60" in good.stdout
     missing = run("import-units", str(tmp_path / "nope.xlsx"))
     assert missing.returncode == 1 and "找不到文件" in missing.stderr
+
+
+def test_excel_date_cells_and_numbers(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    from datetime import date, datetime
+    path = workbook(tmp_path / "dates.xlsx", [["执法证号", "姓名", "专业", "证件有效期", "联系电话"],
+                                              [370012, "张三", "公共场所", datetime(2027, 3, 1), 13800000000],
+                                              ["37-2", "李四", "消毒产品", date(2028, 12, 31), None]])
+    result = import_file(conn, "inspectors", path)
+    assert result.inserted == 2, result.errors
+    rows = dict(conn.execute("SELECT id, cert_valid_until FROM users").fetchall())
+    assert rows == {"370012": "2027-03-01", "37-2": "2028-12-31"}
+
+
+def test_sparse_cells_keep_their_columns(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    head = ["事项编码", "事项名称", "专业", "依据", "主体"]
+    path = workbook(tmp_path / "sparse.xlsx", [head, ["GG-001", "卫生许可证", "公共场所", "《条例》", None],
+                                               ["GG-002", "健康证明", "公共场所", "《条例》", "云溪县卫生健康局"]])
+    assert import_file(conn, "items", path).inserted == 2
+    assert [r[0] for r in conn.execute("SELECT subject FROM items ORDER BY code")] == ["", "云溪县卫生健康局"]
