@@ -36,7 +36,8 @@ def _codes(conn) -> list[tuple[str, str, str]]:
 def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, str]]) -> None:
     lines = [
         "", "随检 SuiJian 演示 / demo",
-        f"  同步服务 sync server:  http://{host}:{port}/   (OpenAPI: http://{host}:{port}/openapi.json)",
+        f"  公示页面 public pages: http://{host}:{port}/   (抽取结果 a verifiable draw: http://{host}:{port}/public/tasks/T2026-14)",
+        f"  同步服务 sync server:  http://{host}:{port}/v1/…   (OpenAPI: http://{host}:{port}/openapi.json)",
         f"  数据库 database:       {directory / 'server.db'}",
         f"  管理员令牌 admin token: {directory / 'admin-token.txt'}",
         "  一次性注册码 one-time enrollment codes (72 h):",

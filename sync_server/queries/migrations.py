@@ -6,10 +6,14 @@ from typing import Callable
 import sqlite_utils
 
 
-def m001_foundation(db: sqlite_utils.Database) -> None:
-    for statement in FOUNDATION.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+def statements(script: str) -> Callable[[sqlite_utils.Database], None]:
+    """A migration step running each statement of a script (inside the caller's transaction;
+    sqlite3's executescript would commit on its own)."""
+    def step(db: sqlite_utils.Database) -> None:
+        for statement in script.split(";\n"):
+            if statement.strip():
+                db.execute(statement)
+    return step
 
 
 FOUNDATION = """
@@ -78,12 +82,6 @@ CREATE TABLE audit_log (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
 
-def m002_plans_and_draws(db: sqlite_utils.Database) -> None:
-    for statement in PLANS_AND_DRAWS.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
-
-
 PLANS_AND_DRAWS = """
 CREATE TABLE item_list_versions (
     version INTEGER PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL,
@@ -113,6 +111,6 @@ CREATE INDEX tasks_plan ON tasks(plan_id)
 """
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
-    ("001_foundation", m001_foundation),
-    ("002_plans_and_draws", m002_plans_and_draws),
+    ("001_foundation", statements(FOUNDATION)),
+    ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
 ]
