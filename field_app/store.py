@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE TABLE IF NOT EXISTS outbox_photos (
     record_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (record_id, sha256));
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, created_at);
+CREATE TABLE IF NOT EXISTS returns (
+    record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
 """
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
 SENDABLE = ("pending", "incomplete")
@@ -66,6 +68,9 @@ class LocalStore:
             for item in items:
                 if item["kind"] == "assignment":
                     self._save_assignment(item["data"], now)
+                elif item["kind"] == "review":
+                    self.conn.execute("INSERT OR REPLACE INTO returns VALUES (?, ?, ?)",
+                                      (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))
             self.set_meta("feed_cursor", cursor)
 
     def _save_assignment(self, doc: dict[str, Any], now: str) -> None:
@@ -79,6 +84,10 @@ class LocalStore:
     def get_assignment(self, assignment_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT doc FROM assignments WHERE id = ?", (assignment_id,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def list_returns(self) -> list[dict[str, Any]]:
+        """Records a leader sent back, with the reason: to be corrected and resubmitted."""
+        return [json.loads(r[0]) for r in self.conn.execute("SELECT doc FROM returns ORDER BY received_at")]
 
     # --- photos -------------------------------------------------------------------------------
     def add_photo(self, sha256: str, path: Path, size: int) -> None:

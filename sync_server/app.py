@@ -17,7 +17,7 @@ from sync_server import openapi, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.public import PAGE_ROUTES
 from sync_server.queries.db import Database
-from sync_server.resources import enrollment, feed, log, photos, records
+from sync_server.resources import enrollment, feed, log, photos, records, reviews
 from sync_server.resources.http import JSONResponse
 from sync_server.settings import Settings
 
@@ -72,6 +72,8 @@ ROUTES = [
     Route("/v1/records/batch", records.push_batch, methods=["POST"]),
     Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
     Route("/v1/records/{record_id}/receipt", records.get_receipt),
+    Route("/v1/reviews/batch", reviews.push_decisions, methods=["POST"]),
+    Route("/v1/reviews/queue", reviews.review_queue),
     Route("/v1/log/head", log.head),
     Route("/v1/log/key", log.public_key),
     Route("/v1/log/proof/{index}", log.proof),

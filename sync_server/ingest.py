@@ -94,8 +94,11 @@ def check_all(texts: list[str], keys: dict[str, dict[str, Any]], pool: Executor 
     return [item for part in pool.map(check_chunk, chunks, [keys] * len(chunks)) for item in part]
 
 
+ID_CONFLICTS = ("record.conflict", "review.conflict")   # the one meaning of a "conflict" receipt
+
+
 def _refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
-    return {**error_json(exc), "_conflict": isinstance(exc, Conflict)}
+    return {**error_json(exc), "_conflict": exc.code in ID_CONFLICTS}
 
 
 def _active(device: Any) -> Any:
@@ -144,12 +147,12 @@ def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite
     return _store(conn, signer, item, now)
 
 
-def _document(env: envelope.Envelope) -> dict[str, Any]:
+def _document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
     doc = env.document()
     if canonicalize_parsed(doc) != env.payload:
         raise ContractError("payload.not_canonical", "the payload is not RFC 8785 canonical JSON",
                             "记录未按规范编码（非规范 JSON）")
-    contract.validate("inspection-record", doc)
+    contract.validate(schema, doc)
     return doc
 
 
@@ -180,6 +183,9 @@ def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
     if earlier is None or earlier["assignment_id"] != doc["assignment_id"]:
         raise ContractError("record.supersedes_unknown", "supersedes names no record of this assignment",
                             "被更正的记录不存在或不属于该检查任务")
+    if earlier["review_state"] != "returned":
+        raise Conflict("record.supersedes_not_returned", "only a record the leader returned can be corrected",
+                       "只有被组长退回的记录才能更正提交", {"review_state": earlier["review_state"]})
 
 
 def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: str) -> dict[str, Any]:
@@ -195,6 +201,8 @@ def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: st
         "category_json": json.dumps(category.as_json(), ensure_ascii=False),
         "received_at": now, "log_index": log_index})
     records.insert_missing_photos(conn, doc["id"], missing)
+    if doc["supersedes"] is not None:
+        records.set_review_state(conn, doc["supersedes"], "superseded")
     return {"id": doc["id"], "status": state if missing else "accepted", "envelope_sha256": item.sha,
             "received_at": now, "log_index": log_index, "category": category.as_json(),
             "missing_photos": missing}

@@ -7,7 +7,9 @@ from typing import Any
 
 
 def next_seq(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM assignments").fetchone()[0]
+    """The feed's one sequence, shared by assignments and notices."""
+    return conn.execute("SELECT max(coalesce((SELECT max(seq) FROM assignments), 0),"
+                        " coalesce((SELECT max(seq) FROM notices), 0)) + 1").fetchone()[0]
 
 
 def insert_assignment(conn: sqlite3.Connection, doc: dict[str, Any], task_ids: list[str], now: str) -> int:
@@ -35,8 +37,14 @@ def get_team_by_assignment(conn: sqlite3.Connection, assignment_id: str) -> set[
 
 def list_feed_by_user(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT a.seq, a.doc FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
-        " WHERE t.user_id = ? AND a.seq > ? ORDER BY a.seq LIMIT ?", (user_id, after, limit)).fetchall()
+        "SELECT a.seq, 'assignment' AS kind, a.doc FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
+        " WHERE t.user_id = ? AND a.seq > ?"
+        " UNION ALL SELECT n.seq, n.kind, n.doc FROM notices n WHERE n.user_id = ? AND n.seq > ?"
+        " ORDER BY 1 LIMIT ?", (user_id, after, user_id, after, limit)).fetchall()
+
+
+def insert_notice(conn: sqlite3.Connection, user_id: str, kind: str, doc: str, now: str) -> None:
+    conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?)", (next_seq(conn), user_id, kind, doc, now))
 
 
 def count_assignments(conn: sqlite3.Connection) -> int:

@@ -110,7 +110,22 @@ CREATE TABLE draws (
 CREATE INDEX tasks_plan ON tasks(plan_id)
 """
 
+REVIEWS = """
+ALTER TABLE records ADD COLUMN review_state TEXT NOT NULL DEFAULT 'in_review';
+CREATE TABLE reviews (
+    id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(id), leader_id TEXT NOT NULL REFERENCES users(id),
+    device_id TEXT NOT NULL REFERENCES devices(id), decision TEXT NOT NULL CHECK (decision IN ('approve', 'return')),
+    reason TEXT NOT NULL, envelope BLOB NOT NULL, envelope_sha256 TEXT NOT NULL, received_at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX reviews_record ON reviews(record_id);
+CREATE TABLE notices (
+    seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), kind TEXT NOT NULL, doc TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE INDEX notices_user ON notices(user_id, seq)
+"""
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
+    ("003_reviews", statements(REVIEWS)),
 ]

@@ -8,7 +8,32 @@ from typing import Any, Iterable
 def get_record_by_id(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row | None:
     return conn.execute(
         "SELECT id, assignment_id, signer_id, device_id, envelope_sha256, supersedes, state, category,"
-        " category_json, received_at, log_index FROM records WHERE id = ?", (record_id,)).fetchone()
+        " category_json, received_at, log_index, review_state FROM records WHERE id = ?", (record_id,)).fetchone()
+
+
+def set_review_state(conn: sqlite3.Connection, record_id: str, state: str) -> None:
+    conn.execute("UPDATE records SET review_state = ? WHERE id = ?", (state, record_id))
+
+
+def list_review_queue(conn: sqlite3.Connection, leader_id: str, limit: int) -> list[sqlite3.Row]:
+    """Complete records waiting for a decision, of teams the leader is not on (four eyes)."""
+    return conn.execute(
+        "SELECT r.id, r.assignment_id, r.envelope, r.envelope_sha256, r.category_json, r.received_at, a.doc"
+        " FROM records r JOIN assignments a ON a.id = r.assignment_id"
+        " WHERE r.state = 'received' AND r.review_state = 'in_review' AND NOT EXISTS"
+        " (SELECT 1 FROM assignment_team t WHERE t.assignment_id = r.assignment_id AND t.user_id = ?)"
+        " ORDER BY r.received_at, r.id LIMIT ?", (leader_id, limit)).fetchall()
+
+
+def get_review_by_id(conn: sqlite3.Connection, review_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+
+
+def insert_review(conn: sqlite3.Connection, review: dict) -> None:
+    conn.execute(
+        "INSERT INTO reviews (id, record_id, leader_id, device_id, decision, reason, envelope, envelope_sha256,"
+        " received_at, log_index) VALUES (:id, :record_id, :leader_id, :device_id, :decision, :reason, :envelope,"
+        " :envelope_sha256, :received_at, :log_index)", review)
 
 
 def get_envelope_by_id(conn: sqlite3.Connection, record_id: str) -> bytes | None:

@@ -26,7 +26,7 @@ def _page(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> byt
     rows = assignments.list_feed_by_user(conn, user_id, after, limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
     cursor = rows[-1]["seq"] if rows else after
-    items = ",".join('{"kind":"assignment","data":' + row["doc"] + "}" for row in rows)
+    items = ",".join('{"kind":"' + row["kind"] + '","data":' + row["doc"] + "}" for row in rows)
     tail = json.dumps({"cursor": str(cursor), "more": more})[1:]
     return ('{"items":[' + items + "]," + tail).encode("utf-8")
 
