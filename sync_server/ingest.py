@@ -73,12 +73,12 @@ def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
         if env.payload_type != envelope.RECORD_TYPE:
             raise ContractError("envelope.payload_type", "push records here; reviews go to /v1/reviews",
                                 "此处只接收检查记录")
-        signer = _active(keys.get(env.keyid))
+        signer = active_device(keys.get(env.keyid))
         envelope.verify(env, bytes.fromhex(signer["public_key"]), signer["algorithm"])
-        doc = _document(env)
+        doc = checked_document(env)
         return Checked(raw, sha, env.keyid, doc, categorize(doc))
     except (ContractError, ApiError) as exc:
-        return Refused(raw, sha, _refusal_error(exc))
+        return Refused(raw, sha, refusal_error(exc))
 
 
 def check_chunk(texts: list[str], keys: dict[str, dict[str, Any]]) -> list[Checked | Refused]:
@@ -97,11 +97,11 @@ def check_all(texts: list[str], keys: dict[str, dict[str, Any]], pool: Executor 
 ID_CONFLICTS = ("record.conflict", "review.conflict")   # the one meaning of a "conflict" receipt
 
 
-def _refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
+def refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
     return {**error_json(exc), "_conflict": exc.code in ID_CONFLICTS}
 
 
-def _active(device: Any) -> Any:
+def active_device(device: Any) -> Any:
     if device is None:
         raise ContractError("key.unknown", "the signing key is not enrolled", "签名密钥未注册")
     if device["status"] != "active":
@@ -121,18 +121,18 @@ def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked
     receipts = []
     for item in items:
         if isinstance(item, Refused):
-            receipts.append(_refusal(item.raw, item.sha, item.error))
+            receipts.append(refusal(item.raw, item.sha, item.error))
             continue
         try:
             if item.keyid not in status:
                 status[item.keyid] = users.get_device_by_keyid(conn, item.keyid)
-            receipts.append(_store_checked(conn, pusher, _active(status[item.keyid]), item, now))
+            receipts.append(_store_checked(conn, pusher, active_device(status[item.keyid]), item, now))
         except (ContractError, ApiError) as exc:
-            receipts.append(_refusal(item.raw, item.sha, _refusal_error(exc)))
+            receipts.append(refusal(item.raw, item.sha, refusal_error(exc)))
     return receipts
 
 
-def _refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
+def refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
     error = dict(error)
     status = "conflict" if error.pop("_conflict") else "rejected"
     return {"id": _claimed_id(raw), "status": status, "envelope_sha256": sha, "error": error}
@@ -147,7 +147,7 @@ def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite
     return _store(conn, signer, item, now)
 
 
-def _document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
+def checked_document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
     doc = env.document()
     if canonicalize_parsed(doc) != env.payload:
         raise ContractError("payload.not_canonical", "the payload is not RFC 8785 canonical JSON",

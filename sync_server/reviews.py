@@ -20,7 +20,7 @@ from schemas.errors import ContractError
 from sync_server import audit
 from sync_server.clock import utc_now
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
-from sync_server.ingest import _active, _document, _refusal, _refusal_error
+from sync_server.ingest import active_device, checked_document, refusal, refusal_error
 from sync_server.queries import assignments, records, users
 
 
@@ -34,16 +34,16 @@ def _one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, now: str) ->
     try:
         return _decide(conn, pusher, raw, sha, now)
     except (ContractError, ApiError) as exc:
-        return _refusal(raw, sha, _refusal_error(exc))
+        return refusal(raw, sha, refusal_error(exc))
 
 
 def _decide(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     env = envelope.parse(raw)
     if env.payload_type != envelope.REVIEW_TYPE:
         raise ContractError("envelope.payload_type", "push review decisions here", "此处只接收审核意见")
-    device = _active(users.get_device_by_keyid(conn, env.keyid))
+    device = active_device(users.get_device_by_keyid(conn, env.keyid))
     envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
-    doc = _document(env, "review-decision")
+    doc = checked_document(env, "review-decision")
     stored = records.get_review_by_id(conn, doc["id"])
     if stored is not None:
         return _again(stored, sha)
