@@ -2,6 +2,8 @@
 
     serve          run the HTTP server on a database file
     seed-demo      fill a database with a realistic demo county
+    workdays add   the date N working days after DATE on the official calendar (provisional or not)
+    load-calendar  load a year's State Council holiday notice from a small file
     demo           what `make demo` runs: seed once, make enrollment codes, serve
     create-user    add an office admin, team leader or inspector
     enroll-code    make a one-time enrollment code for a user's device
@@ -25,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server import accounts, cli_draws, cli_registry
+from sync_server import accounts, cli_calendar, cli_draws, cli_registry
 from sync_server.errors import ApiError
 from sync_server.queries import users
 from sync_server.queries.db import open_db, transaction
@@ -113,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     revoke = _command(sub, "revoke-device", cmd_revoke_device, "revoke a device")
     revoke.add_argument("device")
     cli_registry.add_commands(sub, _command)
+    cli_calendar.add_commands(sub, _command)
     cli_draws.add_commands(sub, _command)
     demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
     demo.set_defaults(run=cmd_demo)

@@ -124,8 +124,15 @@ CREATE TABLE notices (
 CREATE INDEX notices_user ON notices(user_id, seq)
 """
 
+CALENDAR = """
+CREATE TABLE calendar_days (
+    day TEXT PRIMARY KEY, is_workday INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '', source TEXT NOT NULL);
+CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, source TEXT NOT NULL, loaded_at TEXT NOT NULL)
+"""
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
     ("003_reviews", statements(REVIEWS)),
+    ("004_calendar", statements(CALENDAR)),
 ]

@@ -9,7 +9,7 @@ from sync_server.cli import parser
 
 ROOT = Path(__file__).resolve().parents[2]
 RAISED = re.compile(r'(?:ContractError|BadRequest|Unauthorized|Forbidden|NotFound|Conflict|TooLarge|'
-                    r'Unsupported|ApiError|DrawError|SamplingError)\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"'
+                    r'Unsupported|ApiError|DrawError|SamplingError|NoticeError)\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"'
                     r'|_state\(task, "[a-z]+", "([a-z0-9_]+\.[a-z0-9_.]+)"'
                     r'|\(\s*"(draw\.[a-z0-9_]+)"')
 LITERAL = re.compile(r'"code": "([a-z0-9_]+\.[a-z0-9_.]+)"')

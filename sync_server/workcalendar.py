@@ -1,0 +1,48 @@
+"""The official working-day calendar: years from the maintained `chinesecalendar` package, and
+a year's State Council notice loaded from a small file when it is published (docs/CALENDAR.md).
+
+Loading a notice returns its year: deadlines computed earlier for that year were provisional
+and are to be recomputed (the disclosure list, when it exists, does that).
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from sync_server import audit
+from sync_server.clock import utc_now
+from sync_server.core.workdays import Calendar, NoticeError, parse_notice
+from sync_server.errors import BadRequest
+from sync_server.queries import calendar as q
+
+PACKAGE = "chinesecalendar 1.11.0"
+
+
+def load_package_years(conn: sqlite3.Connection) -> list[int]:
+    """Years the package covers (holidays and swapped working days), unless a notice replaced them."""
+    from chinese_calendar import constants
+
+    loaded = {row["year"] for row in q.list_years(conn)}
+    years = sorted({d.year for d in constants.holidays} - loaded)
+    now = utc_now()
+    for year in years:
+        days = [(d.isoformat(), 0, str(constants.holidays[d])) for d in constants.holidays if d.year == year]
+        days += [(d.isoformat(), 1, str(constants.workdays[d])) for d in constants.workdays if d.year == year]
+        q.replace_year(conn, year, days, PACKAGE, now)
+    return years
+
+
+def load_notice(conn: sqlite3.Connection, text: str, source: str) -> int:
+    try:
+        year, days = parse_notice(text)
+    except NoticeError as exc:
+        raise BadRequest(exc.code, str(exc), exc.message_zh) from exc
+    now = utc_now()
+    q.replace_year(conn, year, [(d.day.isoformat(), int(d.is_workday), d.name) for d in days], source, now)
+    audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days))
+    return year
+
+
+def calendar_from_db(conn: sqlite3.Connection) -> Calendar:
+    return Calendar({date.fromisoformat(r["day"]): bool(r["is_workday"]) for r in q.list_days(conn)},
+                    frozenset(r["year"] for r in q.list_years(conn)))
