@@ -15,4 +15,5 @@ PAGE_ROUTES = [
     Route("/public/tasks/{task_id}/{name}.json", pages.download),
     Route("/public/verify", pages.verify),
     Route("/public/verify/ssj_verify.py", pages.verifier),
+    Route("/public/static/site.css", pages.stylesheet),
 ]

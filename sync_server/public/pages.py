@@ -6,6 +6,7 @@ Handlers are thin: read, shape, render. Nothing personal is shown beyond what a 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,17 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from sync_server.core.specialties import SPECIALTIES
 from sync_server.errors import NotFound
-from sync_server.public.render import page, refusal
+from sync_server.public.render import CACHE, page, refusal
 from sync_server.queries import public as q
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
+STYLESHEET = Path(__file__).with_name("static") / "site.css"
 FILES = ("announcement", "reveal", "result")
+
+
+def _ascii_number(raw: str | None, digits: str) -> int | None:
+    """A query or path number in ASCII digits only ('²' and '２' are digits to str.isdigit)."""
+    return int(raw) if raw is not None and re.fullmatch(f"[0-9]{{{digits}}}", raw) else None
 
 
 async def home(request: Request) -> HTMLResponse:
@@ -31,9 +38,10 @@ async def items(request: Request) -> HTMLResponse:
     raw_version = request.query_params.get("version") or None
     if specialty is not None and specialty not in SPECIALTIES:
         return refusal(400, "专业不存在", "筛选的专业代码不存在，请从列表中选择。")
-    if raw_version is not None and not (raw_version.isdigit() and len(raw_version) < 10):
+    version = _ascii_number(raw_version, "1,9")
+    if raw_version is not None and version is None:
         return refusal(400, "版本号无效", "版本号应为正整数。")
-    found = await request.app.state.db.read(_items, specialty, int(raw_version) if raw_version else None)
+    found = await request.app.state.db.read(_items, specialty, version)
     if found is None:
         return refusal(404, "没有该版本", "抽查事项清单没有这一版本。")
     return page("items.html", specialty=specialty, specialty_name=SPECIALTIES.get(specialty or "", ""),
@@ -46,7 +54,8 @@ def _items(conn: sqlite3.Connection, specialty: str | None, version: int | None)
     versions = q.list_item_versions(conn)
     if version is not None and version not in {v["version"] for v in versions}:
         return None
-    return {"version": wanted, "current": wanted == latest, "versions": versions,
+    dates = {v["version"]: v["imported_at"] for v in versions}
+    return {"version": wanted, "current": wanted == latest, "versions": versions, "date": dates.get(wanted),
             "items": q.list_items(conn, wanted, specialty) if wanted else []}
 
 
@@ -56,7 +65,8 @@ async def plans(request: Request) -> HTMLResponse:
 
 async def plan(request: Request) -> HTMLResponse:
     raw = request.path_params["year"]
-    found = await request.app.state.db.read(_plan, int(raw)) if raw.isdigit() and len(raw) == 4 else None
+    year = _ascii_number(raw, "4")
+    found = None if year is None else await request.app.state.db.read(_plan, year)
     if found is None:
         return refusal(404, "没有该年度计划", f"没有 {raw[:8]} 年度的抽查计划。")
     return page("plan.html", **found)
@@ -107,7 +117,7 @@ async def download(request: Request) -> Response:
     if body is None:
         raise NotFound("draw.no_file", f"{name}.json is not published yet", "该文件尚未公布")
     return Response(bytes(body), media_type="application/json; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{row["id"]}-{name}.json"', "Cache-Control": "public, max-age=60"})
+        "Content-Disposition": f'attachment; filename="{row["id"]}-{name}.json"', **CACHE})
 
 
 async def verify(request: Request) -> HTMLResponse:
@@ -118,3 +128,7 @@ async def verifier(request: Request) -> Response:
     if not VERIFIER.exists():
         raise NotFound("draw.no_file", "the verifier is not installed here", "核验程序未随本服务安装")
     return FileResponse(VERIFIER, media_type="text/x-python; charset=utf-8", filename="ssj_verify.py")
+
+
+async def stylesheet(request: Request) -> Response:
+    return FileResponse(STYLESHEET, media_type="text/css; charset=utf-8", headers=CACHE)
