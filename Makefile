@@ -10,6 +10,7 @@ PORT ?= 8700
 .PHONY: demo test bench install clean
 
 $(STAMP): pyproject.toml
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -8,13 +8,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import common, devices, draw, imports, ingest, photos
+from bench import common, devices, disclosure, draw, imports, ingest, photos, reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run}
+SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run,
+          "reports": reports.run, "disclosure": disclosure.run}
 
 
 def main(argv: list[str]) -> int:

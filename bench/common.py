@@ -29,7 +29,7 @@ class County:
 def seeded(directory: Path, units: int = 400, inspectors: int = 30) -> County:
     directory.mkdir(parents=True, exist_ok=True)
     conn = open_db(directory / "server.db")
-    facts = seed_demo(conn, units=units, inspectors=inspectors, report=lambda *_: None)
+    facts = seed_demo(conn, units=units, inspectors=inspectors, report=lambda *_: None, history=False)
     people = [r[0] for r in conn.execute("SELECT DISTINCT user_id FROM assignment_team ORDER BY user_id")]
     conn.close()
     return County(directory / "server.db", facts["admin_token"], facts["demo_inspector"], people)

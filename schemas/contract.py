@@ -18,7 +18,7 @@ from schemas.errors import ContractError
 VERSION = "v1"
 BASE_URI = f"https://suijian.invalid/schemas/{VERSION}/"
 SCHEMA_DIR = Path(__file__).parent / VERSION
-NAMES = ("assignment", "checklist-item", "inspection-record", "photo", "review-decision",
+NAMES = ("assignment", "checklist-item", "inspection-record", "photo", "review-decision", "reinspection",
          "receipt", "error", "push-batch", "enrollment")
 
 

@@ -17,7 +17,7 @@ from sync_server import openapi, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.public import PAGE_ROUTES
 from sync_server.queries.db import Database
-from sync_server.resources import enrollment, feed, log, photos, records, reviews
+from sync_server.resources import enrollment, feed, followups, log, photos, records, reviews
 from sync_server.resources.http import JSONResponse
 from sync_server.settings import Settings
 
@@ -74,6 +74,12 @@ ROUTES = [
     Route("/v1/records/{record_id}/receipt", records.get_receipt),
     Route("/v1/reviews/batch", reviews.push_decisions, methods=["POST"]),
     Route("/v1/reviews/queue", reviews.review_queue),
+    Route("/v1/reinspections/batch", followups.push_reinspections, methods=["POST"]),
+    Route("/v1/admin/results/{ref}/penalty", followups.penalty, methods=["POST"]),
+    Route("/v1/admin/results/{ref}/transfers", followups.transfer, methods=["POST"]),
+    Route("/v1/admin/ledger", followups.ledger),
+    Route("/v1/admin/disclosures", followups.status),
+    Route("/v1/admin/disclosures/publish", followups.publish, methods=["POST"]),
     Route("/v1/log/head", log.head),
     Route("/v1/log/key", log.public_key),
     Route("/v1/log/proof/{index}", log.proof),

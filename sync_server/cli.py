@@ -18,6 +18,11 @@
     export-draw    write the three published JSON files of a task
     draw-files     print the result computed from announcement.json and reveal.json
     verify-draw    run the standalone verifier on three files (exit 0 only when it agrees)
+    report         the half-year or yearly report as .xlsx
+    publish        the daily batch: publish results that are due, send rectification reminders
+    disclosures    what is due, overdue and published; the publication rate
+    penalty, transfer, ledger
+                   the follow-up ledger (后续处置)
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server import accounts, cli_calendar, cli_draws, cli_registry
+from sync_server import accounts, cli_calendar, cli_disclosure, cli_draws, cli_registry, cli_reports
 from sync_server.errors import ApiError
 from sync_server.queries import users
 from sync_server.queries.db import open_db, transaction
@@ -117,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
     cli_registry.add_commands(sub, _command)
     cli_calendar.add_commands(sub, _command)
     cli_draws.add_commands(sub, _command)
+    cli_reports.add_commands(sub, _command)
+    cli_disclosure.add_commands(sub, _command)
     demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
     demo.set_defaults(run=cmd_demo)
     demo.add_argument("--dir", default="demo-data")

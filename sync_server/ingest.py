@@ -115,9 +115,10 @@ def ingest_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]
     return store_all(conn, pusher, check_all(texts, parse_keys(conn, texts)))
 
 
-def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked | Refused]) -> list[dict[str, Any]]:
+def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked | Refused],
+              now: str | None = None) -> list[dict[str, Any]]:
     """The writer's part: key status now, duplicates, team, supersedes; store; one receipt each."""
-    now, status = utc_now(), {}
+    now, status = now or utc_now(), {}
     receipts = []
     for item in items:
         if isinstance(item, Refused):

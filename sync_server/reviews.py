@@ -17,15 +17,16 @@ from typing import Any
 
 from schemas import envelope
 from schemas.errors import ContractError
-from sync_server import audit
+from sync_server import audit, disclosure
 from sync_server.clock import utc_now
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
 from sync_server.ingest import active_device, checked_document, refusal, refusal_error
 from sync_server.queries import assignments, records, users
 
 
-def decide_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]) -> list[dict[str, Any]]:
-    now = utc_now()
+def decide_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str],
+                 now: str | None = None) -> list[dict[str, Any]]:
+    now = now or utc_now()
     return [_one(conn, pusher, text.encode("utf-8", "surrogatepass"), now) for text in texts]
 
 
@@ -89,6 +90,8 @@ def _store(conn: sqlite3.Connection, device: sqlite3.Row, doc: dict[str, Any], r
     records.set_review_state(conn, record["id"], state)
     if state == "returned":
         _notify(conn, record, doc, now)
+    else:
+        disclosure.on_approved(conn, record["id"], now)
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
 
 

@@ -1,8 +1,8 @@
 """The official working-day calendar: years from the maintained `chinesecalendar` package, and
 a year's State Council notice loaded from a small file when it is published (docs/CALENDAR.md).
 
-Loading a notice returns its year: deadlines computed earlier for that year were provisional
-and are to be recomputed (the disclosure list, when it exists, does that).
+Loading a notice returns its year, after the disclosure list's provisional due dates have been
+counted again on the official calendar.
 """
 from __future__ import annotations
 
@@ -40,7 +40,18 @@ def load_notice(conn: sqlite3.Connection, text: str, source: str) -> int:
     now = utc_now()
     q.replace_year(conn, year, [(d.day.isoformat(), int(d.is_workday), d.name) for d in days], source, now)
     audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days))
+    from sync_server import disclosure   # the disclosure list reads this calendar
+
+    disclosure.recompute_provisional(conn)
     return year
+
+
+def official(conn: sqlite3.Connection) -> Calendar:
+    """The calendar for deadlines, inside a write transaction: the package's years are loaded on
+    first use."""
+    if not q.list_years(conn):
+        load_package_years(conn)
+    return calendar_from_db(conn)
 
 
 def calendar_from_db(conn: sqlite3.Connection) -> Calendar:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.public import pages
+from sync_server.public import pages, results
 
 PAGE_ROUTES = [
     Route("/", pages.home),
@@ -16,4 +16,17 @@ PAGE_ROUTES = [
     Route("/public/verify", pages.verify),
     Route("/public/verify/ssj_verify.py", pages.verifier),
     Route("/public/static/site.css", pages.stylesheet),
+    Route("/public/results", results.results),
+    Route("/public/results.{kind}", results.download),
+    Route("/public/results/{no}.json", results.entry_json),
+    Route("/public/results/{no}/proof.json", results.proof_json),
+    Route("/public/results/{no}/verify", results.verify, name="result_verify"),
+    Route("/public/results/{no}", results.entry),
+]
+from sync_server.public import reports  # noqa: E402  (the report pages, appended)
+
+PAGE_ROUTES += [
+    Route("/public/reports", reports.report_years),
+    Route("/public/reports/{year}.xlsx", reports.report_xlsx),
+    Route("/public/reports/{year}", reports.report_page),
 ]

@@ -49,3 +49,14 @@ def insert_notice(conn: sqlite3.Connection, user_id: str, kind: str, doc: str, n
 
 def count_assignments(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM assignments").fetchone()[0]
+
+
+def get_assignment_doc(conn: sqlite3.Connection, assignment_id: str) -> str | None:
+    row = conn.execute("SELECT doc FROM assignments WHERE id = ?", (assignment_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def list_due_by_with_risk(conn: sqlite3.Connection, last_day: str) -> list[sqlite3.Row]:
+    """Assignments due on or before a day, with their unit's risk class, in feed order."""
+    return conn.execute("SELECT a.id, a.doc, u.risk FROM assignments a JOIN units u ON u.id = a.unit_id"
+                        " WHERE a.due <= ? ORDER BY a.seq", (last_day,)).fetchall()

@@ -130,9 +130,47 @@ CREATE TABLE calendar_days (
 CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, source TEXT NOT NULL, loaded_at TEXT NOT NULL)
 """
 
+DISCLOSURE = """
+CREATE TABLE disclosures (
+    id INTEGER PRIMARY KEY, no TEXT NOT NULL UNIQUE, record_id TEXT NOT NULL UNIQUE REFERENCES records(id),
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), unit_id TEXT NOT NULL, unit_name TEXT NOT NULL,
+    specialty TEXT NOT NULL, year INTEGER NOT NULL, half INTEGER NOT NULL, inspected_on TEXT NOT NULL,
+    record_category TEXT NOT NULL, category TEXT NOT NULL, tasks TEXT NOT NULL, items TEXT NOT NULL,
+    handling TEXT NOT NULL, body TEXT NOT NULL, approved_at TEXT NOT NULL,
+    due_from TEXT NOT NULL, due_days INTEGER NOT NULL, due_on TEXT NOT NULL, due_provisional INTEGER NOT NULL,
+    due_basis TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK (state IN ('due', 'published')),
+    first_published_on TEXT, published_at TEXT, published_on TEXT, doc_sha256 TEXT, log_index INTEGER);
+CREATE TABLE disclosure_docs (id INTEGER PRIMARY KEY REFERENCES disclosures(id), doc BLOB NOT NULL);
+CREATE INDEX disclosures_state ON disclosures(state, due_on);
+CREATE INDEX disclosures_public ON disclosures(id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_year ON disclosures(year, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_ysc ON disclosures(year, specialty, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_yc ON disclosures(year, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_sc ON disclosures(specialty, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_c ON disclosures(category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_name ON disclosures(unit_name, year, specialty, category, id)
+    WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_unit ON disclosures(unit_id);
+CREATE TABLE disclosure_publications (
+    disclosure_id INTEGER NOT NULL REFERENCES disclosures(id), revision INTEGER NOT NULL,
+    due_from TEXT NOT NULL, due_days INTEGER NOT NULL, due_on TEXT NOT NULL, due_provisional INTEGER NOT NULL, due_basis TEXT NOT NULL,
+    published_at TEXT NOT NULL, published_on TEXT NOT NULL, late_days INTEGER NOT NULL,
+    doc_sha256 TEXT NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (disclosure_id, revision));
+CREATE TABLE followups (
+    id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(id),
+    kind TEXT NOT NULL CHECK (kind IN ('reinspection', 'penalty', 'transfer')),
+    on_date TEXT NOT NULL, doc TEXT NOT NULL, by_user TEXT NOT NULL REFERENCES users(id),
+    envelope BLOB, envelope_sha256 TEXT NOT NULL, received_at TEXT NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX followups_record ON followups(record_id, kind);
+CREATE TABLE reminders (
+    record_id TEXT NOT NULL REFERENCES records(id), kind TEXT NOT NULL, sent_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, kind))
+"""
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
     ("003_reviews", statements(REVIEWS)),
     ("004_calendar", statements(CALENDAR)),
+    ("005_disclosure", statements(DISCLOSURE)),
 ]

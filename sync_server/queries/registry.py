@@ -53,6 +53,10 @@ def insert_task(conn: sqlite3.Connection, task: dict[str, Any]) -> None:
         {**task, "item_codes": json.dumps(list(task["item_codes"]))})
 
 
+def set_task_risk_weights(conn: sqlite3.Connection, task_id: str, weights: str | None) -> None:
+    conn.execute("UPDATE tasks SET risk_weights = ? WHERE id = ?", (weights, task_id))
+
+
 def list_existing_ids(conn: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
     """Which of these keys are already in units or users (the import's updated count)."""
     assert table in ("units", "users")

@@ -31,10 +31,28 @@ class County:
 def county_template(tmp_path_factory: pytest.TempPathFactory) -> County:
     db = tmp_path_factory.mktemp("template") / "server.db"
     conn = open_db(db)
-    facts = seed_demo(conn, units=400, inspectors=14, report=lambda *_: None)
+    facts = seed_demo(conn, units=400, inspectors=14, report=lambda *_: None, history=False)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> County:
+    """The demo county with its year so far: records, approvals, the disclosure list, follow-ups."""
+    db = tmp_path_factory.mktemp("history") / "server.db"
+    conn = open_db(db)
+    facts = seed_demo(conn, units=1500, inspectors=20, report=lambda *_: None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+
+
+@pytest.fixture
+def history_county(history_template: County, tmp_path: Path) -> County:
+    db = tmp_path / "server" / "server.db"
+    shutil.copytree(history_template.db.parent, db.parent)
+    return County(db, history_template.admin_token, history_template.inspector, history_template.leader)
 
 
 @pytest.fixture

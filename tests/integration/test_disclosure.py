@@ -1,0 +1,260 @@
+"""After approval: the disclosure entry, its publication and verification, follow-ups (penalty,
+re-inspection, transfer), provisional deadlines recomputed, the daily batch, and the public
+list's search and downloads, all over real HTTP against a real server and SQLite file."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from field_app.core.ids import uuid7
+from field_app.outbox import sign_and_queue
+from schemas import envelope
+from schemas.jcs import canonicalize
+from sync_server.core import merkle
+from tests.integration.conftest import server_rows
+from tests.support.records import finding, record
+from tests.support.server import ServerProcess
+
+
+def approve(leader, record_id: str, sha: str) -> dict:
+    doc = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": record_id, "record_envelope_sha256": sha,
+           "decision": "approve", "reason": "", "leader": leader.keys.credentials()["user"]["id"],
+           "decided_at": "2026-11-21T10:00:00Z"}
+    text = envelope.sign(doc, envelope.REVIEW_TYPE, leader.keys.private_key()).decode()
+    response = leader.http.post("/v1/reviews/batch", json={"envelopes": [text]}, headers=leader._auth())
+    return response.json()["receipts"][0]
+
+
+def reinspect(device, record_id: str, sha: str, outcome: str, inspectors: list[str],
+              checked_at: str = "2026-11-22T02:00:00Z", doc_id: str | None = None) -> tuple[dict, str]:
+    doc = {"schema": "suijian.reinspection/1", "id": doc_id or uuid7(), "record_id": record_id,
+           "record_envelope_sha256": sha, "checked_at": checked_at, "outcome": outcome, "note": "复查", "photos": [],
+           "inspectors": inspectors}
+    text = envelope.sign(doc, envelope.REINSPECTION_TYPE, device.keys.private_key()).decode()
+    response = device.http.post("/v1/reinspections/batch", json={"envelopes": [text]}, headers=device._auth())
+    assert response.status_code == 200, response.text
+    return response.json()["receipts"][0], text
+
+
+def submit(inspector, county, assignment: dict, **kwargs) -> tuple[str, str]:
+    doc = record(assignment, [county.inspector], **kwargs)
+    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    assert inspector.sync().receipts == {"accepted": 1}
+    sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
+    return doc["id"], sha
+
+
+@pytest.fixture
+def team(make_device, county):
+    inspector = make_device(county.inspector)
+    inspector.sync()
+    return inspector, make_device(county.leader)
+
+
+def entry_of(county, record_id: str) -> dict:
+    rows = server_rows(county.db, "SELECT d.*, x.doc FROM disclosures d LEFT JOIN disclosure_docs x ON x.id = d.id"
+                       " WHERE d.record_id = ?", record_id)
+    return dict(rows[0]) if rows else {}
+
+
+def test_an_approved_result_is_published_at_once_and_verifies(team, county, server) -> None:
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[0]
+    items = assignment["items"]
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-12-10"}, note="台账不全")] + \
+        [finding(i) for i in items[1:]]
+    record_id, sha = submit(inspector, county, assignment, findings=findings)
+    assert entry_of(county, record_id) == {}, "nothing is public before approval"
+    assert approve(leader, record_id, sha)["status"] == "accepted"
+    entry = entry_of(county, record_id)
+    # Inspected 2026-11-20 (Fri): 20 working days on the official calendar.
+    assert (entry["state"], entry["category"], entry["inspected_on"], entry["due_on"]) == \
+        ("published", "rectify", "2026-11-20", "2026-12-18")
+    assert entry["due_provisional"] == 0 and entry["revision"] == 1
+    body = httpx.get(f"{server.url}/public/results/{entry['no']}.json").content
+    assert hashlib.sha256(body).hexdigest() == entry["doc_sha256"]
+    doc = json.loads(body)
+    assert canonicalize(doc) == body and doc["record"]["envelope_sha256"] == sha
+    assert doc["handling"]["rectify"] == {"deadline": "2026-12-10", "status": "pending", "checked_on": None}
+    proof = httpx.get(f"{server.url}/public/results/{entry['no']}/proof.json").json()
+    logged = json.loads(proof["publication"]["entry"])
+    assert logged["doc_sha256"] == entry["doc_sha256"] and logged["kind"] == "disclosure.published"
+    leaf = merkle.leaf_hash(proof["publication"]["entry"].encode())
+    assert merkle.verify_inclusion(proof["publication"]["index"], proof["checkpoint"]["size"], leaf,
+                                   [bytes.fromhex(h) for h in proof["publication"]["proof"]],
+                                   bytes.fromhex(proof["checkpoint"]["root"]))
+    signed = envelope.parse(proof["checkpoint"]["envelope"].encode())
+    envelope.verify(signed, bytes.fromhex(proof["public_key"]))
+    page = httpx.get(f"{server.url}/public/results/{entry['no']}").text
+    assert "发现问题已责令整改" in page and "<svg" in page and f"/public/results/{entry['no']}/verify" in page
+    names = [m["name"] for m in assignment["team"]]
+    assert not any(name in page for name in names), "inspectors' names are never public"
+
+
+def test_penalty_decision_turns_the_entry_into_a_penalty_within_7_working_days(team, county, server) -> None:
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[1]
+    items = assignment["items"]
+    findings = [finding(items[0], "non_compliant", {"kind": "case", "case_no": None})] + [finding(i) for i in items[1:]]
+    record_id, sha = submit(inspector, county, assignment, findings=findings)
+    approve(leader, record_id, sha)
+    entry = entry_of(county, record_id)
+    assert entry["category"] == "rectify" and entry["record_category"] == "penalty", "a case without a decision yet"
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {county.admin_token}"}) as office:
+        check_penalty_and_transfer(office, county, server, record_id, entry)
+
+
+def check_penalty_and_transfer(office: httpx.Client, county, server, record_id: str, entry: dict) -> None:
+    url = f"/v1/admin/results/{entry['no']}/penalty"
+    early = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-11-19", "amount_fen": 500000})
+    assert early.status_code == 400 and early.json()["code"] == "followup.before_inspection"
+    assert "早于检查日期" in early.json()["message_zh"]
+    bad = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-13-01"})
+    assert bad.status_code == 400 and bad.json()["code"] == "followup.bad_date"
+    assert entry_of(county, record_id)["category"] == "rectify", "refusals change nothing"
+    done = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-11-20", "amount_fen": 500000})
+    assert done.status_code == 201, done.text
+    entry = entry_of(county, record_id)
+    assert (entry["category"], entry["due_basis"], entry["due_from"], entry["due_on"], entry["revision"]) == \
+        ("penalty", "penalty_decision", "2026-11-20", "2026-12-01", 2)
+    again = office.post(url, json={"decision_no": "云卫罚〔2026〕89号", "decided_on": "2026-11-20"})
+    assert again.status_code == 409 and again.json()["code"] == "followup.penalty_exists"
+    doc = httpx.get(f"{server.url}/public/results/{entry['no']}.json").json()
+    assert doc["category"]["label"] == "行政处罚" and doc["handling"]["case"]["decision_no"] == "云卫罚〔2026〕88号"
+    transfer = office.post(f"/v1/admin/results/{record_id}/transfers",
+                           json={"to_body": "云溪县公安局", "kind": "judicial", "on": "2026-11-21", "note": "涉嫌犯罪"})
+    assert transfer.status_code == 201, transfer.text
+    ledger = office.get("/v1/admin/ledger").json()
+    assert any(t["to_body"] == "云溪县公安局" for t in ledger["transfers"])
+    pubs = server_rows(county.db, "SELECT revision, due_basis FROM disclosure_publications WHERE disclosure_id = ?"
+                       " ORDER BY revision", entry["id"])
+    assert [tuple(p) for p in pubs] == [(1, "inspection"), (2, "penalty_decision"), (3, "followup")]
+    kinds = [r[0] for r in server_rows(county.db, "SELECT kind FROM audit_log WHERE subject IN (?, ?) ORDER BY idx",
+                                       record_id, entry["no"])]
+    assert "followup.penalty" in kinds and "followup.transfer" in kinds and kinds.count("disclosure.published") == 3
+
+
+def test_a_reinspection_from_the_tablet_updates_the_entry(team, county, make_device) -> None:
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[2]
+    items = assignment["items"]
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-11-25"})] + \
+        [finding(i) for i in items[1:]]
+    record_id, sha = submit(inspector, county, assignment, findings=findings)
+    early, _ = reinspect(inspector, record_id, sha, "rectified", [county.inspector])
+    assert early["status"] == "rejected" and early["error"]["code"] == "followup.not_approved"
+    approve(leader, record_id, sha)
+    forged_doc = reinspect(inspector, record_id, sha, "rectified", [county.inspector])[1]
+    tampered = json.loads(forged_doc)
+    tampered["signatures"][0]["sig"] = tampered["signatures"][0]["sig"][::-1]
+    response = inspector.http.post("/v1/reinspections/batch", json={"envelopes": [json.dumps(tampered)]},
+                                   headers=inspector._auth())
+    assert response.json()["receipts"][0]["error"]["code"].startswith("envelope.")
+    entry = entry_of(county, record_id)
+    assert json.loads(entry["handling"])["rectify"]["status"] == "met", "the good one was stored"
+    duplicate = inspector.http.post("/v1/reinspections/batch", json={"envelopes": [forged_doc]}, headers=inspector._auth())
+    assert duplicate.json()["receipts"][0]["status"] == "duplicate"
+    outsider = make_device(leader.keys.credentials()["user"]["id"])
+    refused, _ = reinspect(outsider, record_id, sha, "rectified", [leader.keys.credentials()["user"]["id"]])
+    assert refused["error"]["code"] == "assignment.not_on_team"
+    assert len(server_rows(county.db, "SELECT 1 FROM followups WHERE record_id = ?", record_id)) == 1
+
+
+def test_loading_next_years_notice_recomputes_provisional_due_dates(team, county, tmp_path) -> None:
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[3]
+    doc = record(assignment, [county.inspector])
+    doc["visit"]["arrived_at"] = "2026-12-21T02:00:00Z"
+    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-12-21T10:00:00Z")
+    inspector.sync()
+    sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
+    approve(leader, doc["id"], sha)
+    entry = entry_of(county, doc["id"])
+    assert (entry["due_on"], entry["due_provisional"]) == ("2027-01-18", 1), "2027's notice is not out yet"
+    notice = tmp_path / "2027.txt"
+    notice.write_text("2027-01-01,休,元旦\n2027-01-04,休,测试假日\n2027-01-05,休,测试假日\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "sync_server", "load-calendar", str(notice), "--db", str(county.db)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    entry = entry_of(county, doc["id"])
+    assert (entry["due_on"], entry["due_provisional"]) == ("2027-01-21", 0)   # three days off: 01-01, 01-04, 01-05
+    pub = server_rows(county.db, "SELECT due_on, due_provisional FROM disclosure_publications WHERE disclosure_id = ?",
+                      entry["id"])[0]
+    assert tuple(pub) == ("2027-01-21", 0)   # three days off: 01-01, 01-04, 01-05
+
+
+def test_search_and_downloads_agree(history_county) -> None:
+    proc = ServerProcess(history_county.db).start()
+    try:
+        get = lambda path, **params: httpx.get(proc.url + path, params=params, timeout=30)  # noqa: E731
+        total = server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE first_published_on IS NOT NULL"
+                            " AND category = 'rectify' AND year = 2026")[0][0]
+        page = get("/public/results", year="2026", category="rectify")
+        assert page.status_code == 200 and f"共 <strong>{total}</strong> 条" in page.text
+        rows = list(csv.reader(io.StringIO(get("/public/results.csv", year="2026", category="rectify").text.lstrip("\ufeff"))))
+        assert rows[0][0] == "公示编号" and len(rows) - 1 == total
+        assert all(r[7] == "发现问题已责令整改" for r in rows[1:])
+        docs = get("/public/results.json", year="2026", category="rectify").json()
+        assert len(docs) == total
+        stored = dict(server_rows(history_county.db, "SELECT no, doc_sha256 FROM disclosures"))
+        assert all(hashlib.sha256(canonicalize(d)).hexdigest() == stored[d["no"]] for d in docs), \
+            "every downloaded entry is byte for byte what the log covers"
+        sheet = load_workbook(io.BytesIO(get("/public/results.xlsx", category="rectify", year="2026").content)).active
+        values = list(sheet.iter_rows(values_only=True))
+        assert values[0][0] == "公示编号" and len(values) - 1 == total
+        assert sorted(v[0] for v in values[1:]) == sorted(d["no"] for d in docs)
+        unit = docs[0]["unit"]
+        by_name = get("/public/results", q=unit["name"]).text
+        by_code = get("/public/results", q=unit["uscc"].lower()).text
+        assert unit["name"] in by_name and unit["uscc"] in by_code
+        for params, status in [({"q": "' OR 1=1 --"}, 200), ({"q": "%"}, 200), ({"q": "_"}, 200),
+                               ({"page": "99999999999"}, 400), ({"page": "0"}, 400), ({"page": "²"}, 400),
+                               ({"year": "２０２６"}, 400), ({"category": "x"}, 400), ({"specialty": "'; DROP"}, 400),
+                               ({"q": "云" * 51}, 400)]:
+            response = get("/public/results", **params)
+            assert response.status_code == status, (params, response.status_code)
+            assert "服务器内部错误" not in response.text
+        injected = get("/public/results", q="' OR 1=1 --")
+        assert "共 <strong>0</strong> 条" in injected.text
+        literal = get("/public/results", q="%")
+        assert "共 <strong>0</strong> 条" in literal.text, "% is a character, not a wildcard"
+        beyond = get("/public/results", page="9999")
+        assert beyond.status_code == 200 and "没有第 9999 页" in beyond.text
+        assert get("/public/results/2026-999999").status_code == 404
+        assert get("/public/results.pdf").status_code == 404
+    finally:
+        proc.stop()
+
+
+def test_the_daily_batch_publishes_what_is_due_and_the_office_sees_the_rate(history_county) -> None:
+    run = lambda *args: subprocess.run([sys.executable, "-m", "sync_server", *args, "--db", str(history_county.db)],  # noqa: E731
+                                       capture_output=True, text=True, timeout=120)
+    waiting = server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE state = 'due'")[0][0]
+    assert waiting > 0, "the demo history leaves some approved results for the daily batch"
+    status = run("disclosures")
+    assert status.returncode == 0 and "公示率" in status.stdout and "逾期" in status.stdout
+    published = run("publish")
+    assert published.returncode == 0, published.stderr
+    assert f"已公示 {waiting} 条" in published.stdout
+    assert server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE state = 'due'")[0][0] == 0
+    assert "已公示 0 条" in run("publish").stdout, "a second batch publishes nothing twice"
+    ledger = run("ledger")
+    assert ledger.returncode == 0 and "后续处置台账" in ledger.stdout
+
+
+def test_the_demo_history_has_every_category_and_follow_up(history_county) -> None:
+    categories = {r[0] for r in server_rows(history_county.db, "SELECT DISTINCT category FROM disclosures")}
+    assert categories == {"no_problem", "rectify", "penalty", "unreachable"}
+    kinds = {r[0] for r in server_rows(history_county.db, "SELECT DISTINCT kind FROM followups")}
+    assert kinds == {"reinspection", "penalty", "transfer"}
+    late = server_rows(history_county.db, "SELECT count(*) FROM disclosure_publications WHERE late_days > 0")[0][0]
+    assert late > 0

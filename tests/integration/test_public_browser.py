@@ -1,0 +1,106 @@
+"""The public disclosure pages as a citizen uses them, in headless Chromium (Playwright, Debian's
+chromium): search, filter, page, download, open an entry, verify it in the browser, and see a
+tampered entry fail the check. Screenshots go to the test's output folder."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.integration.conftest import County, server_rows
+from tests.support.server import ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def site(history_county: County) -> Iterator[ServerProcess]:
+    proc = ServerProcess(history_county.db).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_search_filter_download_and_verify(site: ServerProcess, history_county: County, page: Page,
+                                          tmp_path: Path) -> None:
+    page.goto(site.url + "/")
+    page.get_by_role("link", name="抽查结果公示").first.click()
+    expect(page.get_by_role("heading", name="双随机抽查结果公示")).to_be_visible()
+    published = server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE first_published_on IS NOT NULL")[0][0]
+    expect(page.get_by_role("status")).to_contain_text(f"共 {published} 条")
+
+    page.get_by_label("检查结果").select_option(label="行政处罚")
+    page.get_by_role("button", name="查询").click()
+    penalties = server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE first_published_on IS NOT NULL"
+                            " AND category = 'penalty'")[0][0]
+    expect(page.get_by_role("status")).to_contain_text(f"共 {penalties} 条")
+    cells = page.locator("table.results tbody tr td:nth-child(6)")
+    assert cells.count() == min(penalties, 20) and set(cells.all_inner_texts()) == {"行政处罚"}
+    page.screenshot(path=str(tmp_path / "results-penalty.png"), full_page=True)
+
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="CSV").click()
+    saved = tmp_path / "results.csv"
+    caught.value.save_as(saved)
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["公示编号", "单位名称", "统一社会信用代码"] and len(rows) - 1 == penalties
+    assert {r[7] for r in rows[1:]} == {"行政处罚"}
+
+    name = rows[1][1]
+    page.get_by_label("单位名称或统一社会信用代码").fill(name)
+    page.get_by_label("检查结果").select_option(label="全部结果")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("table.results")).to_contain_text(name)
+    page.get_by_role("link", name=rows[1][0]).first.click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "entry.png"), full_page=True)
+
+    page.get_by_role("link", name="核验本条公示").click()
+    page.get_by_role("button", name="在浏览器中核验").click()
+    expect(page.locator("#verdict")).to_have_text("一致：本条公示未被改动，且已记入审计日志。", timeout=20_000)
+    assert page.locator("#steps li.bad").count() == 0 and page.locator("#steps li.ok").count() >= 7
+    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+
+
+def test_a_tampered_entry_fails_verification_in_the_browser(site: ServerProcess, history_county: County,
+                                                            page: Page, tmp_path: Path) -> None:
+    entry_id, no, doc = server_rows(history_county.db, "SELECT d.id, d.no, x.doc FROM disclosures d JOIN disclosure_docs x"
+                                    " ON x.id = d.id WHERE d.category = 'no_problem' LIMIT 1")[0]
+    altered = json.loads(bytes(doc))
+    altered["category"] = {"code": "no_problem", "label": "未发现问题（已改动）"}
+    conn = sqlite3.connect(history_county.db)
+    with conn:   # someone with database access rewrites what the page serves
+        conn.execute("UPDATE disclosure_docs SET doc = ? WHERE id = ?",
+                     (json.dumps(altered, ensure_ascii=False, separators=(",", ":")).encode(), entry_id))
+    conn.close()
+    page.goto(f"{site.url}/public/results/{no}/verify")
+    page.get_by_role("button", name="在浏览器中核验").click()
+    expect(page.locator("#verdict")).to_contain_text("不一致", timeout=20_000)
+    expect(page.locator("#steps li.bad").first).to_contain_text("公示内容的 SHA-256")
+    page.screenshot(path=str(tmp_path / "verify-tampered.png"), full_page=True)
+
+
+def test_bad_queries_get_a_chinese_page_not_an_error(site: ServerProcess, page: Page) -> None:
+    response = page.goto(site.url + "/public/results?page=100000000")
+    assert response is not None and response.status == 400
+    expect(page.get_by_role("heading", name="页码超出范围")).to_be_visible()
+    response = page.goto(site.url + "/public/results?q=" + "%27%3B%20DROP%20TABLE%20disclosures%3B--")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("status")).to_contain_text("共 0 条")
