@@ -151,7 +151,8 @@ def remind(conn: sqlite3.Connection, now: str, calendar: Calendar) -> int:
         notice = json.dumps({"record_id": row["record_id"], "assignment_id": row["assignment_id"], "no": row["no"],
                              "unit_name": row["unit_name"], "deadline": rectify["deadline"],
                              "record_envelope_sha256": records.get_record_by_id(conn, row["record_id"])["envelope_sha256"],
-                             "message": f"{row['unit_name']} 的整改期限为 {rectify['deadline']}，请按期复查"},
+                             "message": f"{row['unit_name']} 的整改期限为 {rectify['deadline']}，"
+                                        + ("已过期，请尽快复查" if deadline < today else "请按期复查")},
                             ensure_ascii=False, separators=(",", ":"))
         for person in sorted(assignments.get_team_by_assignment(conn, row["assignment_id"]) or ()):
             assignments.insert_notice(conn, person, "reminder", notice, now)

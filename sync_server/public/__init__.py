@@ -15,6 +15,7 @@ PAGE_ROUTES = [
     Route("/public/tasks/{task_id}/{name}.json", pages.download),
     Route("/public/verify", pages.verify),
     Route("/public/verify/ssj_verify.py", pages.verifier),
+    Route("/public/verify/ssj_check_entry.py", pages.entry_checker),
     Route("/public/static/site.css", pages.stylesheet),
     Route("/public/results", results.results),
     Route("/public/results.{kind}", results.download),

@@ -20,6 +20,7 @@ from sync_server.public.render import CACHE, page, refusal
 from sync_server.queries import public as q
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
+ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
 STYLESHEET = Path(__file__).with_name("static") / "site.css"
 FILES = ("announcement", "reveal", "result")
 
@@ -128,6 +129,12 @@ async def verifier(request: Request) -> Response:
     if not VERIFIER.exists():
         raise NotFound("draw.no_file", "the verifier is not installed here", "核验程序未随本服务安装")
     return FileResponse(VERIFIER, media_type="text/x-python; charset=utf-8", filename="ssj_verify.py")
+
+
+async def entry_checker(request: Request) -> Response:
+    if not ENTRY_CHECKER.exists():
+        raise NotFound("draw.no_file", "the entry checker is not installed here", "核验程序未随本服务安装")
+    return FileResponse(ENTRY_CHECKER, media_type="text/x-python; charset=utf-8", filename="ssj_check_entry.py")
 
 
 async def stylesheet(request: Request) -> Response:

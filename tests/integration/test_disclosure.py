@@ -66,7 +66,7 @@ def entry_of(county, record_id: str) -> dict:
     return dict(rows[0]) if rows else {}
 
 
-def test_an_approved_result_is_published_at_once_and_verifies(team, county, server) -> None:
+def test_an_approved_result_is_published_at_once_and_verifies(team, county, server, tmp_path) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[0]
     items = assignment["items"]
@@ -94,6 +94,17 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
                                    bytes.fromhex(proof["checkpoint"]["root"]))
     signed = envelope.parse(proof["checkpoint"]["envelope"].encode())
     envelope.verify(signed, bytes.fromhex(proof["public_key"]))
+    proof_file, entry_file = tmp_path / "proof.json", tmp_path / "entry.json"
+    proof_file.write_bytes(httpx.get(f"{server.url}/public/results/{entry['no']}/proof.json").content)
+    entry_file.write_bytes(body)
+    checker = httpx.get(f"{server.url}/public/verify/ssj_check_entry.py").content
+    (tmp_path / "ssj_check_entry.py").write_bytes(checker)
+    check = [sys.executable, "-I", str(tmp_path / "ssj_check_entry.py"), str(proof_file), str(entry_file)]
+    agreed = subprocess.run(check, capture_output=True, text=True, timeout=60)
+    assert agreed.returncode == 0 and "AGREED / 一致" in agreed.stdout, agreed.stdout + agreed.stderr
+    entry_file.write_bytes(body.replace(b'"rectify"', b'"no_problem"', 1))
+    differs = subprocess.run(check, capture_output=True, text=True, timeout=60)
+    assert differs.returncode == 1 and "公示内容的哈希与审计日志不一致" in differs.stdout
     page = httpx.get(f"{server.url}/public/results/{entry['no']}").text
     assert "发现问题已责令整改" in page and "<svg" in page and f"/public/results/{entry['no']}/verify" in page
     names = [m["name"] for m in assignment["team"]]
@@ -245,8 +256,14 @@ def test_the_daily_batch_publishes_what_is_due_and_the_office_sees_the_rate(hist
     published = run("publish")
     assert published.returncode == 0, published.stderr
     assert f"已公示 {waiting} 条" in published.stdout
+    reminded = server_rows(history_county.db, "SELECT user_id, doc FROM notices WHERE kind = 'reminder'")
+    assert reminded and f"发送整改期限提醒 {len({json.loads(d)['record_id'] for _, d in reminded})} 条" in published.stdout
+    team = {r[0] for r in server_rows(history_county.db, "SELECT user_id FROM assignment_team WHERE assignment_id = ?",
+                                      json.loads(reminded[0][1])["assignment_id"])}
+    assert {u for u, d in reminded if d == reminded[0][1]} == team, "every team member is reminded, through the feed"
     assert server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE state = 'due'")[0][0] == 0
-    assert "已公示 0 条" in run("publish").stdout, "a second batch publishes nothing twice"
+    again = run("publish").stdout
+    assert "已公示 0 条" in again and "发送整改期限提醒 0 条" in again, "a second batch does nothing twice"
     ledger = run("ledger")
     assert ledger.returncode == 0 and "后续处置台账" in ledger.stdout
 
