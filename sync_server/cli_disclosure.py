@@ -22,6 +22,9 @@ def _write(args: argparse.Namespace, fn: Callable[..., Any], *fn_args: Any) -> A
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    if args.mode:
+        _write(args, disclosure.set_publish_mode, args.mode)
+        print("公示方式：" + ("审核通过即公示" if args.mode == "on_approval" else "每日批量公示（请每日运行 publish）"))
     done = _write(args, disclosure.publish_due)
     print(f"已公示 {done['published']} 条（其中逾期 {done['late']} 条）；发送整改期限提醒 {done['reminders']} 条")
     return 0
@@ -73,7 +76,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
-    command(sub, "publish", cmd_publish, "the daily batch: publish results that are due, send deadline reminders")
+    publish = command(sub, "publish", cmd_publish, "the daily batch: publish results that are due, send deadline reminders")
+    publish.add_argument("--mode", choices=["on_approval", "daily"], default=None,
+                         help="from now on publish on approval (default) or only in this daily batch")
     command(sub, "disclosures", cmd_disclosures, "what is due, overdue and published, and the publication rate")
     penalty = command(sub, "penalty", cmd_penalty, "enter a penalty decision for a result (entry no. or record id)")
     penalty.add_argument("result")

@@ -39,6 +39,13 @@ def publish_mode(conn: sqlite3.Connection) -> str:
     return meta.get_meta(conn, "publish_mode") or "on_approval"
 
 
+def set_publish_mode(conn: sqlite3.Connection, mode: str) -> None:
+    if mode not in ("on_approval", "daily"):
+        raise ValueError(mode)
+    meta.set_meta(conn, "publish_mode", mode)
+    audit.append(conn, "disclosure.mode", mode, utc_now())
+
+
 def signed_record(conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
     return envelope.parse(records.get_envelope_by_id(conn, record_id) or b"").document()
 
@@ -82,6 +89,14 @@ def on_approved(conn: sqlite3.Connection, record_id: str, now: str, calendar: Ca
     if publish_mode(conn) == "on_approval":
         publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
     return entry_id
+
+
+def entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | None:
+    entry = q.get_entry_by_record(conn, record_id)
+    if entry is None:
+        return None
+    return {"no": entry["no"], "category": entry["category"], "state": entry["state"], "due_on": entry["due_on"],
+            "revision": entry["revision"]}
 
 
 def refresh(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calendar | None = None) -> None:

@@ -158,11 +158,7 @@ def _date(text: str, what_zh: str) -> date:
 
 
 def _entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | None:
-    entry = q.get_entry_by_record(conn, record_id)
-    if entry is None:
-        return None
-    return {"no": entry["no"], "category": entry["category"], "state": entry["state"], "due_on": entry["due_on"],
-            "revision": entry["revision"]}
+    return disclosure.entry_state(conn, record_id)
 
 
 def resolve_record(conn: sqlite3.Connection, ref: str) -> str:

@@ -92,6 +92,7 @@ def _store(conn: sqlite3.Connection, device: sqlite3.Row, doc: dict[str, Any], r
         _notify(conn, record, doc, now)
     else:
         disclosure.on_approved(conn, record["id"], now)
+        _notify_approved(conn, record, doc, now)
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
 
 
@@ -103,6 +104,17 @@ def _notify(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[str, Any], 
                          "review_id": doc["id"]}, ensure_ascii=False, separators=(",", ":"))
     for person in dict.fromkeys([record["signer_id"], *signed["inspectors"]]):
         assignments.insert_notice(conn, person, "review", notice, now)
+
+
+def _notify_approved(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[str, Any], now: str) -> None:
+    """The approval, to everyone who signed or confirmed the record: their tablets show it approved."""
+    signed = envelope.parse(records.get_envelope_by_id(conn, record["id"]) or b"").document()
+    entry = disclosure.entry_state(conn, record["id"])
+    notice = json.dumps({"record_id": record["id"], "assignment_id": record["assignment_id"], "decision": "approve",
+                         "decided_at": doc["decided_at"], "review_id": doc["id"], "category": record["category"],
+                         "disclosure_no": entry["no"] if entry else None}, ensure_ascii=False, separators=(",", ":"))
+    for person in dict.fromkeys([record["signer_id"], *signed["inspectors"]]):
+        assignments.insert_notice(conn, person, "approved", notice, now)
 
 
 def queue(conn: sqlite3.Connection, leader: sqlite3.Row, limit: int) -> dict[str, Any]:

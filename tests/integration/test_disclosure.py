@@ -80,6 +80,9 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
     assert (entry["state"], entry["category"], entry["inspected_on"], entry["due_on"]) == \
         ("published", "rectify", "2026-11-20", "2026-12-18")
     assert entry["due_provisional"] == 0 and entry["revision"] == 1
+    notices = server_rows(county.db, "SELECT user_id, doc FROM notices WHERE kind = 'approved'")
+    assert [(u, json.loads(d)["record_id"], json.loads(d)["disclosure_no"]) for u, d in notices] == \
+        [(county.inspector, record_id, entry["no"])], "the inspector's tablet learns of the approval through the feed"
     body = httpx.get(f"{server.url}/public/results/{entry['no']}.json").content
     assert hashlib.sha256(body).hexdigest() == entry["doc_sha256"]
     doc = json.loads(body)
@@ -275,3 +278,19 @@ def test_the_demo_history_has_every_category_and_follow_up(history_county) -> No
     assert kinds == {"reinspection", "penalty", "transfer"}
     late = server_rows(history_county.db, "SELECT count(*) FROM disclosure_publications WHERE late_days > 0")[0][0]
     assert late > 0
+
+
+def test_in_daily_mode_an_approved_result_waits_for_the_batch(team, county, server) -> None:
+    inspector, leader = team
+    cli = lambda *args: subprocess.run([sys.executable, "-m", "sync_server", *args, "--db", str(county.db)],  # noqa: E731
+                                       capture_output=True, text=True, timeout=60)
+    switched = cli("publish", "--mode", "daily")
+    assert switched.returncode == 0 and "每日批量公示" in switched.stdout
+    record_id, sha = submit(inspector, county, inspector.store.list_assignments()[4])
+    assert approve(leader, record_id, sha)["status"] == "accepted"
+    entry = entry_of(county, record_id)
+    assert entry["state"] == "due" and entry["doc"] is None
+    assert httpx.get(f"{server.url}/public/results/{entry['no']}").status_code == 404, "not public before the batch"
+    assert "已公示 1 条" in cli("publish").stdout
+    assert entry_of(county, record_id)["state"] == "published"
+    assert httpx.get(f"{server.url}/public/results/{entry['no']}").status_code == 200
