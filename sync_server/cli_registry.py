@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sync_server.queries.db import open_db
-from sync_server.registry_import import import_file
+from sync_server.registry_import import ImportResult, import_file
 from sync_server.seed import progress
 
 KINDS = {"import-units": ("units", "检查对象名录"), "import-inspectors": ("inspectors", "执法检查人员名录"),
@@ -21,12 +21,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     for error in result.errors:
         print(error, file=sys.stderr)
     if result.errors and not result.written:
-        print(f"{label}：发现 {len(result.errors)} 处错误，未导入任何数据。修正后重新导入，"
-              f"或加 --skip-errors 只导入无误的行。", file=sys.stderr)
+        print(f"{label}：发现 {len(result.errors)} 处错误，未导入任何数据。{_hint(result, args.skip_errors)}",
+              file=sys.stderr)
         return 1
     version = f"（第 {result.version} 版）" if result.version else ""
     print(f"{label}{version}：新增 {result.inserted}、更新 {result.updated}、跳过 {result.skipped}")
     return 0
+
+
+def _hint(result: ImportResult, skip_errors: bool) -> str:
+    if any(error.row == 0 for error in result.errors):
+        return "请补齐缺少的列（表头）后重新导入。"
+    if skip_errors:
+        return "没有一行无误，没有可导入的数据。"
+    return "修正后重新导入，或加 --skip-errors 只导入无误的行。"
 
 
 def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:

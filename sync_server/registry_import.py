@@ -17,13 +17,16 @@ from typing import Any, Callable
 
 from sync_server import audit
 from sync_server.clock import utc_now
-from sync_server.core.import_rules import RowError, check_row, missing_columns
+from sync_server.core.import_rules import RowError, check_rows, missing_columns
 from sync_server.errors import BadRequest
 from sync_server.queries import registry, users
 from sync_server.queries.db import transaction
 from sync_server.xlsx import XlsxError, read_rows
 
-KEYS = {"units": "统一社会信用代码", "inspectors": "执法证号", "items": "事项编码"}
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")    # Excel 97-2003 .xls, or a password-protected .xlsx
+XLS_ZH = ("该文件是旧版 Excel 97-2003（.xls）格式或设有打开密码，无法读取。"
+          "请在 Excel 中另存为 .xlsx 格式后再导入（如设有密码，请先取消密码）")
 Progress = Callable[[str, int, int], None]
 
 
@@ -45,7 +48,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     """Header and rows (with the row numbers a spreadsheet shows) of an .xlsx or .csv file."""
     if not path.exists():
         raise BadRequest("import.no_file", f"no file {path}", f"找不到文件：{path}")
-    rows = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path.read_bytes())
+    rows = _xlsx_rows(path) if _is_workbook(path) else _csv_rows(path.read_bytes())
     numbered = [(n, r) for n, r in rows if any(v not in (None, "") for v in r)]
     if not numbered:
         raise BadRequest("import.empty", "the file has no rows", "文件是空的，没有表头和数据")
@@ -54,12 +57,20 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     return names, [(n, dict(zip(names, r))) for n, r in body]
 
 
+def _is_workbook(path: Path) -> bool:
+    """By the first bytes, whatever the name: an .xlsx is a zip; an old .xls (OLE2) is refused."""
+    with path.open("rb") as file:
+        magic = file.read(8)
+    if magic == OLE2_MAGIC:
+        raise BadRequest("import.bad_xlsx", "an OLE2 file (.xls or an encrypted workbook), not .xlsx", XLS_ZH)
+    return magic.startswith(ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm")
+
+
 def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
     try:
         return list(read_rows(str(path)))
     except XlsxError as exc:
-        raise BadRequest("import.bad_xlsx", f"not a readable .xlsx: {exc}",
-                         "无法读取该 Excel 文件（文件损坏或不是 .xlsx 格式），请重新导出后再试") from exc
+        raise BadRequest("import.bad_xlsx", f"not a readable .xlsx: {exc}", exc.message_zh) from exc
 
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[Any]]]:
@@ -82,24 +93,16 @@ def check_file(kind: str, path: Path) -> tuple[list[dict[str, Any]], list[RowErr
     missing = missing_columns(kind, headers)
     if missing:
         return [], [RowError(0, column, "缺少该列（表头）") for column in missing]
-    good, errors, seen = [], [], {}
-    for row_no, cells in rows:
-        record, problems = check_row(kind, row_no, cells)
-        key = record["id" if kind != "items" else "code"] if record else None
-        if key is not None and key in seen:
-            problems = [RowError(row_no, KEYS[kind], f"与第 {seen[key]} 行重复")]
-        errors += problems
-        if record is not None and not problems:
-            seen[key] = row_no
-            good.append(record)
-    return good, errors
+    if not rows:
+        raise BadRequest("import.empty", "a header and no rows", "文件只有表头，没有数据行")
+    return check_rows(kind, rows)
 
 
 def import_file(conn: sqlite3.Connection, kind: str, path: Path, skip_errors: bool = False,
                 report: Progress | None = None) -> ImportResult:
     good, errors = check_file(kind, path)
     result = ImportResult(kind, errors=errors, skipped=len({e.row for e in errors if e.row}))
-    if (errors and not skip_errors) or any(e.row == 0 for e in errors):
+    if (errors and not skip_errors) or any(e.row == 0 for e in errors) or not good:
         return result
     with transaction(conn):
         _write(conn, kind, good, result, report)

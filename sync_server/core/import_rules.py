@@ -35,6 +35,12 @@ class Column:
     field: str
     required: bool
     parse: Callable[[Any], Any]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The headers that name this column, the canonical one first."""
+        return (self.header, *self.aliases)
 
 
 class Refused(ValueError):
@@ -99,11 +105,20 @@ def count(value: Any) -> int:
     return whole
 
 
+YES = frozenset({"是", "y", "yes", "1", "true", "适用"})
+NO = frozenset({"否", "n", "no", "0", "false", "不适用"})
+
+
 def yes_no(value: Any) -> bool:
-    raw = str(value or "是").strip()
-    if raw in ("是", "Y", "y", "1", "true", "TRUE"):
+    """是 / 否 as an office writes it; an empty cell is 是. Excel gives TRUE/FALSE as bool, 0/1 as numbers."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return value == 1
+    raw = "" if value is None else str(value).strip()
+    if raw == "" or raw.lower() in YES:
         return True
-    if raw in ("否", "N", "n", "0", "false", "FALSE"):
+    if raw.lower() in NO:
         return False
     raise Refused(f"应为「是」或「否」，实为「{raw}」")
 
@@ -135,19 +150,20 @@ UNITS = (
     Column("地址", "address", True, text(200)), Column("专业", "specialty", True, specialty),
     Column("类别", "category", False, text(50)), Column("分类标注", "tags", False, tags),
     Column("信用风险等级", "risk", True, risk), Column("投诉次数", "complaints", False, count),
-    Column("严重违法记录", "serious_violations", False, count), Column("纳入监管", "covered", False, yes_no),
+    Column("严重违法记录", "serious_violations", False, count),
+    Column("纳入监管", "covered", False, yes_no, ("是否纳入监管", "法律适用")),
     Column("联系人", "contact", False, text(50)), Column("联系电话", "phone", False, text(50)),
     Column("乡镇", "town", False, text(50)),
 )
 INSPECTORS = (
     Column("执法证号", "id", True, text(64)), Column("姓名", "name", True, text(50)),
     Column("科室", "department", False, text(100)), Column("专业", "specialties", True, specialties),
-    Column("证件有效期", "cert_valid_until", True, day), Column("角色", "role", False, role),
+    Column("证件有效期", "cert_valid_until", True, day), Column("角色", "role", False, role, ("职务",)),
     Column("联系电话", "phone", False, text(50)),
 )
 ITEMS = (
     Column("事项编码", "code", True, text(40)), Column("事项名称", "name", True, text(200)),
-    Column("专业", "specialty", True, specialty), Column("依据", "legal_basis", True, text(2000)),
+    Column("专业", "specialty", True, specialty), Column("依据", "legal_basis", True, text(2000), ("法律适用",)),
     Column("主体", "subject", False, text(200)), Column("内容", "content", False, text(2000)),
     Column("方式", "method", False, text(200)), Column("频次", "frequency", False, text(200)),
 )
@@ -156,19 +172,52 @@ LAYOUTS = {"units": UNITS, "inspectors": INSPECTORS, "items": ITEMS}
 
 def missing_columns(kind: str, headers: list[str]) -> list[str]:
     present = {h.strip() for h in headers if h}
-    return [c.header for c in LAYOUTS[kind] if c.required and c.header not in present]
+    return [c.header for c in LAYOUTS[kind] if c.required and present.isdisjoint(c.names)]
+
+
+def _cell(column: Column, cells: dict[str, Any]) -> tuple[str, Any]:
+    """The header this file uses for the column (the canonical one if several) and its value."""
+    name = next((n for n in column.names if n in cells), column.header)
+    return name, cells.get(name)
 
 
 def check_row(kind: str, row: int, cells: dict[str, Any]) -> tuple[dict[str, Any] | None, list[RowError]]:
     record: dict[str, Any] = {}
     errors = []
     for column in LAYOUTS[kind]:
-        value = cells.get(column.header)
+        name, value = _cell(column, cells)
         if column.required and (value is None or str(value).strip() == ""):
-            errors.append(RowError(row, column.header, "不能为空"))
+            errors.append(RowError(row, name, "不能为空"))
             continue
         try:
             record[column.field] = column.parse(value)
         except Refused as exc:
-            errors.append(RowError(row, column.header, str(exc)))
+            errors.append(RowError(row, name, str(exc)))
     return (None, errors) if errors else (record, [])
+
+
+def row_key(kind: str, cells: dict[str, Any]) -> Any:
+    """The row's key (the layout's first column), parsed, or None if it is empty or refused."""
+    column = LAYOUTS[kind][0]
+    try:
+        return column.parse(_cell(column, cells)[1]) or None
+    except Refused:
+        return None
+
+
+def check_rows(kind: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Every row checked; a key seen on an earlier row, good or bad, is an error on the later one."""
+    good: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    seen: dict[Any, int] = {}
+    for row_no, cells in rows:
+        record, problems = check_row(kind, row_no, cells)
+        key = row_key(kind, cells)
+        if key is not None and key in seen:
+            problems = [*problems, RowError(row_no, LAYOUTS[kind][0].header, f"与第 {seen[key]} 行重复")]
+        elif key is not None:
+            seen[key] = row_no
+        errors += problems
+        if record is not None and not problems:
+            good.append(record)
+    return good, errors

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from sync_server.core import uscc
 from sync_server.core.demo_data import generate_county
 from sync_server.queries.db import open_db
 from sync_server.registry_import import import_file
@@ -156,3 +157,87 @@ def test_sparse_cells_keep_their_columns(conn: sqlite3.Connection, tmp_path: Pat
                                                ["GG-002", "健康证明", "公共场所", "《条例》", "云溪县卫生健康局"]])
     assert import_file(conn, "items", path).inserted == 2
     assert [r[0] for r in conn.execute("SELECT subject FROM items ORDER BY code")] == ["", "云溪县卫生健康局"]
+
+
+UNIT_HEAD = ["统一社会信用代码", "单位名称", "地址", "专业", "信用风险等级"]
+CODES = [f"91110000100000{n:03d}" + uscc.check_digit(f"91110000100000{n:03d}") for n in range(12)]
+
+
+def unit(code: str, *rest: object) -> list[object]:
+    return [code, f"单位{code[-4:]}", "城关镇和平路1号", "公共场所", "B", *rest]
+
+
+def audit_size(conn: sqlite3.Connection) -> int:
+    return count(conn, "audit_log")
+
+
+def test_yes_no_cells_as_excel_writes_them(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    cells = [False, 0, "FALSE", "false", "0", "否", "N", True, 1, "TRUE", "是", None]
+    path = workbook(tmp_path / "covered.xlsx", [[*UNIT_HEAD, "纳入监管"], *(unit(c, v) for c, v in zip(CODES, cells))])
+    assert import_file(conn, "units", path).inserted == len(CODES)
+    covered = dict(conn.execute("SELECT id, covered FROM units").fetchall())
+    assert [covered[c] for c in CODES] == [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+
+
+def test_yes_no_refuses_other_words(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    path = workbook(tmp_path / "maybe.xlsx", [[*UNIT_HEAD, "纳入监管"], unit(CODES[0], "也许"), unit(CODES[1], 2)])
+    result = import_file(conn, "units", path)
+    assert [str(e) for e in result.errors] == ["第 2 行 纳入监管：应为「是」或「否」，实为「也许」",
+                                               "第 3 行 纳入监管：应为「是」或「否」，实为「2」"]
+    assert count(conn, "units") == 0
+
+
+def test_headers_seen_in_real_registries(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    units = workbook(tmp_path / "units.xlsx", [[*UNIT_HEAD, "是否纳入监管"], unit(CODES[0], "否"), unit(CODES[1], 0)])
+    law = workbook(tmp_path / "law.xlsx", [[*UNIT_HEAD, "法律适用"], unit(CODES[2], "不适用"), unit(CODES[3], "适用")])
+    people = workbook(tmp_path / "people.xlsx", [["执法证号", "姓名", "专业", "证件有效期", "职务"],
+                                                 ["1", "张三", "公共场所", "2027-03-01", "组长"],
+                                                 ["2", "李四", "公共场所", "2027-03-01", "检查员"]])
+    items = workbook(tmp_path / "items.xlsx", [["事项编码", "事项名称", "专业", "法律适用"],
+                                               ["GG-001", "卫生许可证", "公共场所", "《公共场所卫生管理条例》第八条"]])
+    for command, path in (("import-units", units), ("import-units", law), ("import-inspectors", people),
+                          ("import-items", items)):
+        run = subprocess.run([sys.executable, "-m", "sync_server", command, str(path), "--db", db], cwd=ROOT,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+    conn = open_db(Path(db))
+    try:
+        assert dict(conn.execute("SELECT id, covered FROM units").fetchall()) == dict(zip(CODES[:4], [0, 0, 0, 1]))
+        assert dict(conn.execute("SELECT id, role FROM users WHERE id IN ('1', '2')").fetchall()) == \
+            {"1": "leader", "2": "inspector"}
+        assert conn.execute("SELECT legal_basis FROM items").fetchone()[0] == "《公共场所卫生管理条例》第八条"
+    finally:
+        conn.close()
+
+
+def test_a_key_repeated_after_a_bad_row_is_an_error(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    bad_first = unit(CODES[0])
+    bad_first[3] = "烹饪卫生"
+    path = workbook(tmp_path / "dup.xlsx", [UNIT_HEAD, bad_first, unit(CODES[0]), unit(CODES[1])])
+    result = import_file(conn, "units", path, skip_errors=True)
+    assert [str(e) for e in result.errors] == ["第 2 行 专业：未知专业「烹饪卫生」", "第 3 行 统一社会信用代码：与第 2 行重复"]
+    assert (result.inserted, result.skipped) == (1, 2)
+    assert [r[0] for r in conn.execute("SELECT id FROM units")] == [CODES[1]]
+
+
+def test_skip_errors_with_every_row_bad_writes_nothing(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    before = audit_size(conn)
+    path = workbook(tmp_path / "all-bad.xlsx", [UNIT_HEAD, unit(CODES[0])[:4] + ["E"], unit(CODES[1])[:4] + ["Z"]])
+    result = import_file(conn, "units", path, skip_errors=True)
+    assert len(result.errors) == 2 and not result.written
+    assert count(conn, "units") == 0 and audit_size(conn) == before
+    db = str(tmp_path / "cli.db")
+    run = subprocess.run([sys.executable, "-m", "sync_server", "import-units", str(path), "--db", db, "--skip-errors"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 1 and "没有可导入的数据" in run.stderr and "加 --skip-errors" not in run.stderr
+
+
+def test_a_header_without_rows_is_refused(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    import_file(conn, "items", SAMPLES / "items.xlsx")
+    before = (count(conn, "item_list_versions"), audit_size(conn))
+    path = workbook(tmp_path / "head.xlsx", [["事项编码", "事项名称", "专业", "依据"]])
+    with pytest.raises(BadRequest) as caught:
+        import_file(conn, "items", path)
+    assert caught.value.code == "import.empty" and "没有数据行" in caught.value.message_zh
+    assert (count(conn, "item_list_versions"), audit_size(conn)) == before
