@@ -192,6 +192,11 @@ def recompute_provisional(conn: sqlite3.Connection) -> int:
     return len(rows)
 
 
+def due_list(conn: sqlite3.Connection, until: str) -> list[dict[str, Any]]:
+    """Entries waiting for publication due on or before a day (overdue ones included)."""
+    return [dict(r) for r in q.list_due_until(conn, until, 200)]
+
+
 def status(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
     today = rules.beijing_date(now or utc_now()).isoformat()
     counts = q.count_status(conn, today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.public import pages, results
+from sync_server.public import office, pages, results
 
 PAGE_ROUTES = [
     Route("/", pages.home),
@@ -23,6 +23,10 @@ PAGE_ROUTES = [
     Route("/public/results/{no}/proof.json", results.proof_json),
     Route("/public/results/{no}/verify", results.verify, name="result_verify"),
     Route("/public/results/{no}", results.entry),
+    Route("/office", office.dashboard),
+    Route("/office/login", office.login_form),
+    Route("/office/login", office.login, methods=["POST"]),
+    Route("/office/logout", office.logout, methods=["POST"]),
 ]
 from sync_server.public import reports  # noqa: E402  (the report pages, appended)
 

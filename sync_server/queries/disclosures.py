@@ -91,6 +91,12 @@ def count_status(conn: sqlite3.Connection, today: str) -> dict[str, int]:
             "updates_waiting": row[4] or 0, "publications": late[0], "late_publications": late[1] or 0}
 
 
+def list_due_until(conn: sqlite3.Connection, until: str, limit: int) -> list[sqlite3.Row]:
+    return conn.execute("SELECT no, unit_name, category, due_on, due_basis, due_provisional, first_published_on"
+                        " FROM disclosures WHERE state = 'due' AND due_on <= ? ORDER BY due_on, id LIMIT ?",
+                        (until, limit)).fetchall()
+
+
 def list_overdue(conn: sqlite3.Connection, today: str, limit: int) -> list[sqlite3.Row]:
     return conn.execute("SELECT no, unit_name, category, due_on, due_basis FROM disclosures"
                         " WHERE state = 'due' AND due_on < ? ORDER BY due_on, id LIMIT ?", (today, limit)).fetchall()

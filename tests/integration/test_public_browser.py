@@ -104,3 +104,26 @@ def test_bad_queries_get_a_chinese_page_not_an_error(site: ServerProcess, page: 
     response = page.goto(site.url + "/public/results?q=" + "%27%3B%20DROP%20TABLE%20disclosures%3B--")
     assert response is not None and response.status == 200
     expect(page.get_by_role("status")).to_contain_text("共 0 条")
+
+
+def test_the_office_signs_in_and_sees_what_is_due_and_the_ledger(site: ServerProcess, history_county: County,
+                                                                 page: Page, tmp_path: Path) -> None:
+    page.goto(site.url + "/office")
+    expect(page.get_by_role("heading", name="监督所工作台")).to_be_visible()
+    page.get_by_label("管理员令牌").fill("adm_not-a-token")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("令牌无效")
+    page.get_by_label("管理员令牌").fill(history_county.admin_token)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="结果公示（截至")).to_be_visible()
+    overdue = server_rows(history_county.db, "SELECT no FROM disclosures WHERE state = 'due' ORDER BY due_on LIMIT 1")[0][0]
+    expect(page.locator("main")).to_contain_text(overdue)
+    expect(page.locator("main")).to_contain_text("已逾期")
+    expect(page.get_by_role("heading", name="待复查的整改")).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "suijian_office")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/office"
+    page.screenshot(path=str(tmp_path / "office.png"), full_page=True)
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    page.goto(site.url + "/office")
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
