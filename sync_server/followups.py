@@ -25,8 +25,8 @@ from sync_server import audit, disclosure
 from sync_server.clock import utc_now
 from sync_server.core import disclosure as rules
 from sync_server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
-from sync_server.ingest import active_device, checked_document, refusal, refusal_error
-from sync_server.queries import assignments, disclosures as q, photos, records, users
+from sync_server.ingest import refusal, refusal_error, signed_document
+from sync_server.queries import assignments, disclosures as q, photos, records
 
 
 # --- re-inspections from the tablets -------------------------------------------------------------
@@ -48,12 +48,7 @@ def _reinspect_one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, no
 
 
 def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
-    env = envelope.parse(raw)
-    if env.payload_type != envelope.REINSPECTION_TYPE:
-        raise ContractError("envelope.payload_type", "push re-inspections here", "此处只接收复查记录")
-    device = active_device(users.get_device_by_keyid(conn, env.keyid))
-    envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
-    doc = checked_document(env, "reinspection")
+    device, doc = signed_document(conn, raw, envelope.REINSPECTION_TYPE, "reinspection", "此处只接收复查记录")
     stored = q.get_followup(conn, doc["id"])
     if stored is not None:
         if stored["envelope_sha256"] != sha:

@@ -148,6 +148,18 @@ def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite
     return _store(conn, signer, item, now)
 
 
+def signed_document(conn: sqlite3.Connection, raw: bytes, payload_type: str, schema: str,
+                    wrong_type_zh: str) -> tuple[sqlite3.Row, dict[str, Any]]:
+    """A decision or follow-up envelope: its type, an active enrolled key, the signature, the
+    canonical form and the schema; the signing device and the document."""
+    env = envelope.parse(raw)
+    if env.payload_type != payload_type:
+        raise ContractError("envelope.payload_type", f"push {payload_type} here", wrong_type_zh)
+    device = active_device(users.get_device_by_keyid(conn, env.keyid))
+    envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
+    return device, checked_document(env, schema)
+
+
 def checked_document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
     doc = env.document()
     if canonicalize_parsed(doc) != env.payload:

@@ -20,7 +20,7 @@ from schemas.errors import ContractError
 from sync_server import audit, disclosure
 from sync_server.clock import utc_now
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
-from sync_server.ingest import active_device, checked_document, refusal, refusal_error
+from sync_server.ingest import refusal, refusal_error, signed_document
 from sync_server.queries import assignments, records, users
 
 
@@ -39,12 +39,7 @@ def _one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, now: str) ->
 
 
 def _decide(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
-    env = envelope.parse(raw)
-    if env.payload_type != envelope.REVIEW_TYPE:
-        raise ContractError("envelope.payload_type", "push review decisions here", "此处只接收审核意见")
-    device = active_device(users.get_device_by_keyid(conn, env.keyid))
-    envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
-    doc = checked_document(env, "review-decision")
+    device, doc = signed_document(conn, raw, envelope.REVIEW_TYPE, "review-decision", "此处只接收审核意见")
     stored = records.get_review_by_id(conn, doc["id"])
     if stored is not None:
         return _again(stored, sha)
