@@ -8,14 +8,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import common, devices, disclosure, draw, imports, ingest, photos, reports
+from bench import app, common, devices, disclosure, draw, imports, ingest, photos, reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run,
-          "reports": reports.run, "disclosure": disclosure.run}
+          "reports": reports.run, "disclosure": disclosure.run, "app": app.run}
 
 
 def main(argv: list[str]) -> int:

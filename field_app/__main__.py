@@ -1,12 +1,57 @@
-"""`python -m field_app` / `field-app`: the tablet app arrives with the field-app issue."""
+"""`python -m field_app` / `field-app`: the tablet app, served in Flet web mode with no CDN.
+
+    python -m field_app --data DIR [--server URL] [--port P] [--host H]
+                        [--sync-interval SECONDS] [--enroll-code CODE] [--fake-camera]
+
+The app's Python process and its SQLite file in DIR play the tablet. Nothing is loaded from the
+internet: Flet's web client, CanvasKit and the CJK font are served from the package and assets.
+"""
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
-def main() -> int:
-    print("随检现场应用（平板端）将在下一阶段提供；同步客户端已在 field_app.sync 中可用。\n"
-          "The Flet field app comes with the field-app issue; the headless sync client is field_app.sync.")
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="field-app", description="随检现场检查应用（Flet，网页模式，离线可用）")
+    p.add_argument("--data", default="field-data", help="the device's data directory (SQLite, photos, keys)")
+    p.add_argument("--server", default="", help="sync server address, e.g. http://127.0.0.1:8700")
+    p.add_argument("--host", default="127.0.0.1", help="address the web app listens on")
+    p.add_argument("--port", type=int, default=8550, help="port the web app listens on")
+    p.add_argument("--sync-interval", type=float, default=15.0,
+                   help="seconds between background syncs when the server is reachable (0: off)")
+    p.add_argument("--enroll-code", default="", help="enroll with this one-time code at start (needs --server)")
+    p.add_argument("--device-name", default="随检平板", help="the name the office sees for this device")
+    p.add_argument("--fake-camera", action="store_true", help="a stand-in camera instead of the file picker")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("FLET_WEB_NO_CDN", "1")
+    import flet as ft
+
+    from field_app.app_state import AppState, Settings
+    from field_app.camera import FakeCamera, NoCamera
+    from field_app.ui.app import make_main
+
+    state = AppState(Settings(Path(args.data), args.server.rstrip("/"), args.sync_interval, args.device_name))
+    if args.enroll_code and not state.enrolled:
+        error = state.enroll(args.server, args.enroll_code)
+        if error:
+            print(f"注册失败 enrollment failed: {error}", file=sys.stderr)
+            return 1
+        state.sync_now()
+    state.start_background()
+    print(f"随检现场应用 field app: http://{args.host}:{args.port}/  (data: {args.data})", flush=True)
+    camera = FakeCamera() if args.fake_camera else NoCamera()
+    ft.run(make_main(state, camera), view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port,
+           assets_dir=str(ASSETS), no_cdn=True)
+    state.close()
     return 0
 
 

@@ -29,3 +29,11 @@ def record_photos(document: dict[str, Any]) -> set[str]:
     if "signature_photo" in party:
         hashes.add(party["signature_photo"])
     return hashes
+
+
+def submit_record(store: LocalStore, keys: KeyStore, document: dict[str, Any], now: str) -> bytes:
+    """A finished visit: validate, sign, and in one transaction queue it and retire its draft."""
+    contract.validate("inspection-record", document)
+    signed = envelope.sign(document, envelope.RECORD_TYPE, keys.private_key())
+    store.submit(document, signed, record_photos(document), now)
+    return signed

@@ -5,9 +5,11 @@ a pulled battery. The outbox holds the exact bytes that were signed; they are ne
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -30,6 +32,13 @@ CREATE TABLE IF NOT EXISTS outbox_photos (
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, created_at);
 CREATE TABLE IF NOT EXISTS returns (
     record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (
+    assignment_id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    record_id TEXT PRIMARY KEY, assignment_id TEXT NOT NULL, supersedes TEXT, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS submissions_assignment ON submissions(assignment_id, created_at);
+CREATE TABLE IF NOT EXISTS review_queue (
+    record_id TEXT PRIMARY KEY, item TEXT NOT NULL, fetched_at TEXT NOT NULL);
 """
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
 SENDABLE = ("pending", "incomplete")
@@ -42,6 +51,8 @@ class LocalStore:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.lock = threading.RLock()  # one connection may serve the UI loop and a sync thread
         self.db = sqlite_utils.Database(self.conn)
         for statement in SCHEMA.split(";\n"):
             if statement.strip():
@@ -51,7 +62,7 @@ class LocalStore:
         self.conn.close()
 
     def _tx(self) -> "_Tx":
-        return _Tx(self.conn)
+        return _Tx(self.conn, self.lock)
 
     # --- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -59,7 +70,8 @@ class LocalStore:
         return default if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        with self.lock:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- assignments --------------------------------------------------------------------------
     def save_feed_page(self, items: list[dict[str, Any]], cursor: str, now: str) -> None:
@@ -68,7 +80,7 @@ class LocalStore:
             for item in items:
                 if item["kind"] == "assignment":
                     self._save_assignment(item["data"], now)
-                elif item["kind"] == "review":
+                elif item["kind"] in ("review", "approved"):   # a leader's decision: returned or approved
                     self.conn.execute("INSERT OR REPLACE INTO returns VALUES (?, ?, ?)",
                                       (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))
             self.set_meta("feed_cursor", cursor)
@@ -87,12 +99,74 @@ class LocalStore:
 
     def list_returns(self) -> list[dict[str, Any]]:
         """Records a leader sent back, with the reason: to be corrected and resubmitted."""
+        return [d for d in self.list_decisions() if d.get("decision", "return") == "return"]
+
+    def list_decisions(self) -> list[dict[str, Any]]:
+        """Every leader's decision the feed brought (returns, and approvals where the server sends them)."""
         return [json.loads(r[0]) for r in self.conn.execute("SELECT doc FROM returns ORDER BY received_at")]
+
+    # --- drafts and submissions ---------------------------------------------------------------
+    def save_draft(self, assignment_id: str, doc: dict[str, Any], now: str) -> None:
+        """One change of a draft, committed (WAL, synchronous=FULL) before this returns."""
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        with self.lock:
+            self.conn.execute("INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)", (assignment_id, text, now))
+
+    def get_draft(self, assignment_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT doc FROM drafts WHERE assignment_id = ?", (assignment_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def draft_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT assignment_id FROM drafts")}
+
+    def discard_draft(self, assignment_id: str) -> None:
+        with self.lock:
+            self.conn.execute("DELETE FROM drafts WHERE assignment_id = ?", (assignment_id,))
+
+    def submit(self, document: dict[str, Any], envelope: bytes, photos: Iterable[str], now: str) -> None:
+        """The signed record into the outbox, the submission noted and the draft gone: one transaction,
+        so a killed app has either a draft or a queued record, never both and never neither."""
+        with self._tx():
+            self._enqueue(document["id"], "record", envelope, photos, now)
+            self.conn.execute("INSERT INTO submissions VALUES (?, ?, ?, ?)",
+                              (document["id"], document["assignment_id"], document.get("supersedes"), now))
+            self.conn.execute("DELETE FROM drafts WHERE assignment_id = ?", (document["assignment_id"],))
+
+    def submissions(self) -> list[sqlite3.Row]:
+        """Each submitted record with its outbox state and receipt, oldest first."""
+        return self.conn.execute(
+            "SELECT s.record_id, s.assignment_id, s.supersedes, s.created_at, o.state, o.receipt, o.error,"
+            " o.envelope FROM submissions s JOIN outbox o ON o.id = s.record_id"
+            " ORDER BY s.created_at, s.record_id").fetchall()
+
+    def envelope_of(self, record_id: str) -> str | None:
+        row = self.conn.execute("SELECT envelope FROM outbox WHERE id = ?", (record_id,)).fetchone()
+        return None if row is None else row[0]
+
+    # --- the leader's review queue ----------------------------------------------------------------
+    def save_review_queue(self, items: list[dict[str, Any]], now: str) -> None:
+        with self._tx():
+            self.conn.execute("DELETE FROM review_queue")
+            self.conn.executemany("INSERT INTO review_queue VALUES (?, ?, ?)",
+                                  [(i["record_id"], json.dumps(i, ensure_ascii=False), now) for i in items])
+
+    def review_queue(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self.conn.execute("SELECT item FROM review_queue ORDER BY fetched_at, rowid")]
+
+    def decided_records(self) -> dict[str, sqlite3.Row]:
+        """Decisions this (leader's) device signed, by the record they decide."""
+        rows = self.conn.execute("SELECT * FROM outbox WHERE kind = 'review' ORDER BY created_at").fetchall()
+        return {document_of(r["envelope"])["record_id"]: r for r in rows}
 
     # --- photos -------------------------------------------------------------------------------
     def add_photo(self, sha256: str, path: Path, size: int) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO photos (sha256, path, bytes) VALUES (?, ?, ?)",
-                          (sha256, str(path), size))
+        with self.lock:
+            self.conn.execute("INSERT OR IGNORE INTO photos (sha256, path, bytes) VALUES (?, ?, ?)",
+                              (sha256, str(path), size))
+
+    def photo_path(self, sha256: str) -> str | None:
+        row = self.conn.execute("SELECT path FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
+        return None if row is None else row[0]
 
     def photos_to_upload(self) -> list[sqlite3.Row]:
         return self.conn.execute(
@@ -101,27 +175,32 @@ class LocalStore:
             " AND o.state IN ('pending', 'incomplete') ORDER BY p.sha256").fetchall()
 
     def mark_photo(self, sha256: str, uploaded: bool, error: str | None = None) -> None:
-        self.conn.execute("UPDATE photos SET uploaded = ?, error = ? WHERE sha256 = ?",
-                          (int(uploaded), error, sha256))
+        with self.lock:
+            self.conn.execute("UPDATE photos SET uploaded = ?, error = ? WHERE sha256 = ?",
+                              (int(uploaded), error, sha256))
 
     # --- outbox -------------------------------------------------------------------------------
     def enqueue(self, record_id: str, kind: str, envelope: bytes, photos: Iterable[str], now: str) -> None:
         """Put a signed envelope in the outbox; durable when this returns."""
         with self._tx():
-            self.conn.execute(
-                "INSERT INTO outbox (id, kind, envelope, envelope_sha256, created_at) VALUES (?,?,?,?,?)",
-                (record_id, kind, envelope.decode("utf-8"), hashlib.sha256(envelope).hexdigest(), now))
-            self.conn.executemany("INSERT OR IGNORE INTO outbox_photos VALUES (?, ?)",
-                                  [(record_id, sha) for sha in photos])
+            self._enqueue(record_id, kind, envelope, photos, now)
 
-    def sendable(self, limit: int, after: tuple[str, str] = ("", "")) -> list[sqlite3.Row]:
-        """Pending envelopes in outbox order, after a (created_at, id) position."""
+    def _enqueue(self, record_id: str, kind: str, envelope: bytes, photos: Iterable[str], now: str) -> None:
+        self.conn.execute(
+            "INSERT INTO outbox (id, kind, envelope, envelope_sha256, created_at) VALUES (?,?,?,?,?)",
+            (record_id, kind, envelope.decode("utf-8"), hashlib.sha256(envelope).hexdigest(), now))
+        self.conn.executemany("INSERT OR IGNORE INTO outbox_photos VALUES (?, ?)",
+                              [(record_id, sha) for sha in photos])
+
+    def sendable(self, limit: int, after: tuple[str, str] = ("", ""), kind: str = "record") -> list[sqlite3.Row]:
+        """Pending envelopes of one kind in outbox order, after a (created_at, id) position."""
         return self.conn.execute(
-            "SELECT * FROM outbox WHERE state = 'pending' AND (created_at, id) > (?, ?)"
-            " ORDER BY created_at, id LIMIT ?", (*after, limit)).fetchall()
+            "SELECT * FROM outbox WHERE state = 'pending' AND kind = ? AND (created_at, id) > (?, ?)"
+            " ORDER BY created_at, id LIMIT ?", (kind, *after, limit)).fetchall()
 
     def incomplete(self) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM outbox WHERE state = 'incomplete' ORDER BY created_at").fetchall()
+        return self.conn.execute("SELECT * FROM outbox WHERE state = 'incomplete' AND kind = 'record'"
+                                 " ORDER BY created_at").fetchall()
 
     def apply_receipts(self, receipts: list[tuple[str, dict[str, Any]]], now: str) -> None:
         """Record the server's answers for sent envelopes (by record id), in one transaction."""
@@ -145,13 +224,26 @@ def _state_of(receipt: dict[str, Any]) -> str:
             "conflict": "conflict"}.get(receipt["status"], "rejected")
 
 
+def document_of(envelope_text: str) -> dict[str, Any]:
+    """The signed document inside a stored DSSE envelope (read only; the bytes stay as signed)."""
+    return json.loads(base64.b64decode(json.loads(envelope_text)["payload"]))
+
+
 class _Tx:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.conn, self.lock = conn, lock
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
         return self.conn
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        try:
+            self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        finally:
+            self.lock.release()

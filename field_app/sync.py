@@ -41,6 +41,7 @@ class SyncResult:
     photo_errors: list[str] = field(default_factory=list)
     receipts: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
+    queued_for_review: int = 0
     error: str | None = None
 
 
@@ -54,6 +55,9 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
 
 
+PUSH_URLS = {"record": "/v1/records/batch", "review": "/v1/reviews/batch"}
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -61,8 +65,11 @@ def _now() -> str:
 class SyncClient:
     def __init__(self, base_url: str, store: LocalStore, keys: KeyStore, *,
                  retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
-                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
         self.store, self.keys, self.retry, self.sleep = store, keys, retry, sleep
+        self.progress = progress or (lambda stage, done, total: None)  # ("photos"|"records"|"feed", n, of)
+        self._pushed = 0
         self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
 
     def close(self) -> None:
@@ -109,7 +116,8 @@ class SyncClient:
         photos = self.store.photos_to_upload()
         with ThreadPoolExecutor(in_flight, thread_name_prefix="photo") as pool:
             answers = pool.map(self._put_photo, photos)
-            for photo, response in zip(photos, answers):
+            for done, (photo, response) in enumerate(zip(photos, answers), 1):
+                self.progress("photos", done, len(photos))
                 if isinstance(response, str):
                     self.store.mark_photo(photo["sha256"], False, response)
                     result.photo_errors.append(response)
@@ -138,21 +146,29 @@ class SyncClient:
         a record supersedes only a record the server already holds.
         """
         self._recheck_incomplete(result)
+        self._pushed, total = 0, self.store.outbox_counts().get("pending", 0)
+        for kind, url in PUSH_URLS.items():
+            self._push_kind(result, kind, url, batch_size, in_flight, total)
+
+    def _push_kind(self, result: SyncResult, kind: str, url: str, batch_size: int, in_flight: int,
+                   total: int) -> None:
         after: tuple[str, str] = ("", "")
         flying: deque[tuple[list[sqlite3.Row], Future[Any]]] = deque()
         with ThreadPoolExecutor(in_flight, thread_name_prefix="push") as pool:
             while True:
-                while len(flying) < in_flight and (rows := self.store.sendable(batch_size, after)):
+                while len(flying) < in_flight and (rows := self.store.sendable(batch_size, after, kind)):
                     after = (rows[-1]["created_at"], rows[-1]["id"])
-                    flying.append((rows, pool.submit(self._post_batch, rows)))
+                    flying.append((rows, pool.submit(self._post_batch, url, rows)))
                 if not flying:
                     return
                 rows, answer = flying.popleft()
                 self._apply(result, rows, answer.result())
+                self._pushed += len(rows)
+                self.progress("records", self._pushed, total)
 
-    def _post_batch(self, rows: list[sqlite3.Row]) -> dict[str, Any]:
+    def _post_batch(self, url: str, rows: list[sqlite3.Row]) -> dict[str, Any]:
         body = {"envelopes": [row["envelope"] for row in rows]}
-        return self._json(self._request("POST", "/v1/records/batch", json=body), 200)
+        return self._json(self._request("POST", url, json=body), 200)
 
     def _apply(self, result: SyncResult, rows: list[sqlite3.Row], answer: dict[str, Any]) -> None:
         pairs = [(row["id"], receipt) for row, receipt in zip(rows, answer["receipts"], strict=True)]
@@ -176,8 +192,25 @@ class SyncClient:
             page = self._json(self._request("GET", "/v1/feed", params={"cursor": cursor, "limit": page_size}), 200)
             self.store.save_feed_page(page["items"], page["cursor"], _now())
             result.pulled += len(page["items"])
+            self.progress("feed", result.pulled, 0)
             if not page["more"]:
                 return
+
+    def pull_review_queue(self, result: SyncResult, limit: int = 200) -> None:
+        """A leader's device keeps its review queue for working offline."""
+        creds = self.keys.credentials() or {}
+        if (creds.get("user") or {}).get("role") != "leader":
+            return
+        page = self._json(self._request("GET", "/v1/reviews/queue", params={"limit": limit}), 200)
+        self.store.save_review_queue(page["items"], _now())
+        result.queued_for_review = len(page["items"])
+
+    def reachable(self) -> bool:
+        """One quick look at the server, no retries (for the background sync's timing)."""
+        try:
+            return self.http.get("/healthz", timeout=3).status_code == 200
+        except httpx.TransportError:
+            return False
 
     # --- everything ---------------------------------------------------------------------------
     def sync(self) -> SyncResult:
@@ -187,6 +220,7 @@ class SyncClient:
             self.upload_photos(result)
             self.push(result)
             self.pull(result)
+            self.pull_review_queue(result)
             self.store.set_meta("last_sync", _now())
         except Offline:
             result.offline = True

@@ -206,3 +206,9 @@ def reminder_sent(conn: sqlite3.Connection, record_id: str, kind: str) -> bool:
 
 def insert_reminder(conn: sqlite3.Connection, record_id: str, kind: str, now: str) -> None:
     conn.execute("INSERT INTO reminders VALUES (?, ?, ?)", (record_id, kind, now))
+
+
+def first_public_no(conn: sqlite3.Connection, category: str) -> str | None:
+    row = conn.execute(f"SELECT no FROM disclosures WHERE {PUBLIC} AND category = ? ORDER BY id LIMIT 1",
+                       (category,)).fetchone()
+    return None if row is None else row[0]

@@ -1,0 +1,153 @@
+"""A visit's draft and the inspection record it becomes (pure: no I/O, no UI).
+
+A draft is a plain JSON object, saved whole after every change:
+
+    {"assignment_id", "supersedes", "started_at", "arrived_at", "location",
+     "outcome": "inspected" | "unreachable",
+     "findings": {"<task_id>/<item_code>": {"outcome", "note", "action", "photos"}},
+     "attempts": [{"method", "at", "note", "photos"}],
+     "party": {"mode": None | "signature" | "refused", "name", "signature_photo", "note"},
+     "inspectors": [person ids who confirmed]}
+
+Joint visits (进一次门、查多项事) list every task's items in one checklist; each finding keeps the
+task that put its item on the visit. The category preview is the server's own pure rule.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from typing import Any
+
+from sync_server.core.categories import Category, categorize
+
+RECORD_SCHEMA = "suijian.inspection-record/1"
+OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用"}
+ACTIONS = {"rectify": "责令整改", "case": "立案调查"}
+METHODS = {"visit": "上门", "phone": "电话", "other": "其他"}
+RECTIFY_DAYS = 15
+
+
+def item_key(item: dict[str, Any]) -> str:
+    return f"{item['task_id']}/{item['code']}"
+
+
+def new_draft(assignment: dict[str, Any], me: str, now: str, supersedes: str | None = None) -> dict[str, Any]:
+    return {"assignment_id": assignment["id"], "supersedes": supersedes, "started_at": now, "arrived_at": now,
+            "location": None, "outcome": "inspected",
+            "findings": {item_key(item): empty_finding() for item in assignment["items"]},
+            "attempts": [], "party": {"mode": None, "name": "", "signature_photo": None, "note": ""},
+            "inspectors": [me]}
+
+
+def empty_finding() -> dict[str, Any]:
+    return {"outcome": None, "note": "", "action": None, "photos": []}
+
+
+def draft_from_record(record: dict[str, Any], me: str, now: str) -> dict[str, Any]:
+    """A correction of a returned record: its content as a new draft that supersedes it."""
+    party = record.get("party") or {}
+    return {"assignment_id": record["assignment_id"], "supersedes": record["id"], "started_at": now,
+            "arrived_at": record["visit"]["arrived_at"], "location": record["visit"]["location"],
+            "outcome": record["visit"]["outcome"],
+            "findings": {f"{f['task_id']}/{f['item_code']}": {"outcome": f["outcome"], "note": f["note"],
+                                                             "action": f["action"], "photos": list(f["photos"])}
+                         for f in record["findings"]},
+            "attempts": copy.deepcopy(record["visit"]["attempts"]),
+            "party": {"mode": "refused" if party.get("refused") else ("signature" if party else None),
+                      "name": party.get("name", ""), "signature_photo": party.get("signature_photo"),
+                      "note": party.get("note", "")},
+            "inspectors": list(dict.fromkeys([me, *record["inspectors"]]))}
+
+
+# --- changes (each returns nothing; the caller saves the draft) --------------------------------
+def set_outcome(draft: dict[str, Any], key: str, outcome: str, today: date) -> None:
+    finding = draft["findings"][key]
+    finding["outcome"] = outcome
+    if outcome != "non_compliant":
+        finding["action"] = None
+    elif finding["action"] is None:
+        finding["action"] = {"kind": "rectify", "deadline": (today + timedelta(days=RECTIFY_DAYS)).isoformat()}
+
+
+def set_action(draft: dict[str, Any], key: str, kind: str, value: str | None) -> None:
+    finding = draft["findings"][key]
+    if kind == "rectify":
+        finding["action"] = {"kind": "rectify", "deadline": value or ""}
+    else:
+        finding["action"] = {"kind": "case", "case_no": value or None}
+
+
+# --- checks before signing --------------------------------------------------------------------
+def problems(draft: dict[str, Any], assignment: dict[str, Any]) -> list[str]:
+    """What still keeps the draft from being a valid record, in Chinese, in checklist order."""
+    if draft["outcome"] == "unreachable":
+        return [] if draft["attempts"] else ["请至少记录一次联系尝试（上门或电话）"]
+    found = []
+    for number, item in enumerate(assignment["items"], 1):
+        finding = draft["findings"][item_key(item)]
+        if finding["outcome"] is None:
+            found.append(f"第{number}项「{item['name']}」未选择检查结果")
+        elif finding["outcome"] == "non_compliant":
+            action = finding["action"] or {}
+            if action.get("kind") == "rectify" and not _is_date(action.get("deadline", "")):
+                found.append(f"第{number}项「{item['name']}」需填写整改期限（格式 2026-12-31）")
+    party = draft["party"]
+    if party["mode"] is None:
+        found.append("请当事人签字，或记录拒绝签字")
+    elif party["mode"] == "signature" and not (party["signature_photo"] and party["name"].strip()):
+        found.append("当事人签字需要签名和姓名")
+    elif party["mode"] == "refused" and not party["note"].strip():
+        found.append("请说明当事人拒绝签字的情况")
+    return found
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+        return len(text) == 10
+    except ValueError:
+        return False
+
+
+# --- the record -------------------------------------------------------------------------------
+def build_record(draft: dict[str, Any], assignment: dict[str, Any], record_id: str, signed_at: str) -> dict[str, Any]:
+    inspected = draft["outcome"] == "inspected"
+    return {
+        "schema": RECORD_SCHEMA, "id": record_id, "assignment_id": assignment["id"],
+        "supersedes": draft["supersedes"],
+        "visit": {"outcome": draft["outcome"], "arrived_at": draft["arrived_at"], "location": draft["location"],
+                  "attempts": [dict(a) for a in draft["attempts"]] if not inspected else []},
+        "findings": [_finding(item, draft["findings"][item_key(item)]) for item in assignment["items"]]
+        if inspected else [],
+        "party": _party(draft["party"]) if inspected else None,
+        "inspectors": list(dict.fromkeys(draft["inspectors"])),
+        "device_times": {"started_at": draft["started_at"], "signed_at": signed_at},
+    }
+
+
+def _finding(item: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
+    return {"item_code": item["code"], "task_id": item["task_id"], "outcome": finding["outcome"],
+            "note": finding["note"], "legal_basis": item["legal_basis"],
+            "action": finding["action"] if finding["outcome"] == "non_compliant" else None,
+            "photos": list(dict.fromkeys(finding["photos"]))}
+
+
+def _party(party: dict[str, Any]) -> dict[str, Any]:
+    if party["mode"] == "refused":
+        return {"refused": True, "note": party["note"]}
+    return {"signature_photo": party["signature_photo"], "name": party["name"].strip()}
+
+
+def preview(draft: dict[str, Any], assignment: dict[str, Any]) -> Category | None:
+    """The category the server will compute, once every item has an outcome."""
+    if draft["outcome"] == "inspected" and any(draft["findings"][item_key(i)]["outcome"] is None
+                                               for i in assignment["items"]):
+        return None
+    return categorize(build_record(draft, assignment, "preview", draft["started_at"]))
+
+
+def counts(draft: dict[str, Any]) -> dict[str, int]:
+    tally = {"compliant": 0, "non_compliant": 0, "not_applicable": 0, "open": 0}
+    for finding in draft["findings"].values():
+        tally[finding["outcome"] or "open"] += 1
+    return tally

@@ -1,0 +1,92 @@
+"""Today's work: each assignment with its state, for the list, search and filter (pure).
+
+    todo       待检查   nothing done yet
+    draft      草稿     a draft is saved on the device
+    submitted  已提交   signed and in the outbox (waiting to sync, or with the server's receipt)
+    returned   已退回   the leader sent the latest record back, with a reason
+    approved   已通过   the leader approved the latest record (when the server tells the device)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from sync_server.core.specialties import SPECIALTIES
+
+STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过"}
+ORDER = ["returned", "draft", "todo", "submitted", "approved"]  # what needs the inspector first
+OUTBOX_STATES = {"pending": "待同步", "accepted": "服务器已接收", "incomplete": "照片未齐，待补传",
+                 "conflict": "编号冲突", "rejected": "被服务器拒收"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    record_id: str
+    assignment_id: str
+    outbox_state: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    assignment_id: str
+    unit_name: str
+    address: str
+    specialty: str
+    category: str
+    items: int
+    tasks: str
+    joint: bool
+    team: str
+    due: str
+    state: str
+    detail: str = ""
+    latest_record: str | None = None
+
+    @property
+    def state_zh(self) -> str:
+        return STATES[self.state]
+
+    def matches(self, query: str) -> bool:
+        text = " ".join((self.unit_name, self.address, self.specialty, self.category, self.team, self.tasks))
+        return all(word in text for word in query.split())
+
+
+def rows(assignments: Iterable[dict[str, Any]], drafts: set[str], submissions: Iterable[Submission],
+         decisions: dict[str, str]) -> list[WorkRow]:
+    """`decisions`: record id → "return" | "approve"."""
+    latest: dict[str, Submission] = {}
+    for sub in submissions:  # oldest first: the last one wins
+        latest[sub.assignment_id] = sub
+    made = [_row(a, a["id"] in drafts, latest.get(a["id"]), decisions) for a in assignments
+            if a.get("status", "open") == "open"]
+    return sorted(made, key=lambda r: (ORDER.index(r.state), r.due, r.unit_name))
+
+
+def _row(assignment: dict[str, Any], has_draft: bool, sub: Submission | None, decisions: dict[str, str]) -> WorkRow:
+    state, detail = "todo", ""
+    if sub is not None:
+        decided = decisions.get(sub.record_id)
+        state = {"return": "returned", "approve": "approved"}.get(decided or "", "submitted")
+        detail = OUTBOX_STATES.get(sub.outbox_state, sub.outbox_state) if state == "submitted" else ""
+        if state == "returned" and has_draft:
+            detail = "修改中"
+    elif has_draft:
+        state = "draft"
+    unit = assignment["unit"]
+    return WorkRow(
+        assignment["id"], unit["name"], unit["address"], SPECIALTIES.get(unit["specialty"], unit["specialty"]),
+        unit.get("category", ""), len(assignment["items"]), "、".join(t["number"] for t in assignment["tasks"]),
+        len(assignment["tasks"]) > 1, "、".join(m["name"] for m in assignment["team"]), assignment["due"],
+        state, detail, sub.record_id if sub else None)
+
+
+def filtered(all_rows: list[WorkRow], query: str = "", state: str | None = None) -> list[WorkRow]:
+    return [r for r in all_rows if (state is None or r.state == state) and r.matches(query.strip())]
+
+
+def tally(all_rows: Iterable[WorkRow]) -> dict[str, int]:
+    counts = dict.fromkeys(STATES, 0)
+    for row in all_rows:
+        counts[row.state] += 1
+    return counts

@@ -1,0 +1,44 @@
+"""注册设备: the server's address and the one-time code from the office."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import flet as ft
+
+from field_app.ui import theme
+
+
+class EnrollScreen:
+    title = "注册设备"
+
+    def __init__(self, shell) -> None:
+        self.shell = shell
+        self.url = ft.TextField(label="服务器地址", value=shell.state.server_url, text_size=theme.BODY,
+                                keyboard_type=ft.KeyboardType.URL)
+        self.code = ft.TextField(label="一次性注册码", hint_text="例如 ABCD-EFGH-JKLM", text_size=theme.BODY,
+                                 capitalization=ft.TextCapitalization.CHARACTERS, on_submit=self.enroll)
+        self.message = ft.Text("", size=theme.BODY, color=ft.Colors.RED_700)
+
+    def build(self) -> ft.Control:
+        return ft.Column([
+            ft.Text("随检 · 现场检查", size=28, weight=ft.FontWeight.BOLD),
+            ft.Text("本设备首次使用前，请输入科室发放的一次性注册码。设备密钥在本机生成，不会离开本机。", size=theme.BODY),
+            self.url, self.code,
+            theme.big_button("注册", self.enroll, primary=True),
+            self.message,
+        ], spacing=18, width=560)
+
+    async def enroll(self, _: Any = None) -> None:
+        self.message.value = "正在注册…"
+        self.message.update()
+        error = await asyncio.to_thread(self.shell.state.enroll, self.url.value, self.code.value)
+        if error:
+            self.message.value = error
+            self.message.update()
+            return
+        from field_app.ui.worklist_view import WorkListScreen
+
+        self.shell.stack.clear()
+        self.shell.go(WorkListScreen(self.shell))
+        await self.shell.run_sync()

@@ -1,0 +1,105 @@
+"""今日任务: the assignments drawn for me, with state, search and filter; works with no network."""
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from field_app.core import worklist
+from field_app.ui import theme
+
+
+class WorkListScreen:
+    live = True  # re-rendered when a background sync changes something
+
+    def __init__(self, shell) -> None:
+        self.shell, self.query, self.state_filter = shell, "", None
+
+    @property
+    def title(self) -> str:
+        me = self.shell.state.me
+        role = "组长" if me.get("role") == "leader" else "检查员"
+        return f"今日任务 · {me.get('name', '')}（{role}）"
+
+    def build(self) -> ft.Control:
+        state = self.shell.state
+        rows = state.work_rows()
+        shown = worklist.filtered(rows, self.query, self.state_filter)
+        counts = worklist.tally(rows)
+        self.last_text = ft.Text("", size=theme.BODY)
+        self.touch()
+        header = ft.Row([
+            ft.Text(f"共 {len(rows)} 项", size=theme.BODY),
+            ft.Text(f"待同步 {state.outbox_waiting()} 条", size=theme.BODY),
+            self.last_text,
+        ], spacing=24, wrap=True)
+        search = ft.TextField(label="搜索单位、地址、专业", value=self.query, on_change=self._search,
+                              prefix_icon=ft.Icons.SEARCH, text_size=theme.BODY, expand=True)
+        chips = [self._chip("全部", None, len(rows))] + [self._chip(zh, code, counts[code])
+                                                        for code, zh in worklist.STATES.items()]
+        waiting = sum(1 for item in state.review_items() if not item.decided and not item.own_team) \
+            if state.is_leader else 0
+        tools = [theme.big_button(f"审核记录（待审 {waiting}）", self._review, label="审核记录")] if state.is_leader else []
+        self.cards = ft.ListView(self._cards(shown), spacing=10, expand=True)
+        return ft.Column([header, ft.Row([search, *tools]), ft.Row(chips, wrap=True), self.cards],
+                         expand=True, spacing=12)
+
+    def _cards(self, shown: list[worklist.WorkRow]) -> list[ft.Control]:
+        if not shown:
+            return [theme.notice("没有符合条件的任务。联网后点“同步”获取新任务。")]
+        return [self._card(r) for r in shown]
+
+    def fingerprint(self) -> tuple:
+        state = self.shell.state
+        waiting = tuple(i.record_id for i in state.review_items() if not i.decided) if state.is_leader else ()
+        return tuple(state.work_rows()), state.outbox_waiting(), waiting
+
+    def touch(self) -> None:
+        last = self.shell.state.last_sync()
+        self.last_text.value = f"上次同步 {_local(last)}" if last else "尚未同步"
+
+    def _chip(self, text: str, code: str | None, count: int) -> ft.Control:
+        selected = self.state_filter == code
+        return theme.big_button(f"{text} {count}", lambda _, c=code: self._filter(c), primary=selected,
+                                label=f"筛选 {text}")
+
+    def _card(self, row: worklist.WorkRow) -> ft.Control:
+        state = theme.badge(row.state_zh + (f" · {row.detail}" if row.detail else ""), theme.STATE_COLOURS[row.state])
+        joint = [theme.badge("联合检查", ft.Colors.PURPLE_100)] if row.joint else []
+        lines = ft.Column([
+            ft.Row([ft.Text(row.unit_name, size=20, weight=ft.FontWeight.BOLD), state, *joint], wrap=True),
+            ft.Text(row.address, size=16),
+            ft.Text(f"{row.specialty} · {row.category} · {row.items} 个检查事项 · 截止 {row.due}", size=16),
+            ft.Text(f"检查组：{row.team}　任务：{row.tasks}", size=15, color=ft.Colors.GREY_800),
+        ], spacing=4)
+        return ft.Container(lines, padding=16, border_radius=10, bgcolor=ft.Colors.WHITE,
+                            border=ft.Border.all(1, ft.Colors.GREY_300), on_click=lambda _: self._open(row))
+
+    def _search(self, event: ft.ControlEvent) -> None:
+        self.query = event.control.value or ""
+        self.cards.controls = self._cards(worklist.filtered(self.shell.state.work_rows(), self.query,
+                                                            self.state_filter))
+        self.cards.update()
+
+    def _filter(self, code: str | None) -> None:
+        self.state_filter = code
+        self.shell.refresh()
+
+    def _open(self, row: worklist.WorkRow) -> None:
+        from field_app.ui.checklist_view import ChecklistScreen, RecordScreen
+
+        if row.state in ("submitted", "approved"):
+            self.shell.go(RecordScreen(self.shell, row))
+        else:
+            self.shell.go(ChecklistScreen(self.shell, row.assignment_id))
+
+    def _review(self, _: Any) -> None:
+        from field_app.ui.review_view import ReviewListScreen
+
+        self.shell.go(ReviewListScreen(self.shell))
+
+
+def _local(stamp: str) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%m-%d %H:%M")

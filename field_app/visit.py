@@ -1,0 +1,174 @@
+"""One visit being worked on the device: every change is written to the local database before
+the method returns, so killing the app loses at most the change in flight.
+
+The screen calls these methods; none of them touches the network. `submit` is the moment the
+record becomes "saved": signed and committed to the outbox, in one transaction with retiring
+the draft.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+from field_app.core import checklist
+from field_app.core.ids import uuid7
+from field_app.keys import KeyStore
+from field_app.outbox import submit_record
+from field_app.photos import PhotoFiles, Processed, Stroke, process, signature_png
+from field_app.store import LocalStore
+from sync_server.core.categories import Category
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record_id: str
+    category: Category
+    envelope_bytes: int
+
+
+class Visit:
+    def __init__(self, store: LocalStore, keys: KeyStore, files: PhotoFiles, assignment: dict[str, Any],
+                 draft: dict[str, Any], clock: Callable[[], str] = utc_now) -> None:
+        self.store, self.keys, self.files, self.clock = store, keys, files, clock
+        self.assignment, self.draft = assignment, draft
+
+    @classmethod
+    def open(cls, store: LocalStore, keys: KeyStore, files: PhotoFiles, assignment_id: str, me: str,
+             clock: Callable[[], str] = utc_now) -> "Visit":
+        """The saved draft, or a new one (saved at once: arriving is already a fact)."""
+        assignment = store.get_assignment(assignment_id)
+        if assignment is None:
+            raise KeyError(assignment_id)
+        draft = store.get_draft(assignment_id)
+        visit = cls(store, keys, files, assignment, draft or checklist.new_draft(assignment, me, clock()), clock)
+        if draft is None:
+            visit.save()
+        return visit
+
+    def save(self) -> None:
+        self.store.save_draft(self.assignment["id"], self.draft, self.clock())
+
+    # --- the checklist --------------------------------------------------------------------------
+    def items(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(item, self.draft["findings"][checklist.item_key(item)]) for item in self.assignment["items"]]
+
+    def set_outcome(self, key: str, outcome: str) -> None:
+        checklist.set_outcome(self.draft, key, outcome, date.today())
+        self.save()
+
+    def set_note(self, key: str, note: str) -> None:
+        self.draft["findings"][key]["note"] = note[:2000]
+        self.save()
+
+    def set_action(self, key: str, kind: str, value: str | None = None) -> None:
+        checklist.set_action(self.draft, key, kind, value)
+        self.save()
+
+    def add_photo(self, key: str, raw: bytes) -> Processed:
+        """Process (PhotoRefused for bad input), store the file, then name it in the draft."""
+        photo = self._keep(process(raw))
+        photos = self.draft["findings"][key]["photos"]
+        if photo.sha256 not in photos:
+            photos.append(photo.sha256)
+        self.save()
+        return photo
+
+    def remove_photo(self, key: str, sha256: str) -> None:
+        photos = self.draft["findings"][key]["photos"]
+        if sha256 in photos:
+            photos.remove(sha256)
+            self.save()
+
+    def _keep(self, photo: Processed) -> Processed:
+        path = self.files.save(photo)
+        self.store.add_photo(photo.sha256, path, len(photo.data))
+        return photo
+
+    # --- the party and the team -------------------------------------------------------------------
+    def sign(self, strokes: list[Stroke], pad_size: tuple[int, int], name: str) -> Processed:
+        signature = self._keep(signature_png(strokes, pad_size))
+        self.draft["party"] = {"mode": "signature", "name": name.strip()[:200], "signature_photo": signature.sha256,
+                               "note": ""}
+        self.save()
+        return signature
+
+    def set_party_name(self, name: str) -> None:
+        self.draft["party"]["name"] = name[:200]
+        self.save()
+
+    def refuse(self, note: str) -> None:
+        self.draft["party"] = {"mode": "refused", "name": "", "signature_photo": None, "note": note[:2000]}
+        self.save()
+
+    def confirm_inspector(self, person_id: str, confirmed: bool) -> None:
+        people = [p for p in self.draft["inspectors"] if p != person_id]
+        if confirmed:
+            people.append(person_id)
+        team = [m["id"] for m in self.assignment["team"]]
+        self.draft["inspectors"] = [p for p in team if p in people] or people
+        self.save()
+
+    # --- unreachable ------------------------------------------------------------------------------
+    def set_unreachable(self, unreachable: bool) -> None:
+        self.draft["outcome"] = "unreachable" if unreachable else "inspected"
+        self.save()
+
+    def add_attempt(self, method: str, note: str, raw_photos: list[bytes] = ()) -> None:
+        shas = [self._keep(process(raw)).sha256 for raw in raw_photos]
+        self.draft["attempts"].append({"method": method, "at": self.clock(), "note": note[:2000],
+                                       "photos": list(dict.fromkeys(shas))})
+        self.save()
+
+    # The attempt being written down is part of the draft too, so a killed app keeps it.
+    @property
+    def pending_attempt(self) -> dict[str, Any]:
+        return self.draft.setdefault("pending_attempt", {"method": "visit", "note": "", "photos": []})
+
+    def edit_pending_attempt(self, method: str | None = None, note: str | None = None) -> None:
+        pending = self.pending_attempt
+        if method is not None:
+            pending["method"] = method
+        if note is not None:
+            pending["note"] = note[:2000]
+        self.save()
+
+    def add_pending_photo(self, raw: bytes) -> Processed:
+        photo = self._keep(process(raw))
+        if photo.sha256 not in self.pending_attempt["photos"]:
+            self.pending_attempt["photos"].append(photo.sha256)
+        self.save()
+        return photo
+
+    def record_pending_attempt(self) -> None:
+        pending = self.draft.pop("pending_attempt", None) or {"method": "visit", "note": "", "photos": []}
+        self.draft["attempts"].append({"method": pending["method"], "at": self.clock(), "note": pending["note"],
+                                       "photos": list(dict.fromkeys(pending["photos"]))})
+        self.draft["pending_attempt"] = {"method": pending["method"], "note": "", "photos": []}
+        self.save()
+
+    # --- submit -----------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        return checklist.problems(self.draft, self.assignment)
+
+    def preview(self) -> Category | None:
+        return checklist.preview(self.draft, self.assignment)
+
+    def submit(self, signer: str) -> Submitted:
+        """Build, validate, sign, commit to the outbox. Only after this returns is it "saved"."""
+        missing = self.problems()
+        if missing:
+            raise ValueError("；".join(missing))
+        if signer not in self.draft["inspectors"]:
+            self.draft["inspectors"].insert(0, signer)
+        record = checklist.build_record(self.draft, self.assignment, uuid7(), local_now())
+        signed = submit_record(self.store, self.keys, record, self.clock())
+        return Submitted(record["id"], checklist.categorize(record), len(signed))

@@ -1,0 +1,140 @@
+"""Real processes for browser tests: the field app (`python -m field_app`) on 127.0.0.1, and a
+few helpers to drive Flutter's accessibility tree with Playwright (shared with bench/app.py)."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import ROOT, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class AppProcess:
+    """One tablet: its own data directory, its own app process serving the web UI."""
+
+    def __init__(self, data: Path, server_url: str, port: int | None = None, sync_interval: float = 2.0,
+                 enroll_code: str = "") -> None:
+        self.data, self.server_url, self.port = data, server_url, port or free_port()
+        self.sync_interval, self.enroll_code = sync_interval, enroll_code
+        self.proc: subprocess.Popen | None = None
+        self.log = data.with_name(data.name + ".log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 40.0) -> "AppProcess":
+        args = [sys.executable, "-m", "field_app", "--data", str(self.data), "--server", self.server_url,
+                "--port", str(self.port), "--sync-interval", str(self.sync_interval)]
+        if self.enroll_code:
+            args += ["--enroll-code", self.enroll_code]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                         env={**os.environ, "FLET_WEB_NO_CDN": "1"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app exited: {self.log.read_text(errors='replace')}")
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("app did not start in time")
+
+    def kill9(self) -> None:
+        """Like a flat battery or the OS killing the app: no shutdown code runs."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+# --- driving Flutter through its accessibility tree ---------------------------------------------
+SEMANTIC_TEXT = """t => [...document.querySelectorAll('flt-semantics')].some(
+    e => (e.getAttribute('aria-label') || '').includes(t) || e.textContent.includes(t))"""
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.locator("flt-semantics-placeholder").dispatch_event("click")  # turn on the semantics tree
+
+
+def wait_text(page, text: str, timeout: float = 20_000) -> None:
+    """Wait until some node of the accessibility tree says `text`."""
+    try:
+        page.wait_for_function(SEMANTIC_TEXT, arg=text, timeout=timeout)
+    except Exception as exc:
+        shot = Path(tempfile.gettempdir()) / "suijian-e2e-failure.png"
+        page.screenshot(path=str(shot))
+        raise AssertionError(f"{text!r} never showed; the screen is in {shot}") from exc
+
+
+def has_text(page, text: str) -> bool:
+    return bool(page.evaluate(f"({SEMANTIC_TEXT})", text))
+
+
+def tap(page, name: str | re.Pattern, role: str = "button", timeout_s: float = 20.0) -> None:
+    """Tap a control by its accessible name; wait for it, scrolling the list down until it is built."""
+    locator = page.get_by_role(role, name=name, exact=True) if isinstance(name, str) else \
+        page.get_by_role(role, name=name)
+    deadline = time.monotonic() + timeout_s
+    page.mouse.move(page.viewport_size["width"] / 2, page.viewport_size["height"] * 0.6)
+    while time.monotonic() < deadline:
+        if locator.count():
+            locator.first.click()
+            return
+        page.mouse.wheel(0, 350)
+        page.wait_for_timeout(150)
+    raise AssertionError(f"no {role} named {name!r} on screen")
+
+
+def tap_until(page, name: str | re.Pattern, expect: str, attempts: int = 3) -> None:
+    """Tap, and tap again if the next screen (showing `expect`) did not come: a tap that lands
+    while Flutter rebuilds the list can be lost, as it can under a person's finger."""
+    for attempt in range(attempts):
+        if attempt and has_text(page, expect):
+            return
+        try:
+            tap(page, name, timeout_s=20.0 if attempt == 0 else 3.0)
+        except AssertionError:
+            pass  # the button is gone: the screen may be changing to the one we want
+        try:
+            page.wait_for_function(SEMANTIC_TEXT, arg=expect, timeout=6_000)
+            return
+        except Exception:
+            continue
+    wait_text(page, expect, timeout=1)
+
+
+def type_into(page, name: str, text: str) -> None:
+    box = page.get_by_role("textbox", name=name).first
+    box.click()
+    box.fill(text)
+
+
+def settle(page, ms: int = 600) -> None:
+    """Let Flutter finish a frame (fonts, layout) before a screenshot."""
+    page.wait_for_timeout(ms)
