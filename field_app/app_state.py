@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from field_app.core import checklist, worklist
+from field_app.core import checklist, followup, worklist
 from field_app.core.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import sign_and_queue
@@ -195,6 +195,7 @@ class AppState:
     def outbox_lines(self) -> list[OutboxLine]:
         names = {a["id"]: a["unit"]["name"] for a in self.store.list_assignments()}
         queue = {i["record_id"]: i["assignment"]["unit"]["name"] for i in self.store.review_queue()}
+        queue.update({r["record_id"]: r["unit_name"] for r in self.store.list_reminders()})
         lines = []
         for row in reversed(self.store.outbox_rows()):
             doc = document_of(row["envelope"])
@@ -288,6 +289,22 @@ class AppState:
         return None
 
 
+    # --- re-inspections (复查) ---------------------------------------------------------------------------
+    def reinspections_due(self) -> list[followup.Due]:
+        """Rectifications the office reminded this inspector of, not yet re-inspected on this device."""
+        done = {document_of(r["envelope"])["record_id"] for r in self.store.outbox_rows_of("reinspection")}
+        return followup.open_dues(self.store.list_reminders(), done)
+
+    def reinspect(self, due: followup.Due, outcome: str, note: str, photos: list[str] | None = None) -> str | None:
+        """Sign the re-inspection on this device and queue it; None when saved, else why not (Chinese)."""
+        try:
+            doc = followup.reinspection(due, uuid7(), outcome, note, photos or [], [self.me.get("id", "")], utc_now())
+        except followup.FollowupInputError as exc:
+            return exc.message_zh
+        sign_and_queue(self.store, self.keys, "reinspection", doc, doc["photos"], utc_now())
+        return None
+
+
 def _decision_of(row: Any) -> str:
     return document_of(row["envelope"])["decision"]
 
@@ -299,6 +316,8 @@ def _line(row: Any, doc: dict[str, Any], unit: str) -> OutboxLine:
     label = worklist.OUTBOX_STATES.get(row["state"], row["state"])
     if row["kind"] == "review":
         label = ("通过" if doc["decision"] == "approve" else "退回") + " · " + label
+    elif row["kind"] == "reinspection":
+        label = "复查" + followup.OUTCOMES.get(doc["outcome"], "") + " · " + label
     category = (receipt.get("category") or {}).get("label")
     return OutboxLine(row["id"], row["kind"], unit, row["state"], label, row["created_at"], receipt.get("log_index"),
                       category, (error or {}).get("message_zh"),

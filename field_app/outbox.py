@@ -8,7 +8,8 @@ from field_app.keys import KeyStore
 from field_app.store import LocalStore
 
 KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
-         "review": ("review-decision", envelope.REVIEW_TYPE)}
+         "review": ("review-decision", envelope.REVIEW_TYPE),
+         "reinspection": ("reinspection", envelope.REINSPECTION_TYPE)}
 
 
 def sign_and_queue(store: LocalStore, keys: KeyStore, kind: str, document: dict[str, Any],

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_assignment ON submissions(assignment_id, created_at);
 CREATE TABLE IF NOT EXISTS review_queue (
     record_id TEXT PRIMARY KEY, item TEXT NOT NULL, fetched_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reminders (
+    record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
 """
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
 SENDABLE = ("pending", "incomplete")
@@ -80,6 +82,9 @@ class LocalStore:
             for item in items:
                 if item["kind"] == "assignment":
                     self._save_assignment(item["data"], now)
+                elif item["kind"] == "reminder":   # a rectification deadline: a re-inspection to do
+                    self.conn.execute("INSERT OR REPLACE INTO reminders VALUES (?, ?, ?)",
+                                      (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))
                 elif item["kind"] in ("review", "approved"):   # a leader's decision: returned or approved
                     self.conn.execute("INSERT OR REPLACE INTO returns VALUES (?, ?, ?)",
                                       (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))
@@ -211,6 +216,12 @@ class LocalStore:
                     " WHERE id = ?", (_state_of(receipt), json.dumps(receipt, ensure_ascii=False),
                                       json.dumps(receipt.get("error"), ensure_ascii=False) if receipt.get("error") else None,
                                       now, record_id))
+
+    def list_reminders(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self.conn.execute("SELECT doc FROM reminders ORDER BY received_at")]
+
+    def outbox_rows_of(self, kind: str) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, id", (kind,)).fetchall()
 
     def outbox_rows(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM outbox ORDER BY created_at, id").fetchall()

@@ -55,7 +55,8 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
 
 
-PUSH_URLS = {"record": "/v1/records/batch", "review": "/v1/reviews/batch"}
+PUSH_URLS = {"record": "/v1/records/batch", "review": "/v1/reviews/batch",
+             "reinspection": "/v1/reinspections/batch"}
 
 
 def _now() -> str:

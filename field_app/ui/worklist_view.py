@@ -40,6 +40,9 @@ class WorkListScreen:
         waiting = sum(1 for item in state.review_items() if not item.decided and not item.own_team) \
             if state.is_leader else 0
         tools = [theme.big_button(f"审核记录（待审 {waiting}）", self._review, label="审核记录")] if state.is_leader else []
+        dues = len(state.reinspections_due())
+        if dues:
+            tools.append(theme.big_button(f"复查（{dues}）", self._reinspect, label="复查"))
         self.cards = ft.ListView(self._cards(shown), spacing=10, expand=True)
         return ft.Column([header, ft.Row([search, *tools]), ft.Row(chips, wrap=True), self.cards],
                          expand=True, spacing=12)
@@ -52,7 +55,12 @@ class WorkListScreen:
     def fingerprint(self) -> tuple:
         state = self.shell.state
         waiting = tuple(i.record_id for i in state.review_items() if not i.decided) if state.is_leader else ()
-        return tuple(state.work_rows()), state.outbox_waiting(), waiting
+        return tuple(state.work_rows()), state.outbox_waiting(), waiting, len(state.reinspections_due())
+
+    def _reinspect(self, _: Any = None) -> None:
+        from field_app.ui.reinspect_view import ReinspectScreen
+
+        self.shell.go(ReinspectScreen(self.shell))
 
     def touch(self) -> None:
         last = self.shell.state.last_sync()

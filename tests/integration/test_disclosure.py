@@ -294,3 +294,37 @@ def test_in_daily_mode_an_approved_result_waits_for_the_batch(team, county, serv
     assert "已公示 1 条" in cli("publish").stdout
     assert entry_of(county, record_id)["state"] == "published"
     assert httpx.get(f"{server.url}/public/results/{entry['no']}").status_code == 200
+
+
+def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(team, county, server, admin,
+                                                                               tmp_path) -> None:
+    from field_app.app_state import AppState, Settings
+
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[5]
+    items = assignment["items"]
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-11-25"}, note="消毒记录缺失")] + \
+        [finding(i) for i in items[1:]]
+    record_id, sha = submit(inspector, county, assignment, findings=findings)
+    approve(leader, record_id, sha)
+    batch = subprocess.run([sys.executable, "-m", "sync_server", "publish", "--db", str(county.db)],
+                           capture_output=True, text=True, timeout=60)
+    assert "发送整改期限提醒 1 条" in batch.stdout, batch.stdout
+    tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))
+    try:
+        assert tablet.enroll(server.url, admin.code_for(county.inspector)) is None
+        tablet.sync_now()
+        (due,) = tablet.reinspections_due()
+        assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], "2026-11-25")
+        assert tablet.reinspect(due, "not_rectified", " ") == "复查未整改时请写明情况"
+        assert tablet.reinspect(due, "rectified", "已补建消毒记录") is None
+        assert tablet.reinspections_due() == [], "answered on this device: off the to-do list at once"
+        tablet.sync_now()
+        lines = [line for line in tablet.outbox_lines() if line.kind == "reinspection"]
+        assert [(line.unit_name, line.state, line.state_zh[:4]) for line in lines] == [(assignment["unit"]["name"], "accepted", "复查已整")]
+    finally:
+        tablet.close()
+    handling = json.loads(entry_of(county, record_id)["handling"])
+    assert handling["rectify"]["status"] == "met"
+    assert len(server_rows(county.db, "SELECT 1 FROM followups WHERE record_id = ? AND kind = 'reinspection'",
+                           record_id)) == 1

@@ -1,0 +1,52 @@
+"""复查: rectifications the office reminded me of; record on site whether the unit rectified.
+The answer is signed on this device and queued like a record; the server updates the public entry."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import flet as ft
+
+from field_app.core import followup
+from field_app.ui import theme
+
+
+class ReinspectScreen:
+    title = "复查（整改期限提醒）"
+    live = True
+
+    def __init__(self, shell) -> None:
+        self.shell, self.message, self.notes = shell, "", {}
+
+    def fingerprint(self) -> tuple:
+        return tuple(self.shell.state.reinspections_due()), self.message
+
+    def build(self) -> ft.Control:
+        dues = self.shell.state.reinspections_due()
+        parts: list[ft.Control] = []
+        if self.message:
+            parts.append(theme.notice(self.message))
+        if not dues:
+            parts.append(theme.notice("没有待复查的整改。监督所发出整改期限提醒后，同步即可在此看到。", ft.Colors.GREEN_50))
+        parts += [self._card(due) for due in dues]
+        return ft.ListView(parts, spacing=12, expand=True)
+
+    def _card(self, due: followup.Due) -> ft.Control:
+        note = ft.TextField(label=f"复查情况 {due.unit_name}", value=self.notes.get(due.record_id, ""), multiline=True,
+                            text_size=theme.BODY, on_change=lambda e, r=due.record_id: self.notes.__setitem__(r, e.control.value))
+        buttons = ft.Row([
+            theme.big_button("复查：已整改", lambda _, d=due: self._answer(d, "rectified"), primary=True,
+                             label=f"已整改 {due.unit_name}"),
+            theme.big_button("复查：未整改", lambda _, d=due: self._answer(d, "not_rectified"),
+                             label=f"未整改 {due.unit_name}"),
+        ], wrap=True)
+        return ft.Container(ft.Column([
+            ft.Text(due.unit_name, size=theme.TITLE, weight=ft.FontWeight.BOLD),
+            ft.Text(f"公示编号 {due.disclosure_no} · {due.label(date.today())}", size=theme.BODY),
+            note, buttons,
+        ], spacing=8), padding=16, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100), border_radius=8)
+
+    def _answer(self, due: followup.Due, outcome: str) -> Any:
+        error = self.shell.state.reinspect(due, outcome, self.notes.get(due.record_id, ""))
+        self.message = error or f"已保存：{due.unit_name} 复查{followup.OUTCOMES[outcome]}，将在同步时上传"
+        self.shell.refresh()
