@@ -21,7 +21,7 @@ from field_app.core import checklist, followup, worklist
 from field_app.core.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import sign_and_queue
-from field_app.photos import PhotoFiles
+from field_app.photos import PhotoFiles, process
 from field_app.store import LocalStore, document_of
 from field_app.sync import Offline, RetryPolicy, SyncClient, SyncError, SyncResult
 from field_app.visit import Visit, utc_now
@@ -117,7 +117,7 @@ class AppState:
         # Its own connection to the same file: a sync thread never shares a transaction with the UI.
         store = LocalStore(self.settings.data_dir / "app.db")
         return SyncClient(url or self.server_url, store, self.keys, retry=self.settings.retry, timeout=20,
-                          progress=self._progress)
+                          progress=self._progress, files=self.files)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         """Where the sync is, for the screen; listeners are told at most every 0.3 s."""
@@ -295,13 +295,44 @@ class AppState:
         done = {document_of(r["envelope"])["record_id"] for r in self.store.outbox_rows_of("reinspection")}
         return followup.open_dues(self.store.list_reminders(), done)
 
-    def reinspect(self, due: followup.Due, outcome: str, note: str, photos: list[str] | None = None) -> str | None:
-        """Sign the re-inspection on this device and queue it; None when saved, else why not (Chinese)."""
+    def reinspection_draft(self, record_id: str) -> dict[str, Any]:
+        """The note and photos of a re-inspection being made (saved as they are made)."""
+        return self.store.get_reinspection_draft(record_id)
+
+    def edit_reinspection_note(self, record_id: str, note: str) -> None:
+        draft = self.store.get_reinspection_draft(record_id)
+        draft["note"] = note
+        self.store.save_reinspection_draft(record_id, draft)
+
+    def add_reinspection_photo(self, record_id: str, raw: bytes) -> str:
+        """Process (PhotoRefused for bad input), keep the file, then name it in the draft."""
+        photo = process(raw)
+        self.store.add_photo(photo.sha256, self.files.save(photo), len(photo.data))
+        draft = self.store.get_reinspection_draft(record_id)
+        if photo.sha256 not in draft["photos"]:
+            draft["photos"].append(photo.sha256)
+        self.store.save_reinspection_draft(record_id, draft)
+        return photo.sha256
+
+    def remove_reinspection_photo(self, record_id: str, sha256: str) -> None:
+        draft = self.store.get_reinspection_draft(record_id)
+        if sha256 in draft["photos"]:
+            draft["photos"].remove(sha256)
+            self.store.save_reinspection_draft(record_id, draft)
+
+    def reinspect(self, due: followup.Due, outcome: str, note: str | None = None,
+                  photos: list[str] | None = None) -> str | None:
+        """Sign the re-inspection on this device and queue it; None when saved, else why not (Chinese).
+        The note and photos default to the draft's."""
+        draft = self.store.get_reinspection_draft(due.record_id)
+        note = draft["note"] if note is None else note
+        photos = draft["photos"] if photos is None else photos
         try:
-            doc = followup.reinspection(due, uuid7(), outcome, note, photos or [], [self.me.get("id", "")], utc_now())
+            doc = followup.reinspection(due, uuid7(), outcome, note, photos, [self.me.get("id", "")], utc_now())
         except followup.FollowupInputError as exc:
             return exc.message_zh
         sign_and_queue(self.store, self.keys, "reinspection", doc, doc["photos"], utc_now())
+        self.store.discard_reinspection_draft(due.record_id)
         return None
 
 

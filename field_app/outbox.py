@@ -6,6 +6,7 @@ from typing import Any, Iterable
 from schemas import contract, envelope
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
+from sync_server.core.photo_refs import referenced_photos as record_photos  # the server's own rule
 
 KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
          "review": ("review-decision", envelope.REVIEW_TYPE),
@@ -20,16 +21,6 @@ def sign_and_queue(store: LocalStore, keys: KeyStore, kind: str, document: dict[
     signed = envelope.sign(document, payload_type, keys.private_key())
     store.enqueue(document["id"], kind, signed, photos, now)
     return signed
-
-
-def record_photos(document: dict[str, Any]) -> set[str]:
-    """Every photo hash a record names (attempts, findings, the party's signature)."""
-    hashes = {sha for attempt in document["visit"]["attempts"] for sha in attempt["photos"]}
-    hashes |= {sha for finding in document["findings"] for sha in finding["photos"]}
-    party = document.get("party") or {}
-    if "signature_photo" in party:
-        hashes.add(party["signature_photo"])
-    return hashes
 
 
 def submit_record(store: LocalStore, keys: KeyStore, document: dict[str, Any], now: str) -> bytes:

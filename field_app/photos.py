@@ -124,6 +124,21 @@ def thumbnail(image: Image.Image) -> bytes:
     return _jpeg(small, 70)
 
 
+def received(data: bytes, sha256: str) -> Processed:
+    """A photo downloaded for review: kept byte for byte when it hashes to the name the signed
+    record gives it (anything else is refused), plus a thumbnail for the lists."""
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise PhotoRefused("photo.hash_mismatch", "下载的照片与记录中的校验值不符，已丢弃")
+    image = _open(data)
+    try:
+        image.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))
+        thumb = thumbnail(_to_rgb(image))
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise PhotoRefused("photo.corrupt", "下载的照片已损坏，无法显示") from exc
+    kind = "png" if data.startswith(b"\x89PNG") else "jpg"
+    return Processed(data, sha256, image.width, image.height, thumb, None, False, kind=kind)
+
+
 # --- the party's signature ------------------------------------------------------------------
 Stroke = list[tuple[float, float]]
 
@@ -165,6 +180,24 @@ class PhotoFiles:
         if not self.thumb_path(photo.sha256).exists():
             _write_durably(self.thumb_path(photo.sha256), photo.thumb)
         return path
+
+    def known(self) -> set[str]:
+        """The hashes of the photos kept here (full size)."""
+        if not self.directory.is_dir():
+            return set()
+        return {p.name.split(".")[0] for p in self.directory.iterdir()
+                if p.suffix in (".jpg", ".png") and not p.name.endswith(".thumb.jpg")}
+
+    def has(self, sha256: str) -> bool:
+        return any(self.path_of(sha256, kind).exists() for kind in ("jpg", "png"))
+
+    def full(self, sha256: str) -> bytes | None:
+        for kind in ("jpg", "png"):
+            try:
+                return self.path_of(sha256, kind).read_bytes()
+            except OSError:
+                continue
+        return None
 
     def thumb(self, sha256: str) -> bytes | None:
         try:

@@ -75,6 +75,18 @@ class LocalStore:
         with self.lock:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    # --- re-inspection drafts (the note and photos, as they are made) ---------------------------
+    def get_reinspection_draft(self, record_id: str) -> dict[str, Any]:
+        text = self.get_meta(f"reinspection_draft:{record_id}")
+        return json.loads(text) if text else {"note": "", "photos": []}
+
+    def save_reinspection_draft(self, record_id: str, draft: dict[str, Any]) -> None:
+        self.set_meta(f"reinspection_draft:{record_id}", json.dumps(draft, ensure_ascii=False))
+
+    def discard_reinspection_draft(self, record_id: str) -> None:
+        with self.lock:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (f"reinspection_draft:{record_id}",))
+
     # --- assignments --------------------------------------------------------------------------
     def save_feed_page(self, items: list[dict[str, Any]], cursor: str, now: str) -> None:
         """One page of the feed and the cursor after it, in one transaction."""

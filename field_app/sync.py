@@ -19,7 +19,9 @@ from typing import Any, Callable
 import httpx
 
 from field_app.keys import KeyStore
-from field_app.store import LocalStore
+from field_app.outbox import record_photos
+from field_app.photos import PhotoFiles, PhotoRefused, received
+from field_app.store import LocalStore, document_of
 
 
 class SyncError(Exception):
@@ -42,6 +44,8 @@ class SyncResult:
     receipts: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
     queued_for_review: int = 0
+    photos_downloaded: int = 0
+    download_errors: list[str] = field(default_factory=list)
     error: str | None = None
 
 
@@ -67,9 +71,10 @@ class SyncClient:
     def __init__(self, base_url: str, store: LocalStore, keys: KeyStore, *,
                  retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
                  timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
-        self.store, self.keys, self.retry, self.sleep = store, keys, retry, sleep
-        self.progress = progress or (lambda stage, done, total: None)  # ("photos"|"records"|"feed", n, of)
+                 progress: Callable[[str, int, int], None] | None = None, files: PhotoFiles | None = None) -> None:
+        self.store, self.keys, self.retry, self.sleep, self.files = store, keys, retry, sleep, files
+        # stages: "photos" (up), "records", "feed", "review_photos" (down); (stage, n, of)
+        self.progress = progress or (lambda stage, done, total: None)
         self._pushed = 0
         self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
 
@@ -205,6 +210,35 @@ class SyncClient:
         page = self._json(self._request("GET", "/v1/reviews/queue", params={"limit": limit}), 200)
         self.store.save_review_queue(page["items"], _now())
         result.queued_for_review = len(page["items"])
+        self.download_review_photos(page["items"], result)
+
+    def download_review_photos(self, items: list[dict[str, Any]], result: SyncResult, in_flight: int = 4) -> None:
+        """The photos of the records in the queue, so the leader sees the evidence offline too.
+
+        Each is checked against the hash the signed record names before it is kept; one that
+        fails is reported and skipped, and the queue is still usable."""
+        if self.files is None:
+            return
+        wanted = sorted(sha for sha in {sha for item in items for sha in record_photos(document_of(item["envelope"]))}
+                        if not self.files.has(sha))
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="photo-down") as pool:
+            for done, (sha, answer) in enumerate(zip(wanted, pool.map(self._get_photo, wanted)), 1):
+                self.progress("review_photos", done, len(wanted))
+                if isinstance(answer, str):
+                    result.download_errors.append(answer)
+                else:
+                    result.photos_downloaded += 1
+
+    def _get_photo(self, sha: str) -> str | None:
+        """Download, verify and keep one photo; an error text (Chinese) when it could not be kept."""
+        response = self._request("GET", f"/v1/photos/{sha}")
+        if response.status_code != 200:
+            return json.loads(_error_text(response))["message_zh"]
+        try:
+            self.files.save(received(response.content, sha))
+        except PhotoRefused as exc:
+            return exc.message_zh
+        return None
 
     def reachable(self) -> bool:
         """One quick look at the server, no retries (for the background sync's timing)."""

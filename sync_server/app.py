@@ -69,6 +69,7 @@ ROUTES = [
     Route("/v1/admin/devices/{device_id}/revoke", enrollment.revoke_device, methods=["POST"]),
     Route("/v1/feed", feed.feed),
     Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
+    Route("/v1/photos/{sha256}", photos.get_photo, methods=["GET"]),
     Route("/v1/records/batch", records.push_batch, methods=["POST"]),
     Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
     Route("/v1/records/{record_id}/receipt", records.get_receipt),

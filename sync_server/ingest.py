@@ -13,7 +13,7 @@ import re
 import sqlite3
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from schemas import contract, envelope
 from schemas.errors import ContractError
@@ -21,7 +21,8 @@ from schemas.jcs import canonicalize_parsed
 from sync_server import audit
 from sync_server.clock import utc_now
 from sync_server.core.categories import Category, categorize
-from sync_server.errors import ApiError, Conflict, Forbidden, error_json
+from sync_server.core.photo_refs import referenced_photos
+from sync_server.errors import ApiError, Conflict, Forbidden, NotFound, error_json
 from sync_server.queries import assignments, photos, records, users
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -214,6 +215,7 @@ def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: st
         "category_json": json.dumps(category.as_json(), ensure_ascii=False),
         "received_at": now, "log_index": log_index})
     records.insert_missing_photos(conn, doc["id"], missing)
+    photos.link_record_photos(conn, doc["id"], referenced_photos(doc))
     if doc["supersedes"] is not None:
         records.set_review_state(conn, doc["supersedes"], "superseded")
     return {"id": doc["id"], "status": state if missing else "accepted", "envelope_sha256": item.sha,
@@ -227,19 +229,6 @@ def receipt_for(conn: sqlite3.Connection, stored: sqlite3.Row) -> dict[str, Any]
             "envelope_sha256": stored["envelope_sha256"], "received_at": stored["received_at"],
             "log_index": stored["log_index"], "category": json.loads(stored["category_json"]),
             "missing_photos": missing}
-
-
-def referenced_photos(doc: dict[str, Any]) -> set[str]:
-    return set(_photo_refs(doc))
-
-
-def _photo_refs(doc: dict[str, Any]) -> Iterator[str]:
-    for attempt in doc["visit"]["attempts"]:
-        yield from attempt["photos"]
-    for finding in doc["findings"]:
-        yield from finding["photos"]
-    if doc["party"] and "signature_photo" in doc["party"]:
-        yield doc["party"]["signature_photo"]
 
 
 def _claimed_id(raw: bytes) -> str | None:
@@ -263,3 +252,14 @@ def photo_arrived(conn: sqlite3.Connection, device_id: str, sha: str, facts: Any
     row = photos.get_photo_by_sha(conn, sha)
     return {"sha256": sha, "media_type": row["media_type"], "bytes": row["bytes"],
             "width": row["width"], "height": row["height"]}
+
+
+def photo_for_viewer(conn: sqlite3.Connection, device: sqlite3.Row, sha: str) -> sqlite3.Row:
+    """A stored photo's row, if this device's user may see it (team, uploader, or a reviewing leader).
+
+    Unknown and not-yours answer alike, so a hash alone tells nobody whether a photo exists."""
+    row = photos.get_photo_by_sha(conn, sha)
+    if row is None or not photos.may_view_photo(conn, sha, device["user_id"]):
+        raise NotFound("photo.unknown", "no such photo for this user",
+                       "服务器上没有该照片，或您无权查看（只有检查组成员和审核组长可以查看）")
+    return row

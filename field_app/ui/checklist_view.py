@@ -233,7 +233,8 @@ class RecordScreen:
         record = self.shell.state.submitted_record(self.row.latest_record)
         assignment = self.shell.state.store.get_assignment(self.row.assignment_id)
         if record and assignment:
-            from field_app.ui.review_view import record_lines
+            from field_app.ui.review_view import PhotoStrip, record_lines
 
-            parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment)]
+            strip = PhotoStrip(self.shell.page, self.shell.state.files)
+            parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment, strip)]
         return ft.ListView(parts, spacing=12, expand=True)

@@ -2,12 +2,14 @@
 The answer is signed on this device and queued like a record; the server updates the public entry."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 import flet as ft
 
 from field_app.core import followup
+from field_app.photos import PhotoRefused
 from field_app.ui import theme
 
 
@@ -16,7 +18,8 @@ class ReinspectScreen:
     live = True
 
     def __init__(self, shell) -> None:
-        self.shell, self.message, self.notes = shell, "", {}
+        self.shell, self.message = shell, ""
+        self.notes: dict[str, ft.TextField] = {}  # kept between redraws: a keystroke is never lost under one
 
     def fingerprint(self) -> tuple:
         return tuple(self.shell.state.reinspections_due()), self.message
@@ -32,8 +35,19 @@ class ReinspectScreen:
         return ft.ListView(parts, spacing=12, expand=True)
 
     def _card(self, due: followup.Due) -> ft.Control:
-        note = ft.TextField(label=f"复查情况 {due.unit_name}", value=self.notes.get(due.record_id, ""), multiline=True,
-                            text_size=theme.BODY, on_change=lambda e, r=due.record_id: self.notes.__setitem__(r, e.control.value))
+        draft = self.shell.state.reinspection_draft(due.record_id)
+        note = self.notes.get(due.record_id)
+        if note is None:
+            note = ft.TextField(label=f"复查情况 {due.unit_name}", value=draft["note"], multiline=True,
+                                text_size=theme.BODY,
+                                on_change=lambda e, r=due.record_id: self.shell.state.edit_reinspection_note(
+                                    r, e.control.value or ""))
+            self.notes[due.record_id] = note
+        photos = ft.Row([*[self._thumb(due, sha) for sha in draft["photos"]],
+                         theme.big_button("拍照" if self.shell.camera.available else "添加照片",
+                                          lambda _, d=due: self.shell.page.run_task(self._add_photo, d),
+                                          icon=ft.Icons.PHOTO_CAMERA, label=f"复查照片 {due.unit_name}"),
+                         ft.Text(f"{len(draft['photos'])} 张照片", size=15)], wrap=True, spacing=10)
         buttons = ft.Row([
             theme.big_button("复查：已整改", lambda _, d=due: self._answer(d, "rectified"), primary=True,
                              label=f"已整改 {due.unit_name}"),
@@ -43,10 +57,33 @@ class ReinspectScreen:
         return ft.Container(ft.Column([
             ft.Text(due.unit_name, size=theme.TITLE, weight=ft.FontWeight.BOLD),
             ft.Text(f"公示编号 {due.disclosure_no} · {due.label(date.today())}", size=theme.BODY),
-            note, buttons,
+            note, photos, buttons,
         ], spacing=8), padding=16, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100), border_radius=8)
 
+    def _thumb(self, due: followup.Due, sha: str) -> ft.Control:
+        data = self.shell.state.files.thumb(sha)
+        image = ft.Image(src=data, width=96, height=72, fit=ft.BoxFit.COVER) if data else ft.Text("照片")
+        remove = ft.IconButton(ft.Icons.CLOSE, tooltip="删除照片", icon_size=18, right=-8, top=-8,
+                               on_click=lambda _: self._remove(due, sha))
+        return ft.Stack([image, remove], width=96, height=72)
+
+    async def _add_photo(self, due: followup.Due) -> None:
+        errors = []
+        for name, raw in await self.shell.pick_photos():
+            try:
+                await asyncio.to_thread(self.shell.state.add_reinspection_photo, due.record_id, raw)
+            except PhotoRefused as exc:
+                errors.append(f"{name}：{exc.message_zh}")
+        self.message = "；".join(errors)
+        self.shell.refresh()
+
+    def _remove(self, due: followup.Due, sha: str) -> None:
+        self.shell.state.remove_reinspection_photo(due.record_id, sha)
+        self.shell.refresh()
+
     def _answer(self, due: followup.Due, outcome: str) -> Any:
-        error = self.shell.state.reinspect(due, outcome, self.notes.get(due.record_id, ""))
+        error = self.shell.state.reinspect(due, outcome)
         self.message = error or f"已保存：{due.unit_name} 复查{followup.OUTCOMES[outcome]}，将在同步时上传"
+        if error is None:
+            self.notes.pop(due.record_id, None)
         self.shell.refresh()

@@ -65,7 +65,8 @@ def _stage(progress: tuple[str, int, int] | None) -> str:
         return "正在同步…"
     stage, done, total = progress
     return {"photos": f"正在上传照片 {done}/{total}", "records": f"正在上传记录 {done}/{total}",
-            "feed": f"正在下载任务和通知（{done} 条）"}[stage]
+            "feed": f"正在下载任务和通知（{done} 条）",
+            "review_photos": f"正在下载待审核记录的照片 {done}/{total}"}[stage]
 
 
 def local_time(stamp: str) -> str:
@@ -81,4 +82,9 @@ def _summary(result) -> str:
     if result.error:
         return f"同步出错：{result.error}"
     got = "，".join(f"{RECEIPTS.get(k, k)} {v} 条" for k, v in result.receipts.items())
-    return f"同步完成：上传照片 {result.photos_uploaded} 张；{got or '没有待上传的记录'}；收到 {result.pulled} 条任务或通知。"
+    text = f"同步完成：上传照片 {result.photos_uploaded} 张；{got or '没有待上传的记录'}；收到 {result.pulled} 条任务或通知。"
+    if result.photos_downloaded:
+        text += f"下载待审核照片 {result.photos_downloaded} 张。"
+    if result.download_errors:
+        text += f"有 {len(result.download_errors)} 张照片未能下载（{result.download_errors[0]}），下次同步时重试。"
+    return text

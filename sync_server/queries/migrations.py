@@ -1,6 +1,7 @@
 """Schema migrations, in order; each runs once, in its own transaction."""
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import sqlite_utils
@@ -167,10 +168,32 @@ CREATE TABLE reminders (
     PRIMARY KEY (record_id, kind))
 """
 
+RECORD_PHOTOS = """
+CREATE TABLE record_photos (
+    sha256 TEXT NOT NULL, record_id TEXT NOT NULL REFERENCES records(id), PRIMARY KEY (sha256, record_id)
+) WITHOUT ROWID
+"""
+
+
+def _record_photos(db: sqlite_utils.Database) -> None:
+    """Which records name which photos (who may see a photo), filled in for the records already stored."""
+    from schemas import envelope
+    from sync_server.core.photo_refs import referenced_photos
+
+    statements(RECORD_PHOTOS)(db)
+    for record_id, raw in db.execute("SELECT id, envelope FROM records").fetchall():
+        shas = referenced_photos(envelope.parse(bytes(raw)).document())
+        db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
+    for record_id, doc in db.execute("SELECT record_id, doc FROM followups WHERE kind = 'reinspection'").fetchall():
+        shas = json.loads(doc).get("photos", [])
+        db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
     ("003_reviews", statements(REVIEWS)),
     ("004_calendar", statements(CALENDAR)),
     ("005_disclosure", statements(DISCLOSURE)),
+    ("006_record_photos", _record_photos),
 ]

@@ -23,3 +23,29 @@ def list_missing_shas(conn: sqlite3.Connection, hashes: Iterable[str]) -> list[s
     marks = ",".join("?" * len(wanted))
     have = {row[0] for row in conn.execute(f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", wanted)}
     return [h for h in wanted if h not in have]
+
+
+def link_record_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterable[str]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO record_photos (sha256, record_id) VALUES (?, ?)",
+                     [(h, record_id) for h in sorted(set(hashes))])
+
+
+def link_followup_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterable[str]) -> None:
+    """A re-inspection's photos are shown with the record it follows."""
+    link_record_photos(conn, record_id, hashes)
+
+
+def may_view_photo(conn: sqlite3.Connection, sha256: str, user_id: str) -> bool:
+    """A photo is shown to the team of a record that names it, to its uploader, and to a leader
+    who may review that record (not on its team: four eyes)."""
+    row = conn.execute(
+        "SELECT 1 FROM photos p JOIN devices d ON d.id = p.device_id WHERE p.sha256 = ? AND d.user_id = ?"
+        " UNION ALL"
+        " SELECT 1 FROM record_photos rp JOIN records r ON r.id = rp.record_id"
+        " JOIN assignment_team t ON t.assignment_id = r.assignment_id AND t.user_id = ? WHERE rp.sha256 = ?"
+        " UNION ALL"
+        " SELECT 1 FROM record_photos rp JOIN records r ON r.id = rp.record_id JOIN users u ON u.id = ?"
+        " WHERE rp.sha256 = ? AND u.role = 'leader' AND u.active = 1 AND NOT EXISTS"
+        " (SELECT 1 FROM assignment_team t WHERE t.assignment_id = r.assignment_id AND t.user_id = u.id)"
+        " LIMIT 1", (sha256, user_id, user_id, sha256, user_id, sha256)).fetchone()
+    return row is not None

@@ -104,8 +104,11 @@ def tap(page, name: str | re.Pattern, role: str = "button", timeout_s: float = 2
     page.mouse.move(page.viewport_size["width"] / 2, page.viewport_size["height"] * 0.6)
     while time.monotonic() < deadline:
         if locator.count():
-            locator.first.click()
-            return
+            try:
+                locator.first.click(timeout=3000)
+                return
+            except Exception:   # the control was rebuilt under the pointer: find it again
+                continue
         page.mouse.wheel(0, 350)
         page.wait_for_timeout(150)
     raise AssertionError(f"no {role} named {name!r} on screen")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import pytest
 from sync_server import accounts
 from sync_server.queries.db import open_db, transaction
 from sync_server.seed import seed_demo
-from tests.e2e.apps import CHROMIUM, AppProcess
+from tests.e2e.apps import CHROMIUM, AppProcess, wait_text
 from tests.support.server import ServerProcess
 
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -103,15 +104,22 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def shots(tmp_path: Path):
-    """Save a screenshot in the test's folder, and optionally as docs/screenshots/app-NAME.png."""
+    """Save a screenshot in the test's folder; with SUIJIAN_DOC_SHOTS=1 also as docs/screenshots/app-NAME.png.
+
+    The docs copies are opt-in so that a test run never rewrites tracked files."""
     folder = tmp_path / "screenshots"
     folder.mkdir()
 
-    def shoot(page, name: str, docs: bool = False) -> Path:
-        page.wait_for_timeout(1500 if docs else 700)  # fonts and the last frame (CanvasKit)
+    def shoot(page, name: str, docs: bool = False, expect: str | None = None) -> Path:
+        """`expect`: a text that must be on screen at the shot (not the client's reconnect screen)."""
+        if docs:   # the CJK font is fetched by CanvasKit: let it arrive, or the shot shows boxes
+            page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500 if docs else 700)  # the last frame (CanvasKit)
+        if expect:
+            wait_text(page, expect)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path))
-        if docs:
+        if docs and os.environ.get("SUIJIAN_DOC_SHOTS") == "1":
             DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, DOCS_SHOTS / f"app-{name}.png")
         return path

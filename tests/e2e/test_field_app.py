@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
@@ -54,7 +55,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     page = new_tab(browser)
     open_app(page, tablet.url)
     wait_text(page, "一次性注册码")
-    shots(page, "enroll", docs=True)
+    shots(page, "enroll", docs=True, expect="一次性注册码")
     type_into(page, "一次性注册码", "AAAA-BBBB-CCCC")
     tap(page, "注册")
     wait_text(page, "注册码无效，请核对后重新输入")  # the server's answer, in Chinese
@@ -62,7 +63,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     tap(page, "注册")
     wait_text(page, "今日任务")
     wait_text(page, "上次同步")
-    shots(page, "worklist", docs=True)
+    shots(page, "worklist", docs=True, expect="上次同步")
     assert len(local_rows(tablet.data, "SELECT id FROM assignments")) >= 10
     assert (tablet.data / "keys" / "device-key.pem").exists()
     assert b"PRIVATE KEY" not in (tablet.data / "app.db").read_bytes(), "the key is kept out of the database"
@@ -81,7 +82,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
         tap(page, "第2项 添加照片")
     chooser.value.set_files(str(photo))
     wait_text(page, "1 张照片")
-    shots(page, "checklist", docs=True)
+    shots(page, "checklist", docs=True, expect="1 张照片")
 
     # --- killed in the middle of the checklist: the draft is all there after a restart --------------
     tablet.kill9()
@@ -102,14 +103,14 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     draw_signature(page)
     tap(page, "保存签名")
     wait_text(page, "签名已保存")
-    shots(page, "signature", docs=True)
+    shots(page, "signature", docs=True, expect="签名已保存")
     tap(page, "完成")
 
     # --- submit with the server down: saved on the tablet only -----------------------------------------
     server.stop()
     tap(page, "核对并提交")
     wait_text(page, "预计结果类别：发现问题已责令整改")
-    shots(page, "summary", docs=True)
+    shots(page, "summary", docs=True, expect="预计结果类别")
     tap(page, "签名并提交")
     wait_text(page, "已保存")
     (pending,) = local_rows(tablet.data, "SELECT id, state FROM outbox")
@@ -121,16 +122,16 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
 
     # --- the server is back; killed in the middle of a sync; restart and sync: one record, one receipt --
     server.start()
-    tap(page, "同步")
+    tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     page.wait_for_timeout(150)
     tablet.kill9()
     tablet.start()
     open_app(page, tablet.url)
-    tap(page, "同步")
+    tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "审计日志序号")
-    shots(page, "sync", docs=True)
+    shots(page, "sync", docs=True, expect="审计日志序号")
     assert [r["state"] for r in local_rows(tablet.data, "SELECT state FROM outbox")] == ["accepted"]
     stored = county.rows("SELECT id, review_state FROM records WHERE assignment_id = ?", visit["id"])
     assert [(r["id"], r["review_state"]) for r in stored] == [(pending["id"], "in_review")]
@@ -141,7 +142,16 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     open_app(boss, lead.url)
     tap_until(boss, "审核记录", "待审核")
     tap_until(boss, re.compile(re.escape(unit)), "服务器计算的结果类别：发现问题已责令整改")
-    shots(boss, "review", docs=True)
+    # the photos came down with the queue, checked against the signed record: the leader sees the evidence
+    evidence = lead.data / "photos" / f"{second['photos'][0]}.jpg"
+    _wait_for(evidence.exists, "the leader's tablet has the record's photo")
+    assert evidence.read_bytes() == (tablet.data / "photos" / evidence.name).read_bytes()
+    tap_until(boss, "查看第2项 照片1", "关闭")
+    wait_text(boss, "第2项 照片1")
+    shots(boss, "review-photo", docs=True, expect="第2项 照片1")
+    tap(boss, "关闭")
+    wait_text(boss, "当事人 ")  # the signature's line, with its picture below
+    shots(boss, "review", docs=True, expect="服务器计算的结果类别")
     type_into(boss, "退回原因", REASON)
     tap(boss, "退回")
     wait_text(boss, "已签名")
@@ -154,14 +164,14 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     tap_until(page, "返回", "筛选 全部")
     type_into(page, "搜索单位、地址、专业", unit)
     tap_until(page, re.compile(re.escape(unit) + ".*已退回", re.S), REASON)
-    shots(page, "returned", docs=True)
+    shots(page, "returned", docs=True, expect=REASON)
     type_into(page, "第2项 备注", "卫生管理档案缺失，已责令十五日内建立")
     tap(page, "核对并提交")
     wait_text(page, "本记录将更正被退回的原记录")
     tap(page, "签名并提交")
     wait_text(page, "已保存")
     tap(page, "返回今日任务")
-    tap(page, "同步")
+    tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "同步完成")
     records = county.rows("SELECT id, supersedes, review_state FROM records WHERE assignment_id = ?"
@@ -172,7 +182,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
 
     # --- the leader approves the correction --------------------------------------------------------------
     boss.bring_to_front()
-    tap(boss, "同步")
+    tap_until(boss, "同步", "立即同步")
     tap(boss, "立即同步")
     wait_text(boss, "同步完成")
     tap_until(boss, "返回", "已处理：已退回")  # to the returned record's page
@@ -192,6 +202,14 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     assert {(d["record_id"], d["decision"]) for d in decided} >= {(correction, "approve")}
     type_into(page, "搜索单位、地址、专业", unit)
     wait_text(page, "已通过")
+
+
+def _wait_for(check, what: str, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        time.sleep(0.2)
 
 
 def _wait_server(county, record_id: str, state: str, page, timeout_s: float = 20) -> None:

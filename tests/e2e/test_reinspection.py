@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from field_app.camera import scene_jpeg
 from field_app.core.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import envelope
-from tests.e2e.apps import open_app, tap, type_into, wait_text
+from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
+from tests.e2e.test_field_app import local_rows
 from tests.support.records import finding, record
 
 
@@ -54,14 +56,28 @@ def test_a_reminder_becomes_a_reinspection_on_the_tablet(county, server, browser
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.set_default_timeout(15_000)
     open_app(page, app.url)
-    tap(page, "复查")
+    tap_until(page, "复查", "复查（整改期限提醒）")
     wait_text(page, unit)
     type_into(page, f"复查情况 {unit}", "已补建消毒记录，现场核实")
+    photo = tmp_path / "after.jpg"
+    photo.write_bytes(scene_jpeg((2000, 1500), 7))
+    with page.expect_file_chooser() as chooser:
+        tap(page, f"复查照片 {unit}")
+    chooser.value.set_files(str(photo))
+    wait_text(page, "1 张照片")
+    # every change is saved as it is made: the note and the photo survive the app being killed
+    draft = {k: v for k, v in local_rows(app.data, "SELECT key, value FROM meta") if k.startswith("reinspection_draft:")}
+    assert json.loads(draft[f"reinspection_draft:{record_id}"])["note"] == "已补建消毒记录，现场核实"
+    app.kill9()
+    app.start()
+    open_app(page, app.url)
+    tap_until(page, "复查", "复查（整改期限提醒）")
+    wait_text(page, "1 张照片")
     page.wait_for_timeout(1500)   # glyphs right after the font loads can drop out of a screenshot
-    shots(page, "reinspection", docs=True)
+    shots(page, "reinspection", docs=True, expect="1 张照片")
     tap(page, f"已整改 {unit}")
     wait_text(page, "已保存")
-    tap(page, "同步")
+    tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "同步完成")
     for _ in range(50):
@@ -70,6 +86,8 @@ def test_a_reminder_becomes_a_reinspection_on_the_tablet(county, server, browser
             break
         page.wait_for_timeout(200)
     (row,) = rows
-    assert json.loads(row["doc"])["outcome"] == "rectified"
+    signed = json.loads(row["doc"])
+    assert (signed["outcome"], signed["note"], len(signed["photos"])) == ("rectified", "已补建消毒记录，现场核实", 1)
+    assert county.rows("SELECT 1 FROM photos WHERE sha256 = ?", signed["photos"][0]), "its photo went up first"
     (entry,) = county.rows("SELECT handling FROM disclosures WHERE record_id = ?", record_id)
     assert json.loads(entry["handling"])["rectify"]["status"] == "met"

@@ -17,10 +17,12 @@ from openpyxl import load_workbook
 
 from field_app.core.ids import uuid7
 from field_app.outbox import sign_and_queue
+from field_app.photos import PhotoRefused
 from schemas import envelope
 from schemas.jcs import canonicalize
 from sync_server.core import merkle
 from tests.integration.conftest import server_rows
+from tests.support.photos import jpeg_bytes
 from tests.support.records import finding, record
 from tests.support.server import ServerProcess
 
@@ -317,8 +319,19 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
         (due,) = tablet.reinspections_due()
         assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], "2026-11-25")
         assert tablet.reinspect(due, "not_rectified", " ") == "复查未整改时请写明情况"
-        assert tablet.reinspect(due, "rectified", "已补建消毒记录") is None
+        tablet.edit_reinspection_note(record_id, "已补建消毒记录")
+        photo = tablet.add_reinspection_photo(record_id, jpeg_bytes(31))
+        with pytest.raises(PhotoRefused):
+            tablet.add_reinspection_photo(record_id, b"not a photo")
+    finally:
+        tablet.close()
+    tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))  # the app was closed: the draft is kept
+    try:
+        assert tablet.reinspection_draft(record_id) == {"note": "已补建消毒记录", "photos": [photo]}
+        (due,) = tablet.reinspections_due()
+        assert tablet.reinspect(due, "rectified") is None
         assert tablet.reinspections_due() == [], "answered on this device: off the to-do list at once"
+        assert tablet.reinspection_draft(record_id) == {"note": "", "photos": []}, "the draft is retired"
         tablet.sync_now()
         lines = [line for line in tablet.outbox_lines() if line.kind == "reinspection"]
         assert [(line.unit_name, line.state, line.state_zh[:4]) for line in lines] == [(assignment["unit"]["name"], "accepted", "复查已整")]
@@ -326,5 +339,8 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
         tablet.close()
     handling = json.loads(entry_of(county, record_id)["handling"])
     assert handling["rectify"]["status"] == "met"
-    assert len(server_rows(county.db, "SELECT 1 FROM followups WHERE record_id = ? AND kind = 'reinspection'",
-                           record_id)) == 1
+    (stored,) = server_rows(county.db, "SELECT doc FROM followups WHERE record_id = ? AND kind = 'reinspection'",
+                            record_id)
+    assert json.loads(stored["doc"])["photos"] == [photo] and json.loads(stored["doc"])["note"] == "已补建消毒记录"
+    assert server_rows(county.db, "SELECT record_id FROM record_photos WHERE sha256 = ?", photo)[0][0] == record_id
+    assert server_rows(county.db, "SELECT 1 FROM photos WHERE sha256 = ?", photo), "the photo went up before it"
