@@ -5,7 +5,8 @@ disclosure list, the follow-up ledger), with the times they would have happened 
 Deterministic for a seed. Visits of the demo inspector stay open: they are the demo's work to do.
 The story has every category (no problem, rectify, penalty, unreachable), rectifications checked
 on time and late, cases decided and one still open, transfers, a few results published late, and
-a few approved at the end and not yet published (the office's overdue list).
+a few approved at the end and not yet published (the office's overdue list), and a few signed in
+the last days with photos, waiting for the demo leader's decision (the leader's tablet has work).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ UNREACHABLE_ODDS = 0.06
 NOT_RECTIFIED_ODDS = 0.12
 LATE_APPROVAL_ODDS = 0.04
 HELD_AT_END = 6                      # approved last, left for the daily batch
+AWAITING_REVIEW = 4                  # signed after the cutoff, in the demo leader's queue
 PROBLEM_NOTES = ("现场检查发现不符合要求，已当场指出并责令改正", "相关记录不全，未按规定建立台账",
                  "公示信息未及时更新", "部分设施设备未按要求维护", "从业人员健康证明部分过期")
 
@@ -88,7 +90,68 @@ def seed_history(conn: sqlite3.Connection, photo_dir: Path, seed_value: int = 20
             meta.set_meta(conn, "publish_mode", "on_approval")
         else:
             event.run(stamp)
+    counts["awaiting_review"] = _awaiting_review(rng, conn, devices, photo_dir, counts)
     return counts
+
+
+def _awaiting_review(rng: random.Random, conn: sqlite3.Connection, devices: Devices, photo_dir: Path,
+                     counts: dict[str, int]) -> int:
+    """Visits signed in the days after the cutoff, with photos, not yet decided: one with a
+    rectification order, one with nothing found, one case, one unreachable, all of teams the
+    demo leader may review (four eyes)."""
+    skip = {meta.get_meta(conn, "demo_inspector"), meta.get_meta(conn, "demo_leader")}
+    later = [json.loads(v["doc"]) for v in assignments.list_due_by_with_risk(conn, "9999-12-31")
+             if v["doc"] and json.loads(v["doc"])["due"] > CUTOFF.isoformat()]
+    chosen = [d for d in later if not skip & {m["id"] for m in d["team"]}][:AWAITING_REVIEW]
+    for n, (doc, kind) in enumerate(zip(chosen, ("rectify", "none", "case", "unreachable"))):
+        inspected = CUTOFF + timedelta(days=3 + 2 * n)
+        arrived = _day_time(inspected, rng)
+        team = [m["id"] for m in doc["team"]]
+        device, key = devices.of(team[0])
+        shots = [_scene(rng, n * 3 + i) for i in range(2 if kind == "rectify" else 1)]
+        for data in shots:
+            _store_photo(conn, photo_dir, device["id"], data)
+        hashes = [hashlib.sha256(data).hexdigest() for data in shots]
+        visit = _visit(rng, arrived, kind == "unreachable", inspected)
+        findings: list[dict[str, Any]] = []
+        party = None
+        if kind == "unreachable":
+            visit["attempts"][0]["photos"] = hashes
+        else:
+            findings = _findings(rng, doc, kind != "none", kind == "case", inspected + timedelta(days=15))
+            marked = next((f for f in findings if f["outcome"] == "non_compliant"), findings[0])
+            marked["photos"] = hashes
+            signature = _signature(rng, doc["unit"]["contact"] or "负责人")
+            _store_photo(conn, photo_dir, device["id"], signature)
+            party = {"signature_photo": hashlib.sha256(signature).hexdigest(),
+                     "name": doc["unit"]["contact"] or "现场负责人"}
+        record = {
+            "schema": "suijian.inspection-record/1", "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "assignment_id": doc["id"], "supersedes": None, "visit": visit, "findings": findings, "party": party,
+            "inspectors": team, "device_times": {"started_at": format_time(arrived),
+                                                 "signed_at": format_time(arrived + timedelta(minutes=40))}}
+        text = envelope.sign(record, envelope.RECORD_TYPE, key).decode("utf-8")
+        checked = ingest.check_all([text], ingest.parse_keys(conn, [text]))
+        receipt = ingest.store_all(conn, device, checked, format_time(arrived + timedelta(hours=2)))[0]
+        assert receipt["status"] == "accepted", receipt
+        counts["records"] += 1
+    return len(chosen)
+
+
+def _scene(rng: random.Random, seed: int) -> bytes:
+    """A photo-like JPEG, as the tablet stores it (long side 1600, quality 80)."""
+    from PIL import Image, ImageDraw
+
+    size = (1600, 1200)
+    image = Image.blend(Image.linear_gradient("L").resize(size).convert("RGB"),
+                        Image.effect_noise(size, 20).convert("RGB"), 0.3)
+    pen = ImageDraw.Draw(image)
+    for i in range(10):
+        x, y = rng.randrange(size[0] - 260), rng.randrange(size[1] - 160)
+        pen.rectangle((x, y, x + 260, y + 160), fill=((seed * 50 + i * 30) % 256, 140, (i * 70) % 256))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _day_time(day: date, rng: random.Random, start_hour: int = 9, end_hour: int = 16) -> datetime:

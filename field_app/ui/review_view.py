@@ -9,6 +9,7 @@ import flet as ft
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES
 from field_app.outbox import record_photos
 from field_app.ui import theme
+from field_app.ui.sync_view import local_time
 
 
 class ReviewListScreen:
@@ -104,7 +105,8 @@ def record_lines(record: dict, assignment: dict, photos: "PhotoStrip | None" = N
     lines: list[ft.Control] = []
     if record["visit"]["outcome"] == "unreachable":
         for a in record["visit"]["attempts"]:
-            lines.append(ft.Text(f"无法联系 · {METHODS[a['method']]} · {a['at']} · {a['note']} · 照片 {len(a['photos'])} 张",
+            lines.append(ft.Text(f"无法联系 · {METHODS[a['method']]} · {local_time(a['at'])} · {a['note']} · "
+                                 f"照片 {len(a['photos'])} 张",
                                  size=16))
             lines += photos.row(a["photos"], "无法联系") if photos else []
     for n, finding in enumerate(record["findings"], 1):

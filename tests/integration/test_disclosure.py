@@ -282,6 +282,22 @@ def test_the_demo_history_has_every_category_and_follow_up(history_county) -> No
     assert late > 0
 
 
+
+def test_the_demo_leader_has_records_with_photos_to_review(history_county) -> None:
+    waiting = server_rows(history_county.db, "SELECT r.id, r.category, r.assignment_id, count(rp.sha256) AS photos"
+                          " FROM records r JOIN record_photos rp ON rp.record_id = r.id"
+                          " WHERE r.review_state = 'in_review' GROUP BY r.id")
+    assert {w["category"] for w in waiting} == {"no_problem", "rectify", "penalty", "unreachable"}
+    assert all(w["photos"] >= 1 for w in waiting)
+    for w in waiting:  # four eyes: the demo leader may decide every one of them
+        team = [r[0] for r in server_rows(history_county.db, "SELECT user_id FROM assignment_team"
+                                                             " WHERE assignment_id = ?", w["assignment_id"])]
+        assert history_county.leader not in team
+    stored = {r[0] for r in server_rows(history_county.db, "SELECT sha256 FROM photos")}
+    linked = {r[0] for r in server_rows(history_county.db, "SELECT sha256 FROM record_photos")}
+    assert linked <= stored, "every photo a record names is on the server"
+
+
 def test_in_daily_mode_an_approved_result_waits_for_the_batch(team, county, server) -> None:
     inspector, leader = team
     cli = lambda *args: subprocess.run([sys.executable, "-m", "sync_server", *args, "--db", str(county.db)],  # noqa: E731
