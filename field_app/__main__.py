@@ -9,6 +9,7 @@ internet: Flet's web client, CanvasKit and the CJK font are served from the pack
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -33,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
+    logging.basicConfig(level=os.environ.get("SUIJIAN_LOG", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     import flet as ft
 
     from field_app.app_state import AppState, Settings

@@ -39,7 +39,7 @@ class AppProcess:
             args += ["--enroll-code", self.enroll_code]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "FLET_WEB_NO_CDN": "1"})
+                                         env={**os.environ, "FLET_WEB_NO_CDN": "1", "SUIJIAN_LOG": "INFO"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -77,9 +77,21 @@ SEMANTIC_TEXT = """t => [...document.querySelectorAll('flt-semantics')].some(
     e => (e.getAttribute('aria-label') || '').includes(t) || e.textContent.includes(t))"""
 
 
+FIRST_SCREEN = """() => [...document.querySelectorAll('flt-semantics')].some(
+    e => /[\u4e00-\u9fff]/.test(e.getAttribute('aria-label') || e.textContent || ''))"""
+
+
 def open_app(page, url: str) -> None:
+    """Load the app and let it settle before the first tap.
+
+    A tap that lands while the Flutter client is still starting (fetching CanvasKit and the CJK
+    font, first layouts) can leave headless Chromium's renderer spinning at 100% CPU, after
+    which no Playwright call returns (seen about once in five runs of the suite); the browser
+    fixture's watchdog (conftest.RendererWatchdog) interrupts such a spin."""
     page.goto(url)
     page.locator("flt-semantics-placeholder").dispatch_event("click")  # turn on the semantics tree
+    page.wait_for_function(FIRST_SCREEN, timeout=30_000)
+    page.wait_for_timeout(800)
 
 
 def wait_text(page, text: str, timeout: float = 20_000) -> None:
@@ -89,11 +101,27 @@ def wait_text(page, text: str, timeout: float = 20_000) -> None:
     except Exception as exc:
         shot = Path(tempfile.gettempdir()) / "suijian-e2e-failure.png"
         page.screenshot(path=str(shot))
-        raise AssertionError(f"{text!r} never showed; the screen is in {shot}") from exc
+        raise AssertionError(f"{text!r} never showed; the screen is in {shot}; {screen_report(page)}") from exc
+
+
+def screen_report(page) -> str:
+    """What the accessibility tree says and what the client logged: for a failure message."""
+    try:
+        texts = page.evaluate("""() => [...document.querySelectorAll('flt-semantics')]
+            .map(e => e.getAttribute('aria-label') || (e.children.length ? '' : e.textContent))
+            .filter(t => t && t.trim()).slice(0, 40)""")
+    except Exception as exc:  # noqa: BLE001 - a report must not hide the failure it reports
+        texts = [f"(no tree: {exc})"]
+    console = getattr(page, "console_lines", [])[-15:]
+    return f"on screen: {texts}; console: {console}"
 
 
 def has_text(page, text: str) -> bool:
     return bool(page.evaluate(f"({SEMANTIC_TEXT})", text))
+
+
+class RendererInterrupted(UserWarning):
+    """A spinning renderer's JavaScript was terminated (conftest.RendererWatchdog)."""
 
 
 def tap(page, name: str | re.Pattern, role: str = "button", timeout_s: float = 20.0) -> None:
@@ -114,7 +142,7 @@ def tap(page, name: str | re.Pattern, role: str = "button", timeout_s: float = 2
     raise AssertionError(f"no {role} named {name!r} on screen")
 
 
-def tap_until(page, name: str | re.Pattern, expect: str, attempts: int = 3) -> None:
+def tap_until(page, name: str | re.Pattern, expect: str, attempts: int = 5) -> None:
     """Tap, and tap again if the next screen (showing `expect`) did not come: a tap that lands
     while Flutter rebuilds the list can be lost, as it can under a person's finger."""
     for attempt in range(attempts):

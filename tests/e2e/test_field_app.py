@@ -198,8 +198,10 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     tap(page, "立即同步")
     wait_text(page, "同步完成")
     tap_until(page, "返回", "筛选 全部")
-    decided = [json.loads(r["doc"]) for r in local_rows(tablet.data, "SELECT doc FROM returns")]
-    assert {(d["record_id"], d["decision"]) for d in decided} >= {(correction, "approve")}
+    # 同步完成 may still be the last sync's line: wait for the approval itself in the tablet's database
+    _wait_for(lambda: (correction, "approve") in {(d["record_id"], d["decision"]) for d in (
+        json.loads(r["doc"]) for r in local_rows(tablet.data, "SELECT doc FROM returns"))},
+        "the approval in the inspector's tablet")
     type_into(page, "搜索单位、地址、专业", unit)
     wait_text(page, "已通过")
 
