@@ -74,7 +74,7 @@ def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: s
         raise ContractError("followup.photos_missing", f"{len(missing)} photos are not uploaded",
                             "复查照片尚未上传，请先同步照片", {"missing": sorted(missing)})
     index = _store(conn, record["id"], "reinspection", checked_on, doc, device["user_id"], raw, sha, now)
-    photos.link_followup_photos(conn, record["id"], doc["photos"])
+    photos.link_record_photos(conn, record["id"], doc["photos"])  # shown with the record it follows
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
 
 

@@ -130,12 +130,18 @@ def _awaiting_review(rng: random.Random, conn: sqlite3.Connection, devices: Devi
             "assignment_id": doc["id"], "supersedes": None, "visit": visit, "findings": findings, "party": party,
             "inspectors": team, "device_times": {"started_at": format_time(arrived),
                                                  "signed_at": format_time(arrived + timedelta(minutes=40))}}
-        text = envelope.sign(record, envelope.RECORD_TYPE, key).decode("utf-8")
-        checked = ingest.check_all([text], ingest.parse_keys(conn, [text]))
-        receipt = ingest.store_all(conn, device, checked, format_time(arrived + timedelta(hours=2)))[0]
-        assert receipt["status"] == "accepted", receipt
-        counts["records"] += 1
+        _sign_and_store(conn, device, key, record, format_time(arrived + timedelta(hours=2)), counts)
     return len(chosen)
+
+
+def _sign_and_store(conn: sqlite3.Connection, device: sqlite3.Row, key: Ed25519PrivateKey, record: dict[str, Any],
+                    now: str, counts: dict[str, int]) -> None:
+    """A record signed on the inspector's tablet and pushed, through the live ingest."""
+    text = envelope.sign(record, envelope.RECORD_TYPE, key).decode("utf-8")
+    checked = ingest.check_all([text], ingest.parse_keys(conn, [text]))
+    receipt = ingest.store_all(conn, device, checked, now)[0]
+    assert receipt["status"] == "accepted", receipt
+    counts["records"] += 1
 
 
 def _scene(rng: random.Random, seed: int) -> bytes:
@@ -195,11 +201,7 @@ def _plan_visit(rng: random.Random, doc: dict[str, Any], risk: str, team: list[s
         device, key = devices.of(signer)
         if signature is not None:
             _store_photo(conn, photo_dir, device["id"], signature)
-        text = envelope.sign(record, envelope.RECORD_TYPE, key).decode("utf-8")
-        checked = ingest.check_all([text], ingest.parse_keys(conn, [text]))
-        receipt = ingest.store_all(conn, device, checked, now)[0]
-        assert receipt["status"] == "accepted", receipt
-        counts["records"] += 1
+        _sign_and_store(conn, device, key, record, now, counts)
 
     def approve(now: str) -> None:
         device, key = devices.of(leader)

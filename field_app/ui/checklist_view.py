@@ -2,13 +2,11 @@
 item, or the unit recorded as unreachable. Every tap and keystroke is saved to the draft."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import flet as ft
 
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, item_key
-from field_app.photos import PhotoRefused
 from field_app.ui import theme
 from field_app.ui.sync_view import local_time
 
@@ -90,7 +88,8 @@ class ChecklistScreen:
         return ft.Row([*kinds, field], spacing=12, wrap=True)
 
     def _photo_row(self, key: str, number: int, photos: list[str], redraw) -> ft.Control:
-        thumbs = [self._thumb(sha, lambda _, s=sha: self._remove(key, s, redraw)) for sha in photos]
+        thumbs = [theme.thumb(self.shell.state.files.thumb(sha), lambda _, s=sha: self._remove(key, s, redraw))
+                  for sha in photos]
         async def on_add(_: Any) -> None:
             await self._add_photo(key, redraw)
 
@@ -98,12 +97,6 @@ class ChecklistScreen:
                                on_add, icon=ft.Icons.PHOTO_CAMERA,
                                label=f"第{number}项 添加照片")
         return ft.Row([*thumbs, add, ft.Text(f"{len(photos)} 张照片", size=15)], wrap=True, spacing=10)
-
-    def _thumb(self, sha: str, on_remove) -> ft.Control:
-        data = self.shell.state.files.thumb(sha)
-        image = ft.Image(src=data, width=96, height=72, fit=ft.BoxFit.COVER) if data else ft.Text("照片")
-        return ft.Stack([image, ft.IconButton(ft.Icons.CLOSE, on_click=on_remove, tooltip="删除照片", icon_size=18,
-                                              right=-8, top=-8)], width=96, height=72)
 
     def _redraw(self, card: ft.Container, number: int, item: dict[str, Any], error: str = "") -> None:
         card.content = self._item_body(card, number, item, error)
@@ -126,13 +119,7 @@ class ChecklistScreen:
         return (date.today() + timedelta(days=15)).isoformat()
 
     async def _add_photo(self, key: str, redraw) -> None:
-        errors = []
-        for name, raw in await self.shell.pick_photos():
-            try:
-                await asyncio.to_thread(self.visit.add_photo, key, raw)
-            except PhotoRefused as exc:
-                errors.append(f"{name}：{exc.message_zh}")
-        redraw("；".join(errors))
+        redraw(await self.shell.add_photos(lambda raw: self.visit.add_photo(key, raw)))
 
     def _remove(self, key: str, sha: str, redraw) -> None:
         self.visit.remove_photo(key, sha)
@@ -174,15 +161,10 @@ class ChecklistScreen:
         self.methods.update()
 
     async def _attempt_photo(self, _: Any) -> None:
-        errors = []
-        for name, raw in await self.shell.pick_photos():
-            try:
-                await asyncio.to_thread(self.visit.add_pending_photo, raw)
-            except PhotoRefused as exc:
-                errors.append(f"{name}：{exc.message_zh}")
+        errors = await self.shell.add_photos(self.visit.add_pending_photo)
         self._attempt_controls()
         self.attempt_photo.update()
-        self.attempt_error.value = "；".join(errors)
+        self.attempt_error.value = errors
         self.attempt_error.update()
 
     def _add_attempt(self, _: Any) -> None:

@@ -2,14 +2,12 @@
 The answer is signed on this device and queued like a record; the server updates the public entry."""
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
 import flet as ft
 
 from field_app.core import followup
-from field_app.photos import PhotoRefused
 from field_app.ui import theme
 
 
@@ -43,7 +41,9 @@ class ReinspectScreen:
                                 on_change=lambda e, r=due.record_id: self.shell.state.edit_reinspection_note(
                                     r, e.control.value or ""))
             self.notes[due.record_id] = note
-        photos = ft.Row([*[self._thumb(due, sha) for sha in draft["photos"]],
+        files = self.shell.state.files
+        photos = ft.Row([*[theme.thumb(files.thumb(sha), lambda _, s=sha: self._remove(due, s))
+                           for sha in draft["photos"]],
                          theme.big_button("拍照" if self.shell.camera.available else "添加照片",
                                           lambda _, d=due: self.shell.page.run_task(self._add_photo, d),
                                           icon=ft.Icons.PHOTO_CAMERA, label=f"复查照片 {due.unit_name}"),
@@ -60,21 +60,9 @@ class ReinspectScreen:
             note, photos, buttons,
         ], spacing=8), padding=16, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100), border_radius=8)
 
-    def _thumb(self, due: followup.Due, sha: str) -> ft.Control:
-        data = self.shell.state.files.thumb(sha)
-        image = ft.Image(src=data, width=96, height=72, fit=ft.BoxFit.COVER) if data else ft.Text("照片")
-        remove = ft.IconButton(ft.Icons.CLOSE, tooltip="删除照片", icon_size=18, right=-8, top=-8,
-                               on_click=lambda _: self._remove(due, sha))
-        return ft.Stack([image, remove], width=96, height=72)
-
     async def _add_photo(self, due: followup.Due) -> None:
-        errors = []
-        for name, raw in await self.shell.pick_photos():
-            try:
-                await asyncio.to_thread(self.shell.state.add_reinspection_photo, due.record_id, raw)
-            except PhotoRefused as exc:
-                errors.append(f"{name}：{exc.message_zh}")
-        self.message = "；".join(errors)
+        self.message = await self.shell.add_photos(
+            lambda raw: self.shell.state.add_reinspection_photo(due.record_id, raw))
         self.shell.refresh()
 
     def _remove(self, due: followup.Due, sha: str) -> None:

@@ -8,6 +8,7 @@ import flet as ft
 
 from field_app.app_state import AppState
 from field_app.camera import Camera
+from field_app.photos import PhotoRefused
 from field_app.ui import theme
 
 
@@ -112,6 +113,17 @@ class Shell:
         files = await self.picker.pick_files(dialog_title="选择照片", file_type=ft.FilePickerFileType.IMAGE,
                                              allow_multiple=True, with_data=True)
         return [(f.name, f.bytes) for f in files or [] if f.bytes is not None]
+
+    async def add_photos(self, add: Callable[[bytes], Any]) -> str:
+        """Take or pick photos and hand each to `add` (off the UI thread, it processes and
+        saves); the refusals, in Chinese, for the screen."""
+        errors = []
+        for name, raw in await self.pick_photos():
+            try:
+                await asyncio.to_thread(add, raw)
+            except PhotoRefused as exc:
+                errors.append(f"{name}：{exc.message_zh}")
+        return "；".join(errors)
 
     def listen(self) -> Callable[[], None]:
         def changed() -> None:

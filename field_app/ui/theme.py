@@ -34,3 +34,10 @@ def badge(text: str, colour) -> ft.Control:
 
 def notice(text: str, colour=ft.Colors.AMBER_50) -> ft.Control:
     return ft.Container(ft.Text(text, size=BODY), bgcolor=colour, padding=12, border_radius=8)
+
+
+def thumb(data: bytes | None, on_remove) -> ft.Control:
+    """A photo's thumbnail with a delete button in its corner."""
+    image = ft.Image(src=data, width=96, height=72, fit=ft.BoxFit.COVER) if data else ft.Text("照片")
+    return ft.Stack([image, ft.IconButton(ft.Icons.CLOSE, on_click=on_remove, tooltip="删除照片", icon_size=18,
+                                          right=-8, top=-8)], width=96, height=72)

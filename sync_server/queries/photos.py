@@ -30,11 +30,6 @@ def link_record_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterabl
                      [(h, record_id) for h in sorted(set(hashes))])
 
 
-def link_followup_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterable[str]) -> None:
-    """A re-inspection's photos are shown with the record it follows."""
-    link_record_photos(conn, record_id, hashes)
-
-
 def may_view_photo(conn: sqlite3.Connection, sha256: str, user_id: str) -> bool:
     """A photo is shown to the team of a record that names it, to its uploader, and to a leader
     who may review that record (not on its team: four eyes)."""
