@@ -43,7 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     from field_app.camera import FakeCamera, NoCamera
     from field_app.ui.app import make_main
 
-    state = AppState(Settings(Path(args.data), args.server.rstrip("/"), args.sync_interval, args.device_name))
+    from schemas import clock
+
+    try:
+        moved = clock.Clock.parse(os.environ.get("SUIJIAN_CLOCK"))
+    except clock.ClockSettingError as exc:
+        print(f"时钟设置无效 invalid clock setting: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings(Path(args.data), args.server.rstrip("/"), args.sync_interval, args.device_name, clock=moved)
+    clock.install(settings.clock)
+    state = AppState(settings)
     if args.enroll_code and not state.enrolled:
         error = state.enroll(args.server, args.enroll_code)
         if error:

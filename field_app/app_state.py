@@ -25,6 +25,7 @@ from field_app.photos import PhotoFiles, process
 from field_app.store import LocalStore, document_of
 from field_app.sync import Offline, RetryPolicy, SyncClient, SyncError, SyncResult
 from field_app.visit import Visit, utc_now
+from schemas.clock import Clock
 
 log = logging.getLogger("field_app")
 
@@ -48,6 +49,7 @@ class Settings:
     sync_interval: float = 15.0
     device_name: str = "随检平板"
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0))
+    clock: Clock = field(default_factory=Clock)    # installed by the entry point (schemas/clock.py)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from field_app.keys import KeyStore
 from field_app.outbox import record_photos
 from field_app.photos import PhotoFiles, PhotoRefused, received
 from field_app.store import LocalStore, document_of
+from schemas import clock
 
 
 class SyncError(Exception):
@@ -63,8 +64,7 @@ PUSH_URLS = {"record": "/v1/records/batch", "review": "/v1/reviews/batch",
              "reinspection": "/v1/reinspections/batch"}
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+_now = clock.utc_stamp
 
 
 class SyncClient:

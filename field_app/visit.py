@@ -8,10 +8,10 @@ the draft.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 from field_app.core import checklist
+from schemas import clock
 from field_app.core.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import submit_record
@@ -20,12 +20,8 @@ from field_app.store import LocalStore
 from sync_server.core.categories import Category
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def local_now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+utc_now = clock.utc_stamp
+local_now = clock.local_stamp
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class Visit:
         return [(item, self.draft["findings"][checklist.item_key(item)]) for item in self.assignment["items"]]
 
     def set_outcome(self, key: str, outcome: str) -> None:
-        checklist.set_outcome(self.draft, key, outcome, date.today())
+        checklist.set_outcome(self.draft, key, outcome, clock.beijing_today())
         self.save()
 
     def set_note(self, key: str, note: str) -> None:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from schemas import contract
+from schemas import clock, contract
 from schemas.errors import ContractError
 from sync_server import openapi, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
@@ -91,6 +91,7 @@ ROUTES = [
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        clock.install(settings.clock)
         app.state.db = Database(settings.db_path)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)

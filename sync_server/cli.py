@@ -36,7 +36,9 @@ from sync_server import accounts, cli_calendar, cli_disclosure, cli_draws, cli_r
 from sync_server.errors import ApiError
 from sync_server.queries import users
 from sync_server.queries.db import open_db, transaction
-from sync_server.settings import Settings
+from schemas import clock
+from schemas.clock import ClockSettingError
+from sync_server.settings import Settings, clock_from_env
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -141,6 +143,11 @@ def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        clock.install(clock_from_env())
+    except ClockSettingError as exc:
+        print(f"错误 clock.invalid: 时钟设置无效 ({exc})", file=sys.stderr)
+        return 2
     try:
         return args.run(args)
     except ApiError as exc:

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from schemas import clock
 from sync_server.clock import utc_now
 from sync_server.core.categories import LABELS
 from sync_server.core.report import (
@@ -45,7 +46,7 @@ class Assembled:
 
 
 def beijing_today() -> date:
-    return datetime.now(BEIJING).date()
+    return clock.beijing_today()
 
 
 def assemble(conn: sqlite3.Connection, period: Period, today: date | None = None) -> Assembled:

@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.clock import Clock
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -17,6 +19,7 @@ class Settings:
     enrollment_code_hours: int = 72
     feed_page_max: int = 500
     check_workers: int = max(2, os.cpu_count() or 1)   # processes that check signatures and schemas
+    clock: Clock = Clock()                  # the real time unless SUIJIAN_CLOCK moves it (schemas/clock.py)
 
     @classmethod
     def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":
@@ -36,4 +39,10 @@ class Settings:
         for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels"):
             if env.get(f"SUIJIAN_{name.upper()}"):
                 overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])
+        overrides["clock"] = clock_from_env()
         return cls.for_db(db_path, **overrides)
+
+
+def clock_from_env() -> Clock:
+    """The product's clock from SUIJIAN_CLOCK (unset: the real time); see schemas/clock.py."""
+    return Clock.parse(os.environ.get("SUIJIAN_CLOCK"))

@@ -9,6 +9,7 @@ import flet as ft
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, item_key
 from field_app.ui import theme
 from field_app.ui.sync_view import local_time
+from schemas import clock
 
 
 class ChecklistScreen:
@@ -114,9 +115,9 @@ class ChecklistScreen:
         redraw()
 
     def _default_deadline(self) -> str:
-        from datetime import date, timedelta
+        from datetime import timedelta
 
-        return (date.today() + timedelta(days=15)).isoformat()
+        return (clock.beijing_today() + timedelta(days=15)).isoformat()
 
     async def _add_photo(self, key: str, redraw) -> None:
         redraw(await self.shell.add_photos(lambda raw: self.visit.add_photo(key, raw)))

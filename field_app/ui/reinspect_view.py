@@ -2,13 +2,13 @@
 The answer is signed on this device and queued like a record; the server updates the public entry."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import flet as ft
 
 from field_app.core import followup
 from field_app.ui import theme
+from schemas import clock
 
 
 class ReinspectScreen:
@@ -56,7 +56,7 @@ class ReinspectScreen:
         ], wrap=True)
         return ft.Container(ft.Column([
             ft.Text(due.unit_name, size=theme.TITLE, weight=ft.FontWeight.BOLD),
-            ft.Text(f"公示编号 {due.disclosure_no} · {due.label(date.today())}", size=theme.BODY),
+            ft.Text(f"公示编号 {due.disclosure_no} · {due.label(clock.beijing_today())}", size=theme.BODY),
             note, photos, buttons,
         ], spacing=8), padding=16, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100), border_radius=8)
 

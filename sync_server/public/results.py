@@ -10,7 +10,6 @@ import json
 import os
 import re
 import sqlite3
-from datetime import date
 from typing import Any, AsyncIterator
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
+from schemas import clock
 from sync_server import disclosure, exports
 from sync_server.core.categories import LABELS
 from sync_server.core.disclosure import beijing_date, handling_text
@@ -167,7 +167,7 @@ async def download(request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in ("csv", "xlsx", "json"):
         return refusal(404, "没有该格式", "可下载的格式为 CSV、XLSX 和 JSON。")
-    stamp = date.today().strftime("%Y%m%d")
+    stamp = clock.beijing_today().strftime("%Y%m%d")
     name = f"双随机抽查结果-{stamp}.{kind}"
     disposition = {"Content-Disposition": f"attachment; filename=\"results-{stamp}.{kind}\"; "
                                           f"filename*=UTF-8''{_quote(name)}", **CACHE}

@@ -1,0 +1,31 @@
+"""The whole suite runs on one moved clock, so no test depends on the day it runs.
+
+The product reads the time only through `schemas.clock`, which the setting SUIJIAN_CLOCK moves.
+The suite installs that clock in this process and exports it, anchored to the real time, to
+every server, CLI and tablet process it starts, so all of them agree to the millisecond.
+
+- Unset, the suite runs at DEFAULT_CLOCK (a Monday morning in Beijing, a week after the demo
+  county's inspections).
+- `.ci/run` runs the tests marked `dates` again with SUIJIAN_CLOCK at other dates (one in a year
+  whose holiday notice is not loaded, one early in a year): they derive what they expect from the
+  clock, never from the day they were written.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from schemas import clock
+
+DEFAULT_CLOCK = "2026-11-23T02:00:00Z"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moved = clock.Clock.parse(os.environ.get("SUIJIAN_CLOCK") or DEFAULT_CLOCK)
+    clock.install(moved)
+    os.environ["SUIJIAN_CLOCK"] = moved.setting()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"SuiJian clock: {clock.now().isoformat(timespec='seconds')} (Beijing {clock.beijing_today()})"
