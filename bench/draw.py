@@ -33,7 +33,8 @@ def make_files(directory: Path, seed: int = 1) -> tuple[Path, Path]:
                     "risk_weights": {"A": 1, "B": 2, "C": 4, "D": 8}, "team_size": 2, "specialty": "public_places",
                     "units": units, "inspectors": inspectors,
                     "exclusions": [{"inspector": inspectors[0]["id"], "unit": units[5]["id"], "reason": "recusal"}],
-                    "commitments": [hashlib.sha256(nonce).hexdigest()], "beacon": "基准测试"}
+                    "commitments": [hashlib.sha256(nonce).hexdigest()], "beacon": "基准测试",
+                    "beacon_at": "2026-11-04T13:15:00Z"}
     body = canonicalize(announcement)
     reveal = {"announcement_hash": hashlib.sha256(body).hexdigest(), "beacon_value": "42", "nonces": [nonce.hex()]}
     (directory / "announcement.json").write_bytes(body)

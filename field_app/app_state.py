@@ -40,6 +40,8 @@ ERROR_HELP = {  # what the inspector can do about a record the server refused
     "review.own_team": "您是该检查组成员，不能审核本组记录",
     "review.not_in_review": "该记录已不在待审核状态，无需再处理",
 }
+PARKED_HELP = ("服务器处理这条记录时出错，记录已保存在本机，其他记录照常同步；点“立即同步”或几小时后会自动重试，"
+               "如一直不成功请联系技术支持")
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ class AppState:
 
     def outbox_waiting(self) -> int:
         counts = self.store.outbox_counts()
-        return counts.get("pending", 0) + counts.get("incomplete", 0)
+        return counts.get("pending", 0) + counts.get("incomplete", 0) + counts.get("parked", 0)
 
     def last_sync(self) -> str | None:
         return self.store.get_meta("last_sync")
@@ -206,14 +208,15 @@ class AppState:
         return lines
 
     # --- sync -------------------------------------------------------------------------------------------
-    def sync_now(self) -> SyncResult:
-        """Photos up, records and decisions up, work and notices down; one at a time."""
+    def sync_now(self, retry_parked: bool = True) -> SyncResult:
+        """Photos up, records and decisions up, work and notices down; one at a time.
+        A person's sync (the button) tries parked records again; the background one passes False."""
         with self.sync_lock:
             self.syncing = True
             self._notify()
             client = self._client()
             try:
-                self.last_result = client.sync()
+                self.last_result = client.sync(retry_parked=retry_parked)
             finally:
                 client.close()
                 client.store.close()
@@ -236,7 +239,7 @@ class AppState:
         while not self._stop.wait(self.settings.sync_interval):
             try:
                 if self.enrolled and not self.sync_lock.locked() and self._reachable():
-                    self.sync_now()
+                    self.sync_now(retry_parked=False)
             except Exception:  # noqa: BLE001 - the loop must outlive one bad sync; it is logged
                 log.exception("background sync failed")
 
@@ -352,6 +355,6 @@ def _line(row: Any, doc: dict[str, Any], unit: str) -> OutboxLine:
     elif row["kind"] == "reinspection":
         label = "复查" + followup.OUTCOMES.get(doc["outcome"], "") + " · " + label
     category = (receipt.get("category") or {}).get("label")
+    help_zh = PARKED_HELP if row["state"] == "parked" else ERROR_HELP.get(code, "请联系科室或技术支持处理")
     return OutboxLine(row["id"], row["kind"], unit, row["state"], label, row["created_at"], receipt.get("log_index"),
-                      category, (error or {}).get("message_zh"),
-                      ERROR_HELP.get(code, "请联系科室或技术支持处理") if error else None)
+                      category, (error or {}).get("message_zh"), help_zh if error else None)

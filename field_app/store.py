@@ -2,6 +2,11 @@
 
 WAL with synchronous=FULL: when a method returns, what it wrote survives a killed process or
 a pulled battery. The outbox holds the exact bytes that were signed; they are never rewritten.
+
+A tablet keeps its app.db across app updates, so the file is brought forward in place: SCHEMA
+is the first version (created if missing), then each step of UPGRADES runs once, in order, in
+one transaction, counted in `PRAGMA user_version`. A new file goes through the same steps as
+an old one. Add a step; never edit one that has shipped.
 """
 from __future__ import annotations
 
@@ -42,7 +47,11 @@ CREATE TABLE IF NOT EXISTS review_queue (
 CREATE TABLE IF NOT EXISTS reminders (
     record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
 """
+UPGRADES = (  # user_version after the step, the step
+    (1, "ALTER TABLE outbox ADD COLUMN parked_at TEXT"),   # records the server cannot take, set aside
+)
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
+#                      | parked (the server answers 5xx to it alone; retried by itself, later)
 SENDABLE = ("pending", "incomplete")
 
 
@@ -59,6 +68,18 @@ class LocalStore:
         for statement in SCHEMA.split(";\n"):
             if statement.strip():
                 self.conn.execute(statement)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """The steps this file has not had yet; another connection opening it at once waits."""
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= UPGRADES[-1][0]:
+            return
+        with self._tx():
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for target, statement in UPGRADES:
+                if version < target:
+                    self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version = {int(target)}")
 
     def close(self) -> None:
         self.conn.close()
@@ -215,6 +236,19 @@ class LocalStore:
             "SELECT * FROM outbox WHERE state = 'pending' AND kind = ? AND (created_at, id) > (?, ?)"
             " ORDER BY created_at, id LIMIT ?", (kind, *after, limit)).fetchall()
 
+    def park(self, record_id: str, error: dict[str, Any], now: str) -> None:
+        """Set an envelope aside that the server fails on when it is sent alone, with the server's
+        code and Chinese message; the rest of the outbox goes on without it."""
+        with self.lock:
+            self.conn.execute("UPDATE outbox SET state = 'parked', error = ?, parked_at = ?, attempts = attempts + 1"
+                              " WHERE id = ?", (json.dumps(error, ensure_ascii=False), now, record_id))
+
+    def parked(self, before: str | None = None) -> list[sqlite3.Row]:
+        """Parked envelopes (only those parked at or before `before`, if given), oldest first."""
+        return self.conn.execute(
+            "SELECT * FROM outbox WHERE state = 'parked' AND (? IS NULL OR parked_at <= ?)"
+            " ORDER BY created_at, id", (before, before)).fetchall()
+
     def incomplete(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM outbox WHERE state = 'incomplete' AND kind = 'record'"
                                  " ORDER BY created_at").fetchall()
@@ -224,8 +258,8 @@ class LocalStore:
         with self._tx():
             for record_id, receipt in receipts:
                 self.conn.execute(
-                    "UPDATE outbox SET state = ?, receipt = ?, error = ?, acked_at = ?, attempts = attempts + 1"
-                    " WHERE id = ?", (_state_of(receipt), json.dumps(receipt, ensure_ascii=False),
+                    "UPDATE outbox SET state = ?, receipt = ?, error = ?, acked_at = ?, attempts = attempts + 1,"
+                    " parked_at = NULL WHERE id = ?", (_state_of(receipt), json.dumps(receipt, ensure_ascii=False),
                                       json.dumps(receipt.get("error"), ensure_ascii=False) if receipt.get("error") else None,
                                       now, record_id))
 

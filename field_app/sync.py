@@ -3,16 +3,29 @@
 Offline is a normal state: a sync that cannot reach the server returns a result saying so
 and changes nothing. Transient failures (no connection, time-outs, 5xx, 429) are retried with
 exponential backoff and jitter; a definite answer (4xx) is recorded and not retried blindly.
+
+    SyncError(code, message_zh, status)   the server's definite answer; this sync stops
+      ServerFailed                        5xx (not 502/503/504) on every attempt: a push batch is
+                                          narrowed, and a record the server fails on alone is parked
+      ServerFull                          507, the server's storage is full: nothing is parked,
+                                          the whole outbox waits for a later sync
+    Offline                               no answer, a time-out, 429, 502/503/504 after the retries
+
+A parked record stays on the tablet with the server's code and message. It is tried again by
+itself (once, never inside a batch) when a person taps 立即同步, or by a background sync once
+it has been parked for PARK_RETRY, in case the server was fixed.
 """
 from __future__ import annotations
 
 import json
+import math
 import random
 import sqlite3
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,9 +45,37 @@ class SyncError(Exception):
         super().__init__(f"{code} ({status}): {message_zh}")
         self.code, self.message_zh, self.status = code, message_zh, status
 
+    @classmethod
+    def of(cls, response: httpx.Response) -> "SyncError":
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        return cls(body.get("code", "http.error"), body.get("message_zh", f"服务器返回错误 {response.status_code}"),
+                   response.status_code)
+
+    def as_error(self) -> dict[str, Any]:
+        """What the outbox keeps of it (the error column, shown on the sync screen)."""
+        return {"code": self.code, "message_zh": self.message_zh, "status": self.status}
+
+
+class ServerFailed(SyncError):
+    """The server answered 5xx on every attempt (not 502/503/504: those are "not there")."""
+
+
+class ServerFull(SyncError):
+    """HTTP 507 (`storage.full`): the server cannot store anything now; keep everything."""
+
 
 class Offline(Exception):
     """The server could not be reached after the retries."""
+
+
+SERVER_FULL_ZH = "服务器存储空间已满，记录已保存在本机，稍后自动重试"
+SERVER_FAILED_ZH = "服务器出错（{status}），记录已保存在本机，稍后自动重试"
+UNAVAILABLE = (502, 503, 504)       # a gateway with no server behind it, a server starting: no answer
+PARK_RETRY = timedelta(hours=6)     # a background sync tries a parked record again after this
 
 
 @dataclass
@@ -48,6 +89,8 @@ class SyncResult:
     photos_downloaded: int = 0
     download_errors: list[str] = field(default_factory=list)
     error: str | None = None
+    parked: int = 0             # records the server failed on alone, set aside in this sync
+    server_full: bool = False   # 507: the server's storage is full; everything kept
 
 
 @dataclass(frozen=True)
@@ -82,16 +125,22 @@ class SyncClient:
         self.http.close()
 
     # --- transport ----------------------------------------------------------------------------
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        for attempt in range(self.retry.attempts):
+    def _request(self, method: str, url: str, attempts: int | None = None, **kwargs: Any) -> httpx.Response:
+        attempts = attempts or self.retry.attempts
+        response = None
+        for attempt in range(attempts):
             try:
                 response = self.http.request(method, url, headers=self._auth(), **kwargs)
             except httpx.TransportError:
                 response = None
+            if response is not None and response.status_code == 507:
+                raise ServerFull.of(response)
             if response is not None and response.status_code < 500 and response.status_code != 429:
                 return response
-            if attempt + 1 < self.retry.attempts:
+            if attempt + 1 < attempts:
                 self.sleep(self.retry.delay(attempt))
+        if response is not None and response.status_code >= 500 and response.status_code not in UNAVAILABLE:
+            raise ServerFailed.of(response)
         raise Offline(f"{method} {url}: server not reachable")
 
     def _auth(self) -> dict[str, str]:
@@ -101,12 +150,7 @@ class SyncClient:
     def _json(self, response: httpx.Response, *ok: int) -> Any:
         if response.status_code in ok:
             return response.json()
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        raise SyncError(body.get("code", "http.error"), body.get("message_zh", f"服务器返回错误 {response.status_code}"),
-                        response.status_code)
+        raise SyncError.of(response)
 
     # --- enrollment ---------------------------------------------------------------------------
     def enroll(self, code: str, device_name: str) -> dict[str, Any]:
@@ -144,14 +188,18 @@ class SyncClient:
         return self._request("PUT", f"/v1/photos/{photo['sha256']}", content=data)
 
     # --- push ---------------------------------------------------------------------------------
-    def push(self, result: SyncResult, batch_size: int = 100, in_flight: int = 2) -> None:
+    def push(self, result: SyncResult, batch_size: int = 100, in_flight: int = 2,
+             retry_parked: bool = False) -> None:
         """Send the outbox in batches, `in_flight` at a time, receipts applied in order.
 
         Keeping a second batch in flight lets the server check one while it stores the other,
         and hides the round trip on a slow mobile link. Order between batches does not matter:
-        a record supersedes only a record the server already holds.
+        a record supersedes only a record the server already holds. Parked records are tried
+        first, each alone: all of them if `retry_parked` (a person asked), else those parked
+        PARK_RETRY ago.
         """
         self._recheck_incomplete(result)
+        self._retry_parked(result, None if retry_parked else _stamp(clock.now() - PARK_RETRY))
         self._pushed, total = 0, self.store.outbox_counts().get("pending", 0)
         for kind, url in PUSH_URLS.items():
             self._push_kind(result, kind, url, batch_size, in_flight, total)
@@ -160,21 +208,79 @@ class SyncClient:
                    total: int) -> None:
         after: tuple[str, str] = ("", "")
         flying: deque[tuple[list[sqlite3.Row], Future[Any]]] = deque()
+        failing = False   # the server failed a whole batch: no more of this kind in this sync
         with ThreadPoolExecutor(in_flight, thread_name_prefix="push") as pool:
             while True:
-                while len(flying) < in_flight and (rows := self.store.sendable(batch_size, after, kind)):
+                while not failing and len(flying) < in_flight and (
+                        rows := self.store.sendable(batch_size, after, kind)):
                     after = (rows[-1]["created_at"], rows[-1]["id"])
                     flying.append((rows, pool.submit(self._post_batch, url, rows)))
                 if not flying:
                     return
                 rows, answer = flying.popleft()
-                self._apply(result, rows, answer.result())
+                try:
+                    self._apply(result, rows, answer.result())
+                except ServerFailed as failure:
+                    if failing or not self._isolate(result, url, rows, failure):
+                        failing, result.error = True, SERVER_FAILED_ZH.format(status=failure.status)
                 self._pushed += len(rows)
                 self.progress("records", self._pushed, total)
 
-    def _post_batch(self, url: str, rows: list[sqlite3.Row]) -> dict[str, Any]:
+    def _post_batch(self, url: str, rows: list[sqlite3.Row], attempts: int | None = None) -> dict[str, Any]:
         body = {"envelopes": [row["envelope"] for row in rows]}
-        return self._json(self._request("POST", url, json=body), 200)
+        return self._json(self._request("POST", url, attempts, json=body), 200)
+
+    # --- what the server cannot take ------------------------------------------------------------
+    def _isolate(self, result: SyncResult, url: str, rows: list[sqlite3.Row], failure: ServerFailed) -> bool:
+        """A batch the server keeps failing on: send it in halves, and halves of the halves that
+        fail, until what fails is a single record; park those. The batch was retried already,
+        so each piece is sent once.
+
+        False, and nothing parked, when none of the batch went through, or when more pieces
+        fail in a row than finding a few bad records takes: then the server is at fault, not a
+        record, and the batch waits whole for a later sync."""
+        search = _Search(limit=2 * math.ceil(math.log2(len(rows))) + 2)
+        try:
+            stuck = self._halves(result, url, rows, failure, search)
+        except _ServerAtFault:
+            return False
+        if not search.delivered:
+            return False
+        for row, why in stuck:
+            self._park(result, row, why)
+        return True
+
+    def _halves(self, result: SyncResult, url: str, rows: list[sqlite3.Row], failure: ServerFailed,
+                search: "_Search") -> list[tuple[sqlite3.Row, ServerFailed]]:
+        """Deliver what the server takes of a failed batch; the single records it still fails on."""
+        if len(rows) == 1:
+            return [(rows[0], failure)]
+        stuck: list[tuple[sqlite3.Row, ServerFailed]] = []
+        middle = len(rows) // 2
+        for half in (rows[:middle], rows[middle:]):
+            try:
+                answer = self._post_batch(url, half, attempts=1)
+            except ServerFailed as exc:
+                search.failed()
+                stuck += self._halves(result, url, half, exc, search)
+            else:
+                search.succeeded()
+                self._apply(result, half, answer)
+        return stuck
+
+    def _retry_parked(self, result: SyncResult, before: str | None) -> None:
+        """Each parked record that is due, alone and once: delivered, or parked again."""
+        for row in self.store.parked(before):
+            try:
+                answer = self._post_batch(PUSH_URLS[row["kind"]], [row], attempts=1)
+            except ServerFailed as failure:
+                self._park(result, row, failure)
+            else:
+                self._apply(result, [row], answer)
+
+    def _park(self, result: SyncResult, row: sqlite3.Row, failure: ServerFailed) -> None:
+        self.store.park(row["id"], failure.as_error(), _now())
+        result.parked += 1
 
     def _apply(self, result: SyncResult, rows: list[sqlite3.Row], answer: dict[str, Any]) -> None:
         pairs = [(row["id"], receipt) for row, receipt in zip(rows, answer["receipts"], strict=True)]
@@ -248,20 +354,50 @@ class SyncClient:
             return False
 
     # --- everything ---------------------------------------------------------------------------
-    def sync(self) -> SyncResult:
-        """Photos up, records up, assignments down. Never raises for being offline."""
+    def sync(self, retry_parked: bool = False) -> SyncResult:
+        """Photos up, records up, assignments down. Never raises for being offline.
+        `retry_parked`: a person asked (立即同步), so every parked record is tried again."""
         result = SyncResult()
         try:
             self.upload_photos(result)
-            self.push(result)
+            self.push(result, retry_parked=retry_parked)
             self.pull(result)
             self.pull_review_queue(result)
             self.store.set_meta("last_sync", _now())
         except Offline:
             result.offline = True
+        except ServerFull:
+            result.server_full, result.error = True, SERVER_FULL_ZH
+        except ServerFailed as exc:
+            result.error = SERVER_FAILED_ZH.format(status=exc.status)
         except SyncError as exc:
             result.error = exc.message_zh
         return result
+
+
+class _ServerAtFault(Exception):
+    """Narrowing a failed batch found the server failing everything."""
+
+
+@dataclass
+class _Search:
+    """How narrowing a failed batch goes: failures in a row (more than `limit` ends it) and
+    whether any piece of the batch went through."""
+    limit: int
+    streak: int = 0
+    delivered: bool = False
+
+    def failed(self) -> None:
+        self.streak += 1
+        if self.streak > self.limit:
+            raise _ServerAtFault
+
+    def succeeded(self) -> None:
+        self.streak, self.delivered = 0, True
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from json.encoder import encode_basestring  # the C escaper: ", \\, controls; lowercase \\u00xx
 from typing import Any
 
 from schemas.errors import ContractError
 
 MAX_SAFE_INTEGER = 2**53 - 1
+SURROGATE = re.compile("[\ud800-\udfff]")
+# a surrogate escape, or (in a str) a raw surrogate: only then can a parsed string hold one
+SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical bytes of a JSON value."""
     parts: list[str] = []
     _write(value, parts)
-    try:
-        return "".join(parts).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ContractError("json.lone_surrogate", "string holds a lone surrogate",
-                            "文本中含有无效的字符") from exc
+    return _utf8("".join(parts))
 
 
 def canonicalize_parsed(value: Any) -> bytes:
@@ -37,8 +37,21 @@ def canonicalize_parsed(value: Any) -> bytes:
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if text.isascii() or max(text) <= "\uffff":
-        return text.encode("utf-8")
+        return _utf8(text)
     return canonicalize(value)
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise lone_surrogate() from exc
+
+
+def lone_surrogate() -> ContractError:
+    """A string holding half of a UTF-16 surrogate pair (``"\\ud800"``): no UTF-8 can carry it."""
+    return ContractError("json.lone_surrogate", "a string holds a lone UTF-16 surrogate (e.g. \\ud800)",
+                         "数据中含有无效的字符（不成对的 UTF-16 代理项，如 \\ud800），无法保存；请删除该字符后重新提交")
 
 
 def _write(value: Any, out: list[str]) -> None:
@@ -143,14 +156,32 @@ def _place_point(digits: str, n: int) -> str:
 
 # --- strict parsing -------------------------------------------------------------------------
 
-def loads_strict(data: bytes | str, *, allow_floats: bool = False) -> Any:
+def loads_strict(data: bytes | str, *, allow_floats: bool = False, allow_lone_surrogates: bool = False) -> Any:
     """Parse incoming JSON, refusing what would make a signature ambiguous.
 
     Refused: bytes that are not UTF-8 (or carry a BOM), duplicate object keys, NaN/Infinity,
     and (unless allowed) any number with a fraction or exponent or an integer beyond ±(2^53−1),
-    which other languages' parsers would round (I-JSON, RFC 7493).
+    which other languages' parsers would round (I-JSON, RFC 7493), and (unless allowed) a string
+    holding a lone surrogate (``"\\ud800"`` is valid JSON text, but no UTF-8 can carry it).
     """
     text = _decode(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    value = _loads(text, allow_floats)
+    if not allow_lone_surrogates and SURROGATE_HINT.search(text) and not _all_utf8(value):
+        raise lone_surrogate()
+    return value
+
+
+def _all_utf8(value: Any) -> bool:
+    if isinstance(value, str):
+        return not SURROGATE.search(value)
+    if isinstance(value, dict):
+        return all(_all_utf8(key) and _all_utf8(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_all_utf8(item) for item in value)
+    return True
+
+
+def _loads(text: str, allow_floats: bool) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_pairs,
                           parse_float=None if allow_floats else _refuse_float,
@@ -180,6 +211,8 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) != len(pairs):
         seen: set[str] = set()
         dup = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        if SURROGATE.search(dup):
+            raise lone_surrogate()      # not echoed: no reply could carry it
         raise ContractError("json.duplicate_key", f"duplicate key {dup!r}",
                             f"数据中有重复的字段：{dup}", {"key": dup})
     return obj

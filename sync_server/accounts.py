@@ -73,6 +73,12 @@ def enroll(conn: sqlite3.Connection, request: dict[str, Any]) -> dict[str, Any]:
     return {"device_id": device_id, "token": token, "keyid": keyid_of(public_raw), "user": user_json(user)}
 
 
+def enrollment_code_owner(conn: sqlite3.Connection, code: str) -> str | None:
+    """The user a one-time code was made for, used or expired alike; None for a code never made."""
+    row = q.get_enrollment_code(conn, digest(normalize_code(code)))
+    return None if row is None else row["user_id"]
+
+
 def _usable_code(conn: sqlite3.Connection, code_hash: str) -> sqlite3.Row:
     code = q.get_enrollment_code(conn, code_hash)
     if code is None:

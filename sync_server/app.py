@@ -7,13 +7,14 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from schemas import clock, contract
 from schemas.errors import ContractError
-from sync_server import openapi, server_key, workers
+from sync_server import openapi, security_headers, server_key, workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.public import PAGE_ROUTES
 from sync_server.queries.db import Database
@@ -50,13 +51,23 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "request.not_found", 405: "request.method_not_allowed"}.get(exc.status_code, "request.invalid")
     zh = {404: "没有该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无效")
-    return JSONResponse({"code": code, "message": str(exc.detail), "message_zh": zh}, status_code=exc.status_code)
+    headers = {"Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+    return JSONResponse({"code": code, "message": str(exc.detail), "message_zh": zh}, status_code=exc.status_code,
+                        headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route takes at this path (two routes may share one, e.g. photos' GET and PUT)."""
+    matching = (route for route in request.app.routes
+                if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE)
+    return ", ".join(sorted({method for route in matching for method in route.methods or ()}))
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"code": "internal.error", "message": "internal error; see the server log",
-                         "message_zh": "服务器内部错误，请稍后重试"}, status_code=500)
+                         "message_zh": "服务器内部错误，请稍后重试"}, status_code=500,
+                        headers=security_headers.for_response("application/json", request.app.state.settings.https))
 
 
 ROUTES = [
@@ -84,6 +95,7 @@ ROUTES = [
     Route("/v1/log/head", log.head),
     Route("/v1/log/key", log.public_key),
     Route("/v1/log/proof/{index}", log.proof),
+    Route("/v1/log/consistency", log.consistency),
     *PAGE_ROUTES,
 ]
 
@@ -102,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.db.close()
 
     app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={
-        ApiError: api_error, ContractError: api_error, HTTPException: http_error, Exception: internal_error})
+        ApiError: api_error, ContractError: api_error, HTTPException: http_error, Exception: internal_error},
+        middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https)])
     app.state.settings = settings
     return app

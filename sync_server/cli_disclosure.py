@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from sync_server import disclosure, followups
 from sync_server.core.categories import LABELS
-from sync_server.core.disclosure import RECTIFY_STATUS, TRANSFER_KINDS
+from sync_server.core.disclosure import TRANSFER_KINDS
 from sync_server.queries.db import open_db, transaction
 from sync_server.seed import ADMIN
 
@@ -65,7 +65,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     print(f"待复查的整改 {len(book['rectifications'])} 项：")
     for row in book["rectifications"]:
         left = f"剩 {row['days_left']} 天" if row["days_left"] >= 0 else f"已过期 {-row['days_left']} 天"
-        print(f"  {row['no']}\t{row['unit_name']}\t整改期限 {row['deadline']}（{left}）\t{RECTIFY_STATUS[row['status']]}")
+        print(f"  {row['no']}\t{row['unit_name']}\t整改期限 {row['deadline']}（{left}）\t{row['status_zh']}")
     print(f"待作出处罚决定的立案 {len(book['open_cases'])} 件：")
     for row in book["open_cases"]:
         print(f"  {row['no']}\t{row['unit_name']}\t检查日期 {row['inspected_on']}")

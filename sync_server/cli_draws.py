@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from schemas.jcs import canonicalize
 from sync_server import draws, plans
 from sync_server.clock import hours_from_now
+from sync_server.core.draw import beijing_time
+from sync_server.errors import BadRequest
 from sync_server.queries import plans as q
 from sync_server.queries.db import open_db, transaction
 
@@ -86,6 +89,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
     if args.nonce_out:
         _secret_file(Path(args.nonce_out), made["office_nonce"])
     print(f"公告已发布 announced: {made['task']}\nannouncement_hash {made['announcement_hash']}")
+    print(f"beacon_at {made['beacon_at']}（北京时间 {beijing_time(made['beacon_at'])}）— 此前不能揭示 / no reveal before")
     print(f"office nonce {'written to ' + args.nonce_out if args.nonce_out else made['office_nonce']}"
           " — 请保密，揭示时提交 / keep secret until the reveal")
     return 0
@@ -122,10 +126,16 @@ def cmd_export_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_draw_files(args: argparse.Namespace) -> int:
-    result = draws.compute(Path(args.announcement).read_bytes(), Path(args.reveal).read_bytes())
-    from schemas.jcs import canonicalize
+    result = draws.compute(_read(args.announcement), _read(args.reveal))
     sys.stdout.buffer.write(canonicalize(result) + b"\n")
     return 0
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise BadRequest("draw.unreadable", f"cannot read {path}: {exc.strerror}", f"无法读取文件 {path}") from exc
 
 
 def cmd_verify_draw(args: argparse.Namespace) -> int:
@@ -164,7 +174,8 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     ann.add_argument("task")
     ann.add_argument("--beacon", default=None, help="the future public random value, e.g. a named lottery draw"
                      " (default: the first 双色球 draw after the announcement)")
-    ann.add_argument("--beacon-at", default=None, help="when that value is published, RFC 3339 (default: in 3 days)")
+    ann.add_argument("--beacon-at", default=None, help="when that value is published, RFC 3339: UTC with a Z, or with"
+                     " an offset such as +08:00, published in UTC (default: in 3 days); no reveal before it")
     ann.add_argument("--commitment", action="append", help="an observer's commitment (hex SHA-256 of a nonce)")
     ann.add_argument("--nonce-out", default=None, help="write the office's secret nonce to this file")
     rev = command(sub, "reveal", cmd_reveal, "enter the beacon value and the nonces")

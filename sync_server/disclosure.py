@@ -202,7 +202,7 @@ def status(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
     counts = q.count_status(conn, today)
     on_time = counts["publications"] - counts["late_publications"]
     owed = counts["publications"] + counts["overdue"]
-    return {**counts, "today": today, "on_time": on_time,
+    return {**counts, "today": today, "on_time": on_time, "waiting": counts["due"] + counts["overdue"],
             "rate_percent": round(100 * on_time / owed, 1) if owed else 100.0,
             "overdue_list": [dict(r) for r in q.list_overdue(conn, today, 50)]}
 

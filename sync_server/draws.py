@@ -4,7 +4,8 @@
 
 Every step is logged. The announcement freezes the population, the strata and the eligible
 inspectors before any randomness exists; the seed comes from a public beacon published later
-and nonces committed in the announcement. A task is drawn once; a redraw is a new task.
+(at `beacon_at`, named in the announcement; no reveal before then) and nonces committed in the
+announcement. A task is drawn once; a redraw is a new task.
 Drawn units become assignments; a unit already drawn by another task in an overlapping period
 becomes one joint visit carrying both tasks' items (进一次门、查多项事).
 """
@@ -12,13 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
-from typing import Any
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Iterator
 
+from schemas.errors import ContractError
 from schemas.jcs import canonicalize, loads_strict
 from sync_server import audit, plans
-from sync_server.clock import utc_now
+from sync_server.clock import format_time, utc_now
 from sync_server.core import draw as core
 from sync_server.core.specialties import RISK_CLASSES
 from sync_server.errors import BadRequest, Conflict
@@ -26,6 +31,8 @@ from sync_server.queries import plans as q
 from sync_server.visits import place_visits
 
 EQUAL_WEIGHTS = {code: 1 for code in RISK_CLASSES}
+_WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?"
+                          r"[+-][0-9]{2}:[0-9]{2}")  # RFC 3339 with an offset, to the millisecond
 
 
 def _state(task: sqlite3.Row, wanted: str, code: str, message_zh: str) -> None:
@@ -40,12 +47,14 @@ def announce(conn: sqlite3.Connection, task_key: str, beacon: str, beacon_at: st
     now = now or utc_now()
     task = plans.task_by_key(conn, task_key)
     _state(task, "planned", "draw.already_announced", "该任务已公告，不能重复公告")
-    if beacon_at <= now:
-        raise BadRequest("draw.beacon_in_past", "the beacon must be published after the announcement",
-                         "随机源（如彩票开奖）的公布时间必须晚于公告时间，否则结果可被预知")
+    beacon_at = published_time(beacon_at)
+    with _refusal():
+        core.check_beacon_after(now, beacon_at)
     nonce = office_nonce if office_nonce is not None else secrets.token_bytes(32)
     all_commitments = [hashlib.sha256(nonce).hexdigest(), *commitments]
-    announcement = build_announcement(conn, task, now, beacon, all_commitments)
+    announcement = build_announcement(conn, task, now, beacon, beacon_at, all_commitments)
+    with _refusal():
+        core.parse_announcement(announcement)  # publish nothing the spec (and so the verifier) refuses
     body = canonicalize(announcement)
     ahash = hashlib.sha256(body).hexdigest()
     index = audit.append(conn, "draw.announced", task["id"], now, announcement_hash=ahash, beacon_at=beacon_at)
@@ -53,11 +62,41 @@ def announce(conn: sqlite3.Connection, task_key: str, beacon: str, beacon_at: st
                          "announced_at": now, "beacon": beacon, "beacon_at": beacon_at, "announce_log_index": index})
     strata = plans.compute_strata(conn, task["id"], json.loads(task["specialties"]), task["ratio_percent"] or None)
     q.set_task_state(conn, task["id"], "announced", [s.as_json() for s in strata])
-    return {"task": task["id"], "announcement_hash": ahash, "office_nonce": nonce.hex(), "log_index": index}
+    return {"task": task["id"], "announcement_hash": ahash, "office_nonce": nonce.hex(), "log_index": index,
+            "beacon_at": beacon_at}
 
 
+def published_time(text: str) -> str:
+    """beacon_at as the announcement publishes it (DRAW_SPEC §7: RFC 3339 in UTC with a Z): as
+    given when it is so already, else a time with an offset (Beijing time: +08:00) in UTC."""
+    try:
+        core.instant(text, "beacon_at")
+        return text
+    except core.DrawError:
+        pass
+    try:
+        if _WITH_OFFSET.fullmatch(text):
+            return format_time(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    raise BadRequest("draw.bad_time", f"beacon_at {text!r} is not an RFC 3339 time, e.g. 2026-12-20T13:15:00Z",
+                     f"随机源公布时间（--beacon-at）“{text}”不是 RFC 3339 时间；请写作 2026-12-20T13:15:00Z"
+                     "（UTC），或北京时间 2026-12-20T21:15:00+08:00", {"beacon_at": text})
 
-def build_announcement(conn: sqlite3.Connection, task: sqlite3.Row, now: str, beacon: str,
+
+@contextmanager
+def _refusal() -> Iterator[None]:
+    """A refused draw (core.DrawError) or refused JSON (ContractError) as the API's error."""
+    try:
+        yield
+    except core.DrawError as exc:
+        error = Conflict if exc.code == "draw.beacon_not_yet" else BadRequest
+        raise error(exc.code, exc.message, exc.message_zh, exc.detail) from exc
+    except ContractError as exc:
+        raise BadRequest.from_contract(exc) from exc
+
+
+def build_announcement(conn: sqlite3.Connection, task: sqlite3.Row, now: str, beacon: str, beacon_at: str,
                        commitments: list[str]) -> dict[str, Any]:
     specialties = json.loads(task["specialties"])
     strata = plans.compute_strata(conn, task["id"], specialties, task["ratio_percent"] or None)
@@ -75,7 +114,7 @@ def build_announcement(conn: sqlite3.Connection, task: sqlite3.Row, now: str, be
         "inspectors": _inspectors(conn, task),
         "exclusions": [{"inspector": r["inspector_id"], "unit": r["unit_id"], "reason": r["reason"]}
                        for r in q.list_draw_exclusions(conn, task["id"])],
-        "commitments": commitments, "beacon": beacon,
+        "commitments": commitments, "beacon": beacon, "beacon_at": beacon_at,
     }
 
 
@@ -95,10 +134,9 @@ def reveal(conn: sqlite3.Connection, task_key: str, beacon_value: str, nonces: l
     row = q.get_draw_by_task(conn, task["id"])
     announcement = loads_strict(bytes(row["announcement"]))
     document = {"announcement_hash": row["announcement_hash"], "beacon_value": beacon_value, "nonces": nonces}
-    try:
+    with _refusal():
+        core.check_reveal_time(announcement, now)
         core.check_reveal(announcement, document)
-    except core.DrawError as exc:
-        raise BadRequest(exc.code, exc.message, exc.message_zh, exc.detail) from exc
     q.set_draw_reveal(conn, task["id"], canonicalize(document), now)
     q.set_task_state(conn, task["id"], "revealed")
     audit.append(conn, "draw.revealed", task["id"], now, beacon_value=beacon_value)
@@ -128,10 +166,9 @@ def run(conn: sqlite3.Connection, task_key: str, now: str | None = None) -> dict
 
 def compute(announcement: bytes, reveal_doc: bytes) -> dict[str, Any]:
     """The result of §6 from the two published files: the code the verifier re-implements."""
-    try:
-        return core.run_draw(loads_strict(announcement), loads_strict(reveal_doc))
-    except core.DrawError as exc:
-        raise BadRequest(exc.code, exc.message, exc.message_zh, exc.detail) from exc
+    with _refusal():
+        result = core.run_draw(loads_strict(announcement), loads_strict(reveal_doc))
+    return result
 
 
 def published_files(conn: sqlite3.Connection, task_key: str) -> dict[str, bytes]:

@@ -8,9 +8,13 @@
       Conflict            409  same id, other bytes; a code already used
       TooLarge            413  body or photo over the limit
       Unsupported         415  not a photo type we take
+      StorageFull         507  "storage.full": the server's disk is full; nothing of this request
+                               was saved, what was saved before is intact; retry later
 
-A schemas.ContractError met at the boundary becomes a BadRequest with the same code; any other
-exception is a 500 "internal.error" whose traceback goes to the log and never to the reply.
+A schemas.ContractError met at the boundary becomes a BadRequest with the same code. A full disk
+(SQLite's SQLITE_FULL in sync_server/queries/db.py, ENOSPC writing a photo in photostore) becomes
+a StorageFull. Any other exception is a 500 "internal.error" whose traceback goes to the log and
+never to the reply.
 """
 from __future__ import annotations
 
@@ -63,6 +67,14 @@ class TooLarge(ApiError):
 
 class Unsupported(ApiError):
     status = 415
+
+
+class StorageFull(ApiError):
+    status = 507
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__("storage.full", "the server's storage is full; nothing of this request was saved",
+                         "服务器存储空间已满，数据未保存，请稍后重试；已保存的数据不受影响", detail)
 
 
 def error_json(exc: ContractError | ApiError) -> dict[str, Any]:

@@ -1,5 +1,10 @@
 """Downloads of the public disclosure list: CSV (UTF-8 with BOM, for Excel), XLSX and JSON.
 
+A CSV cell that a spreadsheet would read as a formula (text starting with = + - @, a tab or a
+CR; a unit may be registered as `=HYPERLINK(...)`) is written with a leading single quote, the
+OWASP rule against CSV injection. The XLSX needs no such quote: its text cells are typed as
+text, dates as dates, the revision as a number, and the USCC stays text.
+
 CSV and JSON are streamed chunk by chunk (keyset pages of CHUNK entries), so memory stays flat
 at any size; XLSX is written to a temporary file by the lean writer (sync_server.xlsx_writer).
 """
@@ -11,6 +16,7 @@ import json
 import sqlite3
 import tempfile
 from pathlib import Path
+from datetime import date
 from typing import Any, Iterator
 
 from sync_server import xlsx_writer
@@ -19,6 +25,13 @@ from sync_server.core.specialties import SPECIALTIES
 from sync_server.queries import disclosures as q
 
 CHUNK = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell as CSV text: a date as YYYY-MM-DD, text that starts like a formula behind a `'`."""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
 def chunk(conn: sqlite3.Connection, filters: dict[str, Any], after_id: int) -> tuple[list[dict[str, Any]], int | None]:
@@ -34,7 +47,8 @@ def csv_text(docs: list[dict[str, Any]], header: bool) -> str:
     if header:
         out.write("\ufeff")
         writer.writerow(EXPORT_HEADERS)
-    writer.writerows(export_row(d, SPECIALTIES.get(d["_specialty"], d["_specialty"])) for d in docs)
+    writer.writerows([csv_cell(v) for v in export_row(d, SPECIALTIES.get(d["_specialty"], d["_specialty"]))]
+                     for d in docs)
     return out.getvalue()
 
 
@@ -52,7 +66,7 @@ def xlsx_file(conn: sqlite3.Connection, filters: dict[str, Any]) -> Path:
     return Path(handle.name)
 
 
-def _rows(conn: sqlite3.Connection, filters: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+def _rows(conn: sqlite3.Connection, filters: dict[str, Any]) -> Iterator[tuple[object, ...]]:
     after: int | None = 0
     while after is not None:
         docs, after = chunk(conn, filters, after)

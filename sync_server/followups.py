@@ -50,18 +50,16 @@ def _reinspect_one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, no
 def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     device, doc = signed_document(conn, raw, envelope.REINSPECTION_TYPE, "reinspection", "此处只接收复查记录")
     stored = q.get_followup(conn, doc["id"])
-    if stored is not None:
+    if stored is not None:   # authorized before anything about the stored follow-up is told
+        if pusher["user_id"] != stored["by_user"]:
+            _team_of_record(conn, device, pusher, doc, records.get_record_by_id(conn, stored["record_id"]))
         if stored["envelope_sha256"] != sha:
             raise Conflict("followup.conflict", "this follow-up id is stored with other bytes",
                            "同一编号的复查记录已以不同内容提交")
         return {"id": doc["id"], "status": "duplicate", "envelope_sha256": sha, "received_at": stored["received_at"],
                 "log_index": stored["log_index"]}
     record = _followed_record(conn, doc["record_id"])
-    team = assignments.get_team_by_assignment(conn, record["assignment_id"]) or set()
-    if device["user_id"] not in team or pusher["user_id"] not in team or not set(doc["inspectors"]) <= team \
-            or device["user_id"] not in doc["inspectors"]:
-        raise Forbidden("assignment.not_on_team", "re-inspections are signed by the record's team",
-                        "复查须由原检查组成员签名提交")
+    _team_of_record(conn, device, pusher, doc, record)
     if record["envelope_sha256"] != doc["record_envelope_sha256"]:
         raise Conflict("review.record_mismatch", "the re-inspection names other record bytes", "复查记录与原记录内容不符")
     signed = disclosure.signed_record(conn, record["id"])
@@ -76,6 +74,16 @@ def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: s
     index = _store(conn, record["id"], "reinspection", checked_on, doc, device["user_id"], raw, sha, now)
     photos.link_record_photos(conn, record["id"], doc["photos"])  # shown with the record it follows
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
+
+
+def _team_of_record(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlite3.Row, doc: dict[str, Any],
+                    record: sqlite3.Row) -> None:
+    """Signed, sent and confirmed by members of the record's team, or refused as a stranger."""
+    team = assignments.get_team_by_assignment(conn, record["assignment_id"]) or set()
+    if device["user_id"] not in team or pusher["user_id"] not in team or not set(doc["inspectors"]) <= team \
+            or device["user_id"] not in doc["inspectors"]:
+        raise Forbidden("assignment.not_on_team", "re-inspections are signed by the record's team",
+                        "复查须由原检查组成员签名提交")
 
 
 def _followed_record(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row:
@@ -178,6 +186,7 @@ def ledger(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
         rectifications.append({"no": row["no"], "record_id": row["record_id"], "unit_name": row["unit_name"],
                                "specialty": row["specialty"], "inspected_on": row["inspected_on"],
                                "deadline": rectify["deadline"], "status": rectify["status"],
+                               "status_zh": rules.rectify_status_text(rectify["status"], deadline, today),
                                "days_left": (deadline - today).days})
     cases = [dict(r) for r in q.list_open_cases(conn)]
     transfers = [{"no": r["no"], "unit_name": r["unit_name"], "on": r["on_date"], **json.loads(r["doc"])}

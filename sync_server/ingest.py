@@ -143,7 +143,9 @@ def refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
 def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row,
                    item: Checked, now: str) -> dict[str, Any]:
     stored = records.get_record_by_id(conn, item.doc["id"])
-    if stored is not None:
+    if stored is not None:   # authorized before anything about the stored record is told
+        if pusher["user_id"] != stored["signer_id"]:
+            _on_team(conn, pusher, signer, stored["assignment_id"])
         return _again(conn, stored, item.sha)
     _authorize(conn, pusher, signer, item.doc)
     return _store(conn, signer, item, now)
@@ -179,17 +181,23 @@ def _again(conn: sqlite3.Connection, stored: sqlite3.Row, sha: str) -> dict[str,
 
 
 def _authorize(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, doc: dict[str, Any]) -> None:
-    team = assignments.get_team_by_assignment(conn, doc["assignment_id"])
-    if team is None:
-        raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
-    if signer["user_id"] not in team or pusher["user_id"] not in team:
-        raise Forbidden("assignment.not_on_team", "the signer or the pushing device is not on this team",
-                        "您不是该检查任务的检查组成员，不能提交该记录")
+    team = _on_team(conn, pusher, signer, doc["assignment_id"])
     if signer["user_id"] not in doc["inspectors"] or not set(doc["inspectors"]) <= team:
         raise ContractError("record.inspectors", "inspectors must be team members, the signer among them",
                             "记录中的检查人员必须是检查组成员，且包括签名人")
     if doc["supersedes"] is not None:
         _check_supersedes(conn, doc)
+
+
+def _on_team(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, assignment_id: str) -> set[str]:
+    """The assignment's team, if both the signer and the pushing device's user are on it."""
+    team = assignments.get_team_by_assignment(conn, assignment_id)
+    if team is None:
+        raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
+    if signer["user_id"] not in team or pusher["user_id"] not in team:
+        raise Forbidden("assignment.not_on_team", "the signer or the pushing device is not on this team",
+                        "您不是该检查任务的检查组成员，不能提交该记录")
+    return team
 
 
 def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ pixels are decoded on upload. Pillow's errors are mapped here, at the boundary.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from sync_server.errors import BadRequest, TooLarge, Unsupported
+from sync_server.errors import BadRequest, StorageFull, TooLarge, Unsupported
 
 MEDIA_TYPES = {b"\xff\xd8\xff": ("JPEG", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("PNG", "image/png")}
 
@@ -83,15 +84,27 @@ def path_for(photo_dir: Path, sha256: str) -> Path:
 
 
 def store(photo_dir: Path, sha256: str, data: bytes) -> Path:
-    """Write once: temp file, fsync, rename. A second write of the same hash is a no-op."""
+    """Write once: temp file, fsync, rename. A second write of the same hash is a no-op.
+
+    A full disk (ENOSPC, EDQUOT) is a StorageFull (507), and a write that fails leaves nothing."""
     final = path_for(photo_dir, sha256)
     if final.exists():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
     temp = final.with_name(f".{sha256}.{os.getpid()}.{id(data)}.tmp")
-    with open(temp, "wb") as handle:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _write_synced(temp, data)
+        os.replace(temp, final)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull({"store": "photos"}) from exc
+        raise
+    return final
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temp, final)
-    return final

@@ -34,6 +34,7 @@ from sync_server.queries import reports as q
 
 BEIJING = timezone(timedelta(hours=8))
 PERCENT = "0.0%"
+DATE = "yyyy-mm-dd"
 BOLD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
 MISSED_FONT = Font(color="B00020", bold=True)
@@ -59,8 +60,7 @@ def assemble(conn: sqlite3.Connection, period: Period, today: date | None = None
         registry = populations(own, q.count_registry_tags(conn))
         drawn, drawn_total = drawn_counts(q.list_drawn_units(conn, year, half))
         draws = q.count_draws_by_specialty(conn, year, half)
-        entries = q.count_entries_by_specialty(conn, year, half)
-        publications = q.count_publications_by_specialty(conn, year, half, cutoff, today.isoformat())
+        entries, publications = q.count_entries_by_specialty(conn, year, half, cutoff, today.isoformat())
         draws_total, risk_total = q.count_draws_total(conn, year, half)
         details = q.list_late_entries(conn, year, half, cutoff, today.isoformat())
     late_days = late_days_by_specialty((e["specialty"], e["late_days"]) for e in details)
@@ -127,7 +127,7 @@ def workbook(assembled: Assembled) -> Workbook:
     lateness.append([_cell(lateness, "逾期公示及逾期未公示明细", BOLD)])
     lateness.append([_cell(lateness, h, BOLD, HEAD_FILL) for h in DETAIL_HEADERS])
     for entry in assembled.late_entries:
-        lateness.append(_detail(entry))
+        lateness.append([_cell(lateness, value) for value in _detail(entry)])
     notes = book.create_sheet("说明")
     notes.column_dimensions["A"].width = 26
     notes.column_dimensions["B"].width = 100
@@ -163,7 +163,12 @@ def _value(sheet: Any, value: Any, bold: bool) -> Any:
 
 
 def _cell(sheet: Any, value: Any, font: Font | None = None, fill: PatternFill | None = None, wrap: bool = False) -> Any:
+    """A cell; text is always text (openpyxl would write a unit named `=HYPERLINK(…)` as a formula)."""
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+    if isinstance(value, date):
+        cell.number_format = DATE
     if font is not None:
         cell.font = font
     if fill is not None:
@@ -181,10 +186,11 @@ def _whole_or_half(value: Fraction | None) -> int | float | str:
 
 
 def _detail(entry: dict[str, Any]) -> list[Any]:
-    late = entry["late_days"]
+    """A late entry's row: dates as dates, the revision and the days late as numbers."""
+    late, published = entry["late_days"], entry["published_on"]
     return [entry["no"], entry["unit_name"], SPECIALTIES.get(entry["specialty"], entry["specialty"]),
-            LABELS.get(entry["category"], entry["category"]), entry["revision"], entry["due_on"],
-            entry["published_on"] or "尚未公示", late if late is not None else "—"]
+            LABELS.get(entry["category"], entry["category"]), int(entry["revision"]), date.fromisoformat(entry["due_on"]),
+            date.fromisoformat(published) if published else "尚未公示", late if late is not None else "—"]
 
 
 def _letters(n: int) -> list[str]:
@@ -201,6 +207,9 @@ DEFINITIONS = [
     ("抽取单位数", ("本期抽查任务（属于本年度计划，按任务开始日期归入上、下半年）抽取的单位数，同一单位多次抽取"
                 "只计一次；联合任务抽取的单位按其所属专业归入（不属于任务所涉专业的归入任务的第一个专业），"
                 "合计栏不重复计数。")),
+    ("专业归属", ("各项按专业的数字用同一归属：单位按抽取它的任务归入专业（联合任务见上）；检查结果（含无法联系）"
+              "及其公示义务随该次检查所属任务归入同一专业。一次检查同时完成多个任务的只计一次：有任务按单位"
+              "所属专业抽取的归入该专业，否则归入公示条目所列第一个任务的专业；不属于任何任务的检查按单位所属专业归入。")),
     ("抽查比例", "抽取单位数 ÷ 名录库单位数。目标：不低于 3%（年度目标，半年报告反映进度）。"),
     ("检查单位数", "本期经审核批准的检查结果中，除无法联系以外的户次（按检查日期归入年度和半年）。"),
     ("无法联系", "检查记录为无法联系的户次。"),

@@ -41,7 +41,9 @@ def _one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, now: str) ->
 def _decide(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     device, doc = signed_document(conn, raw, envelope.REVIEW_TYPE, "review-decision", "此处只接收审核意见")
     stored = records.get_review_by_id(conn, doc["id"])
-    if stored is not None:
+    if stored is not None:   # only its leader hears about a stored decision; others get a stranger's answer
+        if pusher["user_id"] != stored["leader_id"]:
+            raise _not_leader()
         return _again(stored, sha)
     record = _reviewable(conn, device, pusher, doc)
     return _store(conn, device, doc, record, raw, sha, now)
@@ -57,8 +59,7 @@ def _again(stored: sqlite3.Row, sha: str) -> dict[str, Any]:
 def _reviewable(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlite3.Row, doc: dict[str, Any]) -> sqlite3.Row:
     leader = users.get_user_by_id(conn, device["user_id"])
     if leader is None or leader["role"] != "leader" or doc["leader"] != leader["id"] or pusher["user_id"] != leader["id"]:
-        raise Forbidden("review.not_leader", "decisions are signed and sent by the team leader named in them",
-                        "审核意见须由组长本人在其设备上签名提交")
+        raise _not_leader()
     record = records.get_record_by_id(conn, doc["record_id"])
     if record is None:
         raise NotFound("record.unknown", "no such record", "服务器上没有该记录")
@@ -72,6 +73,11 @@ def _reviewable(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlite3.R
                        "该记录当前不在待审核状态（可能照片未齐、已审核或已被更正）",
                        {"state": record["state"], "review_state": record["review_state"]})
     return record
+
+
+def _not_leader() -> Forbidden:
+    return Forbidden("review.not_leader", "decisions are signed and sent by the team leader named in them",
+                     "审核意见须由组长本人在其设备上签名提交")
 
 
 def _store(conn: sqlite3.Connection, device: sqlite3.Row, doc: dict[str, Any], record: sqlite3.Row, raw: bytes,

@@ -139,7 +139,9 @@ DEMO_TASK = "云溪卫〔2026〕随抽14号"
 
 def demo_draw(conn: sqlite3.Connection, seed_value: int) -> dict[str, Any]:
     """A second-half task drawn the verifiable way, with an observer's commitment, as it
-    happened in October: announced on the 20th, the lottery drawn on the 25th, drawn the 26th."""
+    happened in October: announced on the 20th, the lottery drawn on the 25th (beacon_at, named
+    in the announcement), revealed and drawn the next morning. Fixed times, so the demo's files
+    are the same on every run."""
     from sync_server import draws, plans
 
     from sync_server.core.specialties import DEFAULT_RISK_WEIGHTS

@@ -20,6 +20,10 @@ class Settings:
     feed_page_max: int = 500
     check_workers: int = max(2, os.cpu_count() or 1)   # processes that check signatures and schemas
     clock: Clock = Clock()                  # the real time unless SUIJIAN_CLOCK moves it (schemas/clock.py)
+    https: bool = False                     # served to browsers over HTTPS (a proxy in front): Secure cookies, HSTS
+    office_session_hours: int = 8           # an office sign-in's lifetime (sync_server/public/office.py)
+    auth_failure_limit: int = 10            # failed enrollments / office sign-ins allowed per client or user …
+    auth_failure_window_seconds: int = 900  # … within this many seconds (sync_server/throttle.py)
 
     @classmethod
     def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":
@@ -36,9 +40,11 @@ class Settings:
             overrides["photo_dir"] = env["SUIJIAN_PHOTO_DIR"]
         if env.get("SUIJIAN_SERVER_KEY"):
             overrides["key_path"] = env["SUIJIAN_SERVER_KEY"]
-        for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels"):
+        for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels", "auth_failure_limit",
+                     "auth_failure_window_seconds"):
             if env.get(f"SUIJIAN_{name.upper()}"):
                 overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])
+        overrides["https"] = env.get("SUIJIAN_HTTPS", "").strip().lower() in ("1", "true", "yes")
         overrides["clock"] = clock_from_env()
         return cls.for_db(db_path, **overrides)
 

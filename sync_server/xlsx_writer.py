@@ -1,16 +1,18 @@
-"""A lean streaming .xlsx writer for big downloads: one sheet of text and numbers, a bold header
+"""A lean streaming .xlsx writer for big downloads: one sheet of text, numbers and dates, a bold header
 row frozen at the top, column widths. Rows are written straight into the zip member as they
 come, so memory stays flat; openpyxl spends ~90% of a 100,000-row export building cell objects
 (see docs/BENCHMARKS.md), this writes the XML text directly.
 
 The package is the minimal one Excel, WPS and LibreOffice open: content types, relationships,
-workbook, one worksheet, styles. Strings are inline (t="inlineStr"); characters XML 1.0 forbids
-are dropped.
+workbook, one worksheet, styles. Strings are inline (t="inlineStr", text even when they start with
+`=`: never a formula); characters XML 1.0 forbids are dropped. A date is its serial day number
+with the yyyy-mm-dd format, so spreadsheets sort and filter it as a date.
 """
 from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape
@@ -34,15 +36,17 @@ WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </Relationships>"""
 STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>
 <fonts count="2"><font><sz val="11"/><name val="等线"/></font><font><b/><sz val="11"/><name val="等线"/></font></fonts>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>
+<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+EPOCH = date(1899, 12, 30)   # day 0 of spreadsheet serial dates (1900 system, past its 1900-02-29 bug)
 
 
 def column_name(index: int) -> str:
@@ -62,6 +66,8 @@ def _cell(value: object) -> str:
         return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
         return f"<c><v>{value}</v></c>"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f'<c s="2"><v>{(value - EPOCH).days}</v></c>'
     return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(ILLEGAL.sub("", str(value)))}</t></is></c>'
 
 

@@ -11,6 +11,13 @@ the tree head is the one in the checkpoint, whose Ed25519 signature (DSSE) verif
 server's key (--key: a key you obtained and kept yourself; else the one in the file, which only
 shows that the file is consistent).
 
+    python ssj_check_entry.py consistency OLDER.json NEWER.json CONSISTENCY.json --key HEX
+
+checks that the log only grew between two checkpoints you kept (each a /v1/log/head reply or a
+proof file): both are signed by the key, and CONSISTENCY.json (the reply of
+/v1/log/consistency?first=OLDER_SIZE&second=NEWER_SIZE) proves by RFC 9162 §2.1.4 that the newer
+tree extends the older one. A log that rewrote or dropped past entries fails.
+
 Exit status 0: everything agrees · 1: something differs (printed) · 2: bad input.
 One file, the Python standard library only (3.9 or later). Ed25519 is the RFC 8032 §6 reference
 algorithm: slow, and fine for one signature.
@@ -21,6 +28,7 @@ import base64
 import hashlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 # --- Ed25519 verification (RFC 8032 §6, reference implementation) --------------------------
@@ -116,12 +124,27 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root
     return sn == 0 and r == root
 
 
+CHECKPOINT_TYPE = "application/vnd.suijian.log-checkpoint+json; version=1"
+
+
 def pae(payload_type: str, body: bytes) -> bytes:
     kind = payload_type.encode()
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
 # --- the check ---------------------------------------------------------------------------------
+
+def checkpoint_key(bundled_hex: str, key_hex: str | None) -> bytes:
+    """The key to verify the checkpoint with. --key is the server's Ed25519 public key (64 hex digits,
+    `public_key` of /v1/log/key) or its fingerprint, the key id (SHA-256 of the key, `keyid`), both
+    shown on the entry's verification page: a fingerprint pins the key in the proof file when they
+    match. Without --key, the key in the proof file."""
+    bundled = bytes.fromhex(bundled_hex)
+    if not key_hex:
+        return bundled
+    given = bytes.fromhex(key_hex.strip().lower())
+    return bundled if given == hashlib.sha256(bundled).digest() else given
+
 
 def check(bundle: dict[str, Any], entry_file: bytes | None = None, key_hex: str | None = None) -> list[str]:
     """The differences found ([] when everything agrees)."""
@@ -149,7 +172,7 @@ def check(bundle: dict[str, Any], entry_file: bytes | None = None, key_hex: str 
     signed = json.loads(body)
     if (signed.get("size"), signed.get("root")) != (size, head["root"]):
         problems.append("the checkpoint's signed head is another tree / 检查点签名的树与所用的树不同")
-    key = bytes.fromhex(key_hex or bundle["public_key"])
+    key = checkpoint_key(bundle["public_key"], key_hex)
     if not any(ed25519_verify(key, pae(envelope["payloadType"], body), base64.b64decode(s["sig"]))
                for s in envelope["signatures"]):
         problems.append("the checkpoint's signature does not verify / 检查点签名无效")
@@ -157,6 +180,8 @@ def check(bundle: dict[str, Any], entry_file: bytes | None = None, key_hex: str 
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["consistency"]:
+        return consistency_main(argv[1:])
     key = None
     if "--key" in argv:
         at = argv.index("--key")
@@ -182,6 +207,119 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"AGREED / 一致\nentry {bundle['no']}: SHA-256 {bundle['doc_sha256']}\n"
           f"log size {bundle['checkpoint']['size']}, root {bundle['checkpoint']['root']}")
+    return 0
+
+
+# --- consistency between two checkpoints (RFC 9162 §2.1.4.2) --------------------------------------
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: list[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2: the tree of `second` leaves extends the tree of `first` (0 < first ≤ second).
+    Equal sizes need an empty proof and equal roots."""
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if not path:
+        return False
+    if first & (first - 1) == 0:
+        path = [first_root, *path]
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == first_root and sr == second_root and sn == 0
+
+
+def signed_head(checkpoint: dict[str, Any], key: bytes) -> tuple[int, str] | None:
+    """The (size, root hex) a checkpoint's DSSE envelope signs, or None if no signature verifies
+    under `key`. Only the signed payload counts, never the fields beside the envelope."""
+    envelope = json.loads(checkpoint["envelope"])
+    body = base64.b64decode(envelope["payload"], validate=True)
+    message = pae(envelope["payloadType"], body)
+    if envelope["payloadType"] != CHECKPOINT_TYPE or not any(
+            ed25519_verify(key, message, base64.b64decode(s["sig"])) for s in envelope["signatures"]):
+        return None
+    signed = json.loads(body)
+    size, root = signed["size"], signed["root"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0 or len(bytes.fromhex(root)) != 32:
+        raise ValueError("a signed checkpoint without a tree size and a SHA-256 root")
+    return size, root
+
+
+def history_problem(first: int, first_root: str, second: int, second_root: str, path: list[str]) -> str | None:
+    """Why the log of `second` entries is not the log of `first` entries grown, or None if it is."""
+    if second < first:
+        return (f"the log shrank from {first} to {second} entries: history was rewritten"
+                f" / 审计日志从 {first} 条变为 {second} 条：历史被改写")
+    if first == 0:
+        return None if first_root == hashlib.sha256(b"").hexdigest() else "an empty log with a root / 空日志的树根无效"
+    if first == second and first_root != second_root:
+        return (f"two different roots for the same {first} entries: the log forked"
+                f" / 同为 {first} 条的审计日志有两个不同的树根：历史被改写")
+    try:
+        nodes = [bytes.fromhex(h) for h in path]
+    except (TypeError, ValueError):
+        nodes = []
+    if not verify_consistency(first, second, bytes.fromhex(first_root), bytes.fromhex(second_root), nodes):
+        return (f"the log of {second} entries does not extend the log of {first} (consistency proof fails):"
+                f" history was rewritten / {second} 条的审计日志不包含先前的 {first} 条（一致性证明不成立）：历史被改写")
+    return None
+
+
+def check_consistency(older: dict[str, Any], newer: dict[str, Any], proof: dict[str, Any], key_hex: str) -> list[str]:
+    """The differences found between two kept checkpoints (or proof files) and a consistency proof."""
+    checkpoints = [doc.get("checkpoint", doc) for doc in (older, newer)]
+    if any(key_hex.strip().lower() == head.get("keyid") for head in checkpoints):
+        raise ValueError("--key is the key's fingerprint (keyid); give the public key itself (public_key of"
+                         " /v1/log/key) / --key 是公钥指纹，请给出公钥本身")
+    key = bytes.fromhex(key_hex.strip())
+    heads = [signed_head(head, key) for head in checkpoints]
+    problems = [f"the {name} checkpoint's signature does not verify / {zh}检查点签名无效"
+                for name, zh, head in (("older", "较早的", heads[0]), ("newer", "较新的", heads[1])) if head is None]
+    if problems:
+        return problems
+    (first, first_root), (second, second_root) = heads  # type: ignore[misc]
+    if second >= first > 0 and (proof["first"], proof["second"]) != (first, second):
+        return [f"the proof is for sizes {proof['first']}→{proof['second']}, not {first}→{second}"
+                f" / 证明针对的树大小与检查点不符"]
+    problem = history_problem(first, first_root, second, second_root, proof["proof"])
+    return [problem] if problem else []
+
+
+def consistency_main(argv: list[str]) -> int:
+    key = argv[argv.index("--key") + 1] if "--key" in argv[:-1] else None
+    files = [a for i, a in enumerate(argv) if a != "--key" and (i == 0 or argv[i - 1] != "--key")]
+    if len(files) != 3 or not key:
+        print("usage: python ssj_check_entry.py consistency OLDER.json NEWER.json CONSISTENCY.json --key HEX\n"
+              "用法：python ssj_check_entry.py consistency 较早检查点.json 较新检查点.json 一致性证明.json --key 服务器公钥",
+              file=sys.stderr)
+        return 2
+    try:
+        older, newer, proof = (json.loads(Path(name).read_bytes().decode("utf-8")) for name in files)
+        problems = check_consistency(older, newer, proof, key)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        print(f"BAD INPUT / 输入无效: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        print("DIFFERS / 不一致")
+        print("\n".join(f"- {p}" for p in problems))
+        return 1
+    print(f"AGREED / 一致\nthe log of {proof['second']} entries extends the log of {proof['first']}"
+          f" / {proof['second']} 条的审计日志包含先前的 {proof['first']} 条")
     return 0
 
 

@@ -5,7 +5,8 @@
 
 Exit status 0: the result agrees (its result_hash is printed) · 1: it differs (the first
 places where it differs are printed) · 2: bad input (a file unreadable, not UTF-8, not JSON,
-with a duplicate key or a number with a fraction, or an announcement the algorithm refuses).
+with a duplicate key or a number with a fraction; a document with another field or without
+one; an announcement, a nonce or a time the algorithm refuses).
 
 One file, the Python standard library only (3.9 or later): read it, copy it, run it. It follows
 the public text "The verifiable draw, version ssj-draw-v1"; § numbers below are its sections.
@@ -19,6 +20,7 @@ import re
 import sys
 from bisect import bisect_left, insort
 from collections import Counter
+from datetime import date
 from itertools import accumulate, islice
 from operator import itemgetter, lt
 from typing import Any, Callable, NamedTuple, Optional
@@ -32,8 +34,14 @@ D = 1_000_000
 MAX_INT = 2**53 - 1
 MAX_REPORTED = 20
 ANNOUNCEMENT_KEYS = {"algo", "task", "announced_at", "strata", "risk_weights", "team_size",
-                     "specialty", "units", "inspectors", "exclusions", "commitments", "beacon"}
+                     "specialty", "units", "inspectors", "exclusions", "commitments", "beacon", "beacon_at"}
 REVEAL_KEYS = {"announcement_hash", "beacon_value", "nonces"}
+RESULT_KEYS = {"announcement_hash", "seed", "selected", "unmatched"}
+UNMATCHED_KEYS = {"stratum", "rank", "unit", "pi"}
+SELECTED_KEYS = UNMATCHED_KEYS | {"team"}
+NONCE = re.compile("(?:[0-9a-f]{2}){16,64}")   # §2: lowercase hex of 16 to 64 bytes, one spelling
+COMMITMENT = re.compile("[0-9a-f]{64}")         # hex(H(nonce))
+TIME = re.compile("([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.]([0-9]+))?Z")
 FIELDS_ZH = {"stratum": "分层", "rank": "名次", "unit": "单位", "pi": "入样概率", "team": "检查组"}
 LISTS_ZH = {"selected": "已匹配", "unmatched": "未匹配"}
 
@@ -217,19 +225,58 @@ def _strings(value: Any) -> bool:
     return type(value) is list and not set(map(type, value)) - {str}
 
 
+def fields_differ(value: Any, keys: set[str]) -> tuple[str, str] | None:
+    """What keeps `value` from being an object with exactly `keys` (§7), in English and Chinese."""
+    if type(value) is not dict:
+        return "it is not a JSON object", "不是 JSON 对象"
+    missing, extra = sorted(keys - value.keys()), sorted(map(str, value.keys() - keys))
+    if not missing and not extra:
+        return None
+    english = [f"missing fields {missing}"] * bool(missing) + [f"unexpected fields {extra}"] * bool(extra)
+    chinese = [f"缺少字段 {'、'.join(missing)}"] * bool(missing) + [f"有多余字段 {'、'.join(extra)}"] * bool(extra)
+    return (f"it must hold exactly the fields {sorted(keys)}: " + "; ".join(english),
+            f"只能且必须含字段 {'、'.join(sorted(keys))}：" + "；".join(chinese))
+
+
 def read_announcement(ann: Any) -> Plan:
-    """The announcement checked against §1, or BadInput."""
-    _need(_is_object(ann, ANNOUNCEMENT_KEYS), f"it must have exactly the keys {sorted(ANNOUNCEMENT_KEYS)}",
-          f"必须且只能含字段 {sorted(ANNOUNCEMENT_KEYS)}")
+    """The announcement checked against §1 and §7, or BadInput."""
+    differ = fields_differ(ann, ANNOUNCEMENT_KEYS)
+    if differ:
+        raise _refuse(*differ)
     _need(ann["algo"] == ALGO, f"algo must be {ALGO}", f"algo 必须是 {ALGO}")
-    _need(all(type(ann[k]) is str for k in ("task", "announced_at", "specialty", "beacon")),
-          "task, announced_at, specialty and beacon must be strings", "task、announced_at、specialty、beacon 必须是文本")
+    _need(all(type(ann[k]) is str for k in ("task", "specialty", "beacon")),
+          "task, specialty and beacon must be strings", "task、specialty、beacon 必须是文本")
+    _need(instant(ann["announced_at"], "announced_at") < instant(ann["beacon_at"], "beacon_at"),
+          f"beacon_at ({ann['beacon_at']}) must be after announced_at ({ann['announced_at']})",
+          "随机源的公布时间（beacon_at）必须晚于公告时间（announced_at）")
     _need(_is_int(ann["team_size"]) and ann["team_size"] >= 2, "team_size must be an integer ≥ 2",
           "team_size 必须是不小于 2 的整数")
     _need(_strings(ann["commitments"]), "commitments must be strings", "commitments 必须是文本数组")
+    for i, commitment in enumerate(ann["commitments"]):
+        _need(COMMITMENT.fullmatch(commitment) is not None, f"commitment {i} must be 64 lowercase hex digits",
+              f"第 {i + 1} 个承诺值必须是 64 位小写十六进制")
     strata = _read_strata(ann["strata"], ann["units"], _read_weights(ann["risk_weights"]))
     return Plan(strata, ann["team_size"], ann["specialty"], _read_inspectors(ann["inspectors"], ann["specialty"]),
                 _read_exclusions(ann["exclusions"]), ann["commitments"])
+
+
+def instant(value: Any, field: str) -> tuple[Any, ...]:
+    """§7: an RFC 3339 time in UTC with a Z, as a key that orders instants (the fraction's digits
+    without trailing zeros compare as text; 23:59:60 is a leap second); BadInput otherwise."""
+    found = TIME.fullmatch(value) if type(value) is str else None
+    if found:
+        year, month, day, hour, minute, second = map(int, found.groups()[:6])
+        try:
+            date(year, month, day)
+        except ValueError:
+            found = None
+        else:
+            ok = hour <= 23 and minute <= 59 and (second <= 59 or (hour, minute, second) == (23, 59, 60))
+            found = found if ok else None
+    if not found:
+        raise _refuse(f"{field} must be an RFC 3339 time in UTC ending in Z, e.g. 2026-11-23T02:00:00Z",
+                      f"{field} 必须是以 Z 结尾的 UTC 时间（RFC 3339），例如 2026-11-23T02:00:00Z")
+    return (year, month, day, hour, minute, second, (found[7] or "").rstrip("0"))
 
 
 def _read_weights(weights: Any) -> dict[str, int]:
@@ -261,6 +308,7 @@ def _read_units(units: Any, sizes: dict[str, int], weights: dict[str, int]) -> d
     except (KeyError, TypeError):
         raise _refuse("units must be {id, stratum, risk} objects", "units 必须是 {id, stratum, risk} 对象的数组") from None
     _need(not set(map(type, ids)) - {str}, "unit ids must be strings", "单位编号必须是文本")
+    # §7: by code point (Python's str order, as UTF-8 bytes), not by UTF-16 code unit as JCS keys
     _need(all(map(lt, ids, islice(ids, 1, None))), "units must be sorted by id, each once", "units 必须按编号排序且不重复")
     _need(not unknown_stratum, f"unknown stratum {sorted(map(str, unknown_stratum))[:1]}", "单位所属分层不存在")
     _need(not unknown_risk, f"unknown risk class {sorted(map(str, unknown_risk))[:1]}", "单位的风险等级不存在")
@@ -297,12 +345,16 @@ def _read_exclusions(exclusions: Any) -> dict[str, set[str]]:
 # --- §2 reveal and seed ---------------------------------------------------------------------
 
 def open_reveal(ahash: str, commitments: list[str], reveal: Any) -> list[str]:
-    """What keeps the reveal from opening the announcement ([] when it does)."""
-    if not (type(reveal) is dict and reveal.keys() == REVEAL_KEYS and type(reveal["beacon_value"]) is str
-            and _strings(reveal["nonces"])):
-        raise BadInput("reveal must be {announcement_hash, beacon_value, nonces: [hex]}",
-                       "揭示文件必须是 {announcement_hash, beacon_value, nonces} 对象")
+    """What keeps the reveal from opening the announcement ([] when it does); BadInput for a
+    reveal of another shape or a nonce of another form."""
+    differ = fields_differ(reveal, REVEAL_KEYS)
+    if differ:
+        raise BadInput(f"reveal refused: {differ[0]}", f"揭示文件不符合要求：{differ[1]}")
+    if not (type(reveal["beacon_value"]) is str and _strings(reveal["nonces"])):
+        raise BadInput("reveal refused: beacon_value must be a string and nonces an array of strings",
+                       "揭示文件不符合要求：beacon_value 必须是文本，nonces 必须是文本数组")
     nonces = reveal["nonces"]
+    nonce_bytes = [_nonce_bytes(nonce, i) for i, nonce in enumerate(nonces)]
     if reveal["announcement_hash"] != ahash:
         return [f"the reveal names announcement {reveal['announcement_hash']}, but the announcement hashes to {ahash}"
                 f" / 揭示文件中的公告哈希与公告不一致（公告实际哈希为 {ahash}）"]
@@ -310,12 +362,13 @@ def open_reveal(ahash: str, commitments: list[str], reveal: Any) -> list[str]:
         return [f"{len(nonces)} nonces for {len(commitments)} commitments"
                 f" / 随机数个数（{len(nonces)}）与承诺个数（{len(commitments)}）不一致"]
     return [f"nonce {i} does not open commitment {i} ({commitments[i]}) / 第 {i + 1} 个随机数无法打开对应的承诺"
-            for i, nonce in enumerate(nonces) if sha256_hex(_nonce_bytes(nonce, i)) != commitments[i]]
+            for i, nonce in enumerate(nonce_bytes) if sha256_hex(nonce) != commitments[i]]
 
 
 def _nonce_bytes(nonce: str, index: int) -> bytes:
-    if not re.fullmatch("(?:[0-9a-f]{2})*", nonce):
-        raise BadInput(f"nonce {index} is not lowercase hex", f"第 {index + 1} 个随机数不是小写十六进制")
+    if not NONCE.fullmatch(nonce):
+        raise BadInput(f"reveal refused: nonce {index} must be lowercase hex of 16 to 64 bytes (32 to 128 digits)",
+                       f"揭示文件不符合要求：第 {index + 1} 个随机数必须是 16 至 64 字节的小写十六进制（32 至 128 位）")
     return bytes.fromhex(nonce)
 
 
@@ -442,6 +495,7 @@ def verify(announcement: Any, reveal: Any, result: Any) -> list[str]:
     plan = read_announcement(announcement)
     ahash = announcement_hash(announcement)
     problems = open_reveal(ahash, plan.commitments, reveal)
+    read_result(result)
     if problems:
         return problems
     expected = expected_result(plan, ahash, reveal)
@@ -449,6 +503,24 @@ def verify(announcement: Any, reveal: Any, result: Any) -> list[str]:
         return []
     return compare(expected, result)[:MAX_REPORTED] or [
         f"result_hash differs: expected {sha256_hex(jcs(expected))} / 结果哈希不一致"]
+
+
+def read_result(result: Any) -> None:
+    """BadInput unless result.json holds exactly the fields of §6, in it and in every entry (§7)."""
+    differ = (fields_differ(result, RESULT_KEYS) or _entries_differ(result, "selected", SELECTED_KEYS)
+              or _entries_differ(result, "unmatched", UNMATCHED_KEYS))
+    if differ:
+        raise BadInput(f"result refused: {differ[0]}", f"结果文件不符合要求：{differ[1]}")
+
+
+def _entries_differ(result: Json, key: str, keys: set[str]) -> tuple[str, str] | None:
+    if type(result[key]) is not list:
+        return f"{key} must be an array", f"{LISTS_ZH[key]}列表（{key}）必须是数组"
+    for index, entry in enumerate(result[key]):
+        found = fields_differ(entry, keys)
+        if found:
+            return f"{key}[{index}]: {found[0]}", f"{LISTS_ZH[key]}第 {index + 1} 条：{found[1]}"
+    return None
 
 
 def same_bytes(expected: Any, found: Any) -> bool:
@@ -473,22 +545,18 @@ def _canonical(value: Any) -> bytes | None:
         return None
 
 
-def compare(expected: Json, result: Any) -> list[str]:
-    if type(result) is not dict:
-        return ["the result is not a JSON object / 结果不是 JSON 对象"]
-    found = [f"the result has unexpected fields {sorted(result.keys() - expected.keys())} / 结果中有多余字段"
-             ] if result.keys() - expected.keys() else []
+def compare(expected: Json, result: Json) -> list[str]:
+    """The differences of a result that read_result took (so it has exactly the fields of §6)."""
+    found: list[str] = []
     for key, zh in (("announcement_hash", "公告哈希"), ("seed", "种子")):
-        if _canonical(result.get(key)) != jcs(expected[key]):
-            found.append(f"{key}: expected {expected[key]}, found {result.get(key)!r} / {zh}不一致，应为 {expected[key]}")
+        if _canonical(result[key]) != jcs(expected[key]):
+            found.append(f"{key}: expected {expected[key]}, found {result[key]!r} / {zh}不一致，应为 {expected[key]}")
     for key in ("selected", "unmatched"):
-        found += _compare_list(key, expected[key], result.get(key))
+        found += _compare_list(key, expected[key], result[key])
     return found
 
 
-def _compare_list(key: str, expected: list[Json], found: Any) -> list[str]:
-    if type(found) is not list:
-        return [f"{key} is missing or not an array / {LISTS_ZH[key]}列表缺失或不是数组"]
+def _compare_list(key: str, expected: list[Json], found: list[Json]) -> list[str]:
     out = [_entry_difference(key, i, want, got) for i, (want, got) in enumerate(zip(expected, found))
            if _canonical(want) != _canonical(got)]
     if len(expected) != len(found):
@@ -497,17 +565,12 @@ def _compare_list(key: str, expected: list[Json], found: Any) -> list[str]:
     return out
 
 
-def _entry_difference(key: str, index: int, want: Json, got: Any) -> str:
+def _entry_difference(key: str, index: int, want: Json, got: Json) -> str:
     where = f"{key}[{index}] (stratum {want['stratum']}, rank {want['rank']})"
     where_zh = f"{LISTS_ZH[key]}第 {index + 1} 条（分层 {want['stratum']}，第 {want['rank']} 名）"
-    if type(got) is not dict:
-        return f"{where}: not an object / {where_zh}：不是对象"
-    fields = [f for f in want if _canonical(want[f]) != _canonical(got.get(f))]
-    extra = sorted(got.keys() - want.keys())
-    english = "; ".join([f"{f}: expected {want[f]!r}, found {got.get(f)!r}" for f in fields]
-                        + ([f"unexpected fields {extra}"] if extra else []))
-    chinese = "；".join([f"{FIELDS_ZH[f]}应为 {want[f]}，实际为 {got.get(f)}" for f in fields]
-                       + ([f"多余字段 {extra}"] if extra else []))
+    fields = [f for f in want if _canonical(want[f]) != _canonical(got[f])]
+    english = "; ".join(f"{f}: expected {want[f]!r}, found {got[f]!r}" for f in fields)
+    chinese = "；".join(f"{FIELDS_ZH[f]}应为 {want[f]}，实际为 {got[f]}" for f in fields)
     return f"{where}: {english} / {where_zh}：{chinese}"
 
 

@@ -16,7 +16,7 @@ from sync_server.core.specialties import SPECIALTIES
 STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过"}
 ORDER = ["returned", "draft", "todo", "submitted", "approved"]  # what needs the inspector first
 OUTBOX_STATES = {"pending": "待同步", "accepted": "服务器已接收", "incomplete": "照片未齐，待补传",
-                 "conflict": "编号冲突", "rejected": "被服务器拒收"}
+                 "conflict": "编号冲突", "rejected": "被服务器拒收", "parked": "服务器暂时无法接收，已暂存本机"}
 
 
 @dataclass(frozen=True)

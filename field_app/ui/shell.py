@@ -71,7 +71,8 @@ class Shell:
 
     def update_status(self) -> None:
         waiting = self.state.outbox_waiting()
-        offline = "离线 · " if self.state.last_result is not None and self.state.last_result.offline else ""
+        last = self.state.last_result
+        offline = "" if last is None else "离线 · " if last.offline else "服务器已满 · " if last.server_full else ""
         self.status.value = "正在同步…" if self.state.syncing else \
             offline + (f"待同步 {waiting}" if waiting else "已全部同步")
 

@@ -79,12 +79,16 @@ def local_time(stamp: str) -> str:
 def _summary(result) -> str:
     if result.offline:
         return "无法连接服务器：记录已安全保存在本机，联网后会自动同步。"
+    if result.server_full:
+        return result.error
     if result.error:
         return f"同步出错：{result.error}"
     got = "，".join(f"{RECEIPTS.get(k, k)} {v} 条" for k, v in result.receipts.items())
     text = f"同步完成：上传照片 {result.photos_uploaded} 张；{got or '没有待上传的记录'}；收到 {result.pulled} 条任务或通知。"
     if result.photos_downloaded:
         text += f"下载待审核照片 {result.photos_downloaded} 张。"
+    if result.parked:
+        text += f"有 {result.parked} 条记录服务器暂时无法接收，已暂存本机，其余记录照常同步。"
     if result.download_errors:
         text += f"有 {len(result.download_errors)} 张照片未能下载（{result.download_errors[0]}），下次同步时重试。"
     return text

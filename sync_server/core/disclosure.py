@@ -205,16 +205,20 @@ RECTIFY_STATUS = {"pending": "整改期限内，待复查", "met": "已按期整
                   "not_met": "复查未整改"}
 
 
+def rectify_status_text(status: str, deadline: date, today: date | None) -> str:
+    """A rectification's state in Chinese: a pending one whose deadline has passed is no longer
+    "within the deadline" (without `today`, as in a signed entry, the stored state is shown)."""
+    if status == "pending" and today is not None and deadline < today:
+        return "整改期限已过，待复查"
+    return RECTIFY_STATUS[status]
+
+
 def handling_text(handling_doc: dict[str, Any], today: date | None = None) -> list[str]:
     """The handling in plain Chinese, one line each, for pages and downloads."""
     lines = []
     rectify = handling_doc.get("rectify")
     if rectify:
-        status = rectify["status"]
-        if status == "pending" and today is not None and date.fromisoformat(rectify["deadline"]) < today:
-            text = "整改期限已过，待复查"
-        else:
-            text = RECTIFY_STATUS[status]
+        text = rectify_status_text(rectify["status"], date.fromisoformat(rectify["deadline"]), today)
         checked = f"，{rectify['checked_on']} 复查" if rectify.get("checked_on") else ""
         lines.append(f"责令限期整改，期限 {rectify['deadline']}：{text}{checked}")
     case = handling_doc.get("case")
@@ -257,9 +261,18 @@ EXPORT_HEADERS = ("公示编号", "单位名称", "统一社会信用代码", "�
                   "处理情况", "检查机关", "公示日期", "修订次数", "应公示日期", "记录哈希（SHA-256）")
 
 
-def export_row(doc: dict[str, Any], specialty_name: str) -> tuple[str, ...]:
-    """One published entry as a row of the CSV and XLSX downloads (the columns of EXPORT_HEADERS)."""
+def export_row(doc: dict[str, Any], specialty_name: str) -> tuple[str | date | int, ...]:
+    """One published entry as a row of the CSV and XLSX downloads (the columns of EXPORT_HEADERS):
+    dates as dates, the revision as a number, everything else (the USCC too) as text."""
     return (doc["no"], doc["unit"]["name"], doc["unit"]["uscc"], specialty_name,
             "；".join(f"{t['number']} {t['title']}" for t in doc["tasks"]), "；".join(doc["items"]),
-            doc["inspected_on"], doc["category"]["label"], "；".join(handling_text(doc["handling"])), doc["body"],
-            doc["published_on"], str(doc["revision"]), doc["due_on"], doc["record"]["envelope_sha256"])
+            _day(doc["inspected_on"]), doc["category"]["label"], "；".join(handling_text(doc["handling"])), doc["body"],
+            _day(doc["published_on"]), int(doc["revision"]), _day(doc["due_on"]), doc["record"]["envelope_sha256"])
+
+
+def _day(text: str | None) -> date | str:
+    """A YYYY-MM-DD field as a date; anything else (never expected in a published entry) as it is."""
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return text or ""

@@ -1,8 +1,9 @@
 """The verifiable double-random draw `ssj-draw-v1` (DRAW_SPEC.md §2–§6), pure and exact.
 
     run_draw(announcement, reveal) -> result     the whole draw: the result.json object of §6
-      parse_announcement -> Plan                 §1 refuse what the spec does not allow
+      parse_announcement -> Plan                 §1, §7 refuse what the spec does not allow
       announcement_hash, check_reveal            §1–§2 the reveal opens the commitments
+      check_reveal_time                          §1 no reveal before beacon_at
       compute_seed                               §2
       stratum_pis, inclusion_probabilities       §3 integer π, Σπ = n·D
       select_stratum                             §4 systematic selection in HMAC order
@@ -12,7 +13,8 @@
 
 A million units draw in seconds: per-unit work stays in C (hashlib, sorting, accumulate,
 bisect), π is computed once per risk weight, and §5 hashes only the lowest load levels.
-Unit ids are compared by code point (Python's str order, the same as UTF-8 byte order).
+Ids are compared by code point (Python's str order, the same as UTF-8 byte order), never by
+JCS's UTF-16 order, which applies to object keys only (§7).
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from sync_server.core.draw_input import (  # noqa: F401  (re-exported: the draw's public API)
     ALGO, ANNOUNCEMENT_KEYS, D, EXCLUSION_REASONS, MAX_INT, REVEAL_KEYS, Columns, DrawError, Drawn, Inspector,
-    Json, Plan, Stratum, Team, _HEX, _announcement_jcs, _bad, _integer, _jcs, _list, _object, _string,
-    _string_list, parse_announcement, _field, _check_sorted, _weight_column, _weights, _check_sample_size)
+    Instant, Json, Plan, Stratum, Team, _announcement_jcs, _bad, _integer, _jcs, _list, _object, _string,
+    _string_list, beijing_time, check_beacon_after, instant, nonce_bytes, parse_announcement, parse_commitments,
+    _field, _check_sorted, _weight_column, _weights, _check_sample_size)
 
 _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
@@ -77,8 +80,18 @@ def announcement_hash(announcement: Json) -> str:
 
 def check_reveal(announcement: Json, reveal: Json) -> None:
     """DrawError unless the reveal names this announcement and its nonces open the commitments."""
-    commitments = _string_list(_field(announcement, "commitments"), "commitments")
-    _check_reveal(announcement_hash(announcement), commitments, reveal)
+    _check_reveal(announcement_hash(announcement), parse_commitments(_field(announcement, "commitments")), reveal)
+
+
+def check_reveal_time(announcement: Json, now: str) -> None:
+    """§1: DrawError before the announcement's beacon_at, when nobody can know the beacon value."""
+    beacon_at = _field(announcement, "beacon_at")
+    if instant(now, "now") < instant(beacon_at, "beacon_at"):
+        beacon = announcement.get("beacon")
+        named = f"（{beacon}）" if type(beacon) is str else ""
+        raise DrawError("draw.beacon_not_yet", f"the beacon is public from {beacon_at}; no reveal before then",
+                        f"公共随机源{named}在北京时间 {beijing_time(beacon_at)} 才公布，此前谁也不可能知道它的值，"
+                        "不能揭示随机数；请在公布后录入公布的值", {"beacon_at": beacon_at})
 
 
 def compute_seed(announcement_hash: str, beacon_value: str, nonces: list[str]) -> bytes:
@@ -89,24 +102,17 @@ def compute_seed(announcement_hash: str, beacon_value: str, nonces: list[str]) -
 def _check_reveal(ahash: str, commitments: Sequence[str], reveal: Json) -> None:
     _object(reveal, REVEAL_KEYS, "reveal")
     _string(reveal["beacon_value"], "beacon_value")
+    nonces = [nonce_bytes(nonce, index) for index, nonce in enumerate(_string_list(reveal["nonces"], "nonces"))]
     if reveal["announcement_hash"] != ahash:
         raise DrawError("draw.hash_mismatch", "the reveal names another announcement",
                         "揭示文件的公告哈希与公告不一致", {"expected": ahash})
-    nonces = _string_list(reveal["nonces"], "nonces")
     if len(nonces) != len(commitments):
         raise DrawError("draw.nonce_count", f"{len(nonces)} nonces for {len(commitments)} commitments",
                         f"随机数个数（{len(nonces)}）与承诺个数（{len(commitments)}）不一致")
     for index, (nonce, commitment) in enumerate(zip(nonces, commitments)):
-        if sha256(_nonce_bytes(nonce, index)).hexdigest() != commitment:
+        if sha256(nonce).hexdigest() != commitment:
             raise DrawError("draw.commitment_not_opened", f"nonce {index} does not open its commitment",
                             f"第 {index + 1} 个随机数与其承诺不符", {"index": index})
-
-
-def _nonce_bytes(nonce: str, index: int) -> bytes:
-    if not _HEX.fullmatch(nonce):
-        raise DrawError("draw.bad_nonce", f"nonce {index} is not lowercase hex",
-                        f"第 {index + 1} 个随机数不是小写十六进制", {"index": index})
-    return bytes.fromhex(nonce)
 
 
 # --- §3 inclusion probabilities -------------------------------------------------------------

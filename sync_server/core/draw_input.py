@@ -1,5 +1,10 @@
 """DRAW_SPEC.md §1 inputs: the checked announcement (`parse_announcement`), the types the draw
-works on, `DrawError`, and the announcement's canonical bytes written fast for a million units.
+works on, `DrawError`, its times (`instant`, `check_beacon_after`), and the announcement's
+canonical bytes written fast for a million units.
+
+§7: ids are ordered by code point (Python's `str` order, the same as UTF-8 bytes), not by
+JCS's UTF-16 key order; the documents hold exactly their fields; times are RFC 3339 UTC with
+a `Z`, compared as instants.
 
 Split from `sync_server.core.draw`, which re-exports what it needs; pure and exact like it.
 """
@@ -7,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 from json.encoder import encode_basestring  # the string escaper schemas.jcs uses
 from operator import itemgetter, lt
@@ -17,16 +23,21 @@ from schemas.jcs import canonicalize
 
 Json = dict[str, Any]
 Team = tuple[str, ...]
+Instant = tuple[int, int, int, int, int, int, str]  # y, m, d, h, min, s, fraction digits without trailing 0s
 Columns = tuple[list[str], list[int]]  # ids and weights
 
 ALGO = "ssj-draw-v1"
 D = 1_000_000
 MAX_INT = 2**53 - 1  # JCS writes larger integers as floats
 ANNOUNCEMENT_KEYS = frozenset({"algo", "task", "announced_at", "strata", "risk_weights", "team_size",
-                               "specialty", "units", "inspectors", "exclusions", "commitments", "beacon"})
+                               "specialty", "units", "inspectors", "exclusions", "commitments", "beacon",
+                               "beacon_at"})
 REVEAL_KEYS = frozenset({"announcement_hash", "beacon_value", "nonces"})
 EXCLUSION_REASONS = frozenset({"recusal", "rotation"})
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+_NONCE = re.compile(r"(?:[0-9a-f]{2}){16,64}")  # §2: lowercase hex of 16 to 64 bytes, nothing else
+_COMMITMENT = re.compile(r"[0-9a-f]{64}")       # hex(H(nonce)): 64 lowercase hex digits
+_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?Z")
+_BEIJING = timezone(timedelta(hours=8))
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 _UNIT_JSON = b'{"id":%s,"risk":%s,"stratum":%s}'  # JCS key order: id < risk < stratum
 _IPAD = bytes(x ^ 0x36 for x in range(256))
@@ -82,14 +93,71 @@ def parse_announcement(announcement: Json) -> Plan:
     ann = _object(announcement, ANNOUNCEMENT_KEYS, "announcement")
     if ann["algo"] != ALGO:
         raise DrawError("draw.algo", f"algo must be {ALGO}", f"抽取算法（algo）必须是 {ALGO}")
-    for key in ("task", "announced_at", "specialty", "beacon"):
+    for key in ("task", "specialty", "beacon"):
         _string(ann[key], key)
+    check_beacon_after(ann["announced_at"], ann["beacon_at"])
     team_size = _integer(ann["team_size"], "team_size")
     if team_size < 2:
         raise DrawError("draw.team_size", "a team needs at least two inspectors", "检查组至少需要两名执法人员")
     strata = _strata(ann["strata"], ann["units"], _weights(ann["risk_weights"]))
     return Plan(strata, team_size, ann["specialty"], _inspectors(ann["inspectors"]),
-                _exclusions(ann["exclusions"]), tuple(_string_list(ann["commitments"], "commitments")))
+                _exclusions(ann["exclusions"]), parse_commitments(ann["commitments"]))
+
+
+def parse_commitments(value: Any) -> tuple[str, ...]:
+    """The commitments, each hex(H(nonce)): 64 lowercase hex digits (no nonce opens another form)."""
+    for index, commitment in enumerate(_string_list(value, "commitments")):
+        if not _COMMITMENT.fullmatch(commitment):
+            raise DrawError("draw.bad_commitment", f"commitment {index} must be 64 lowercase hex digits (a SHA-256)",
+                            f"第 {index + 1} 个承诺值必须是 64 位小写十六进制（SHA-256 哈希）", {"index": index})
+    return tuple(value)
+
+
+def nonce_bytes(nonce: str, index: int) -> bytes:
+    """§2: a nonce's bytes; DrawError for any form but lowercase hex of 16 to 64 bytes."""
+    if not _NONCE.fullmatch(nonce):
+        raise DrawError("draw.bad_nonce", f"nonce {index} must be lowercase hex of 16 to 64 bytes (32 to 128 digits)",
+                        f"第 {index + 1} 个随机数必须是 16 至 64 字节的小写十六进制（32 至 128 位，字母小写）",
+                        {"index": index})
+    return bytes.fromhex(nonce)
+
+
+# --- §1, §7 times ---------------------------------------------------------------------------
+
+def instant(value: Any, field: str) -> Instant:
+    """An RFC 3339 time in UTC with a Z as a key that orders instants; DrawError otherwise.
+    Fractions compare as digit strings without trailing zeros; 23:59:60 is a leap second."""
+    found = _TIME.fullmatch(value) if type(value) is str else None
+    parts = tuple(map(int, found.groups()[:6])) if found else ()
+    if not found or not _valid_time(*parts):
+        raise DrawError("draw.bad_time", f"{field} must be an RFC 3339 time in UTC ending in Z, "
+                        "e.g. 2026-11-23T02:00:00Z", f"{field} 必须是以 Z 结尾的 UTC 时间（RFC 3339），"
+                        "例如 2026-11-23T02:00:00Z（北京时间 10:00）", {"field": field})
+    return (*parts, (found[7] or "").rstrip("0"))  # type: ignore[return-value]
+
+
+def _valid_time(year: int, month: int, day: int, hour: int, minute: int, second: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return hour <= 23 and minute <= 59 and (second <= 59 or (hour, minute, second) == (23, 59, 60))
+
+
+def check_beacon_after(announced_at: Any, beacon_at: Any) -> None:
+    """§1: announced_at < beacon_at, as instants: the beacon is unknown when the draw is fixed."""
+    if not instant(announced_at, "announced_at") < instant(beacon_at, "beacon_at"):
+        raise DrawError("draw.beacon_in_past", f"beacon_at ({beacon_at}) must be after announced_at ({announced_at})",
+                        f"随机源的公布时间（beacon_at，北京时间 {beijing_time(beacon_at)}）必须晚于公告时间"
+                        f"（announced_at，北京时间 {beijing_time(announced_at)}），否则结果可被预知",
+                        {"announced_at": announced_at, "beacon_at": beacon_at})
+
+
+def beijing_time(value: str) -> str:
+    """A checked time as a person in the office reads it: 2026-11-23 10:00:00 (to the second)."""
+    year, month, day, hour, minute, second, _ = instant(value, "time")
+    moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+    return moment.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _strata(strata: Any, units: Any, weights: Mapping[str, int]) -> tuple[Stratum, ...]:
@@ -203,8 +271,17 @@ def _bad(field: str, what: str, what_zh: str) -> NoReturn:
 
 
 def _object(value: Any, keys: frozenset[str] | None, field: str) -> Any:
-    if type(value) is not dict or (keys is not None and value.keys() != keys):
-        _bad(field, f"an object with the keys {sorted(keys or ())}", f"含字段 {sorted(keys or ())} 的对象")
+    """`value` if it is an object with exactly `keys` (§7), else DrawError naming what differs."""
+    if type(value) is not dict:
+        _bad(field, f"an object with the fields {sorted(keys or ())}", f"含字段 {sorted(keys or ())} 的对象")
+    if keys is not None and value.keys() != keys:
+        missing, extra = sorted(keys - value.keys()), sorted(map(str, value.keys() - keys))
+        english = [f"missing fields {missing}"] * bool(missing) + [f"unexpected fields {extra}"] * bool(extra)
+        chinese = [f"缺少字段 {'、'.join(missing)}"] * bool(missing) + [f"有多余字段 {'、'.join(extra)}"] * bool(extra)
+        raise DrawError("draw.bad_document",
+                        f"{field} must hold exactly the fields {sorted(keys)}: {'; '.join(english)}",
+                        f"{field} 只能且必须含字段 {'、'.join(sorted(keys))}：{'；'.join(chinese)}",
+                        {"field": field, "missing": missing, "unexpected": extra})
     return value
 
 

@@ -1,4 +1,4 @@
-"""RFC 9162 Merkle tree hashing: leaf and node hashes, tree head, inclusion proofs.
+"""RFC 9162 Merkle tree hashing: leaf and node hashes, tree head, inclusion and consistency proofs.
 
 Pure functions over lists of leaf hashes; the audit log keeps the leaves.
     leaf hash  = SHA-256(0x00 || entry bytes)
@@ -51,6 +51,27 @@ def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     if index < k:
         return inclusion_proof(index, leaves[:k]) + [root(leaves[k:])]
     return inclusion_proof(index - k, leaves[k:]) + [root(leaves[:k])]
+
+
+def consistency_proof(first: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 9162 §2.1.4.1: the nodes that show the tree of the first `first`
+    leaves is a prefix of the tree of all of them (0 < first ≤ n; empty when first = n).
+
+    SUBPROOF's recursion walked as a loop: each step keeps the side that holds leaf `first`'s
+    boundary and records the other side's root; the recursion would emit those outermost last."""
+    if not 0 < first <= len(leaves):
+        raise IndexError("first tree size outside (0, n]")
+    lo, hi, whole, outer = 0, len(leaves), True, []
+    while first - lo < hi - lo:
+        k = _split(hi - lo)
+        if first - lo <= k:
+            outer.append(root(leaves[lo + k:hi]))
+            hi = lo + k
+        else:
+            outer.append(root(leaves[lo:lo + k]))
+            lo, whole = lo + k, False
+    inner = [] if whole else [root(leaves[lo:hi])]
+    return inner + outer[::-1]
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected: bytes) -> bool:

@@ -21,7 +21,9 @@ from sync_server.queries import public as q
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
 ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
-STYLESHEET = Path(__file__).with_name("static") / "site.css"
+STATIC = Path(__file__).with_name("static")
+STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "verify.js": "text/javascript; charset=utf-8",
+                "print.js": "text/javascript; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")
 
 
@@ -137,5 +139,9 @@ async def entry_checker(request: Request) -> Response:
     return FileResponse(ENTRY_CHECKER, media_type="text/x-python; charset=utf-8", filename="ssj_check_entry.py")
 
 
-async def stylesheet(request: Request) -> Response:
-    return FileResponse(STYLESHEET, media_type="text/css; charset=utf-8", headers=CACHE)
+async def static_file(request: Request) -> Response:
+    """The stylesheet and the pages' scripts (files: the Content-Security-Policy allows no inline script)."""
+    name = request.path_params["name"]
+    if name not in STATIC_TYPES:
+        raise NotFound("request.not_found", "no such file", "没有该地址")
+    return FileResponse(STATIC / name, media_type=STATIC_TYPES[name], headers=CACHE)

@@ -2,21 +2,26 @@
 
 Every write request runs as one function in one transaction on the single writer thread;
 reads run on the thread pool with a connection per thread (WAL lets them run beside the writer).
+A full disk (SQLITE_FULL) is mapped here to StorageFull (507): the transaction is rolled back
+whole, so nothing of the request is kept and everything committed before stays.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import sqlite_utils
 
+from sync_server.errors import StorageFull
 from sync_server.queries.migrations import MIGRATIONS
 
 T = TypeVar("T")
+SQLITE_FULL = 13
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -56,7 +61,30 @@ class transaction:
         return self.conn
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except BaseException:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """SQLite may have rolled back already (a full disk does that): never leave it open."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """SQLite's "database or disk is full" as the API's StorageFull, at the database's boundary."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_FULL:
+            raise StorageFull({"store": "database"}) from exc
+        raise
 
 
 def open_db(path: Path) -> sqlite3.Connection:
@@ -81,7 +109,7 @@ class Database:
         return await loop.run_in_executor(self._write_pool, self._write_now, fn, args)
 
     def _write_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with transaction(self.writer) as conn:
+        with storage_errors(), transaction(self.writer) as conn:
             return fn(conn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
@@ -90,9 +118,10 @@ class Database:
 
     def _read_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-        return fn(conn, *args)
+        with storage_errors():
+            if conn is None:
+                conn = self._local.conn = connect(self.path)
+            return fn(conn, *args)
 
     def close(self) -> None:
         self._write_pool.shutdown(wait=True)

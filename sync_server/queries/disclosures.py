@@ -170,7 +170,7 @@ def insert_followup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
 
 
 def get_followup(conn: sqlite3.Connection, followup_id: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT id, record_id, kind, envelope_sha256, received_at, log_index FROM followups"
+    return conn.execute("SELECT id, record_id, kind, by_user, envelope_sha256, received_at, log_index FROM followups"
                         " WHERE id = ?", (followup_id,)).fetchone()
 
 

@@ -174,6 +174,17 @@ CREATE TABLE record_photos (
 ) WITHOUT ROWID
 """
 
+OFFICE_SESSIONS = """
+CREATE TABLE office_sessions (
+    id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL REFERENCES admin_tokens(token_hash),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX office_sessions_expiry ON office_sessions(expires_at);
+CREATE TABLE auth_failures (scope TEXT NOT NULL, subject TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX auth_failures_subject ON auth_failures(scope, subject, at);
+CREATE INDEX auth_failures_at ON auth_failures(at)
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -196,4 +207,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("004_calendar", statements(CALENDAR)),
     ("005_disclosure", statements(DISCLOSURE)),
     ("006_record_photos", _record_photos),
+    ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (sync_server/throttle.py)
 ]

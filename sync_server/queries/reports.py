@@ -14,6 +14,30 @@ from typing import Any, Iterator
 TASK_OF_PERIOD = "p.year = :year AND (:half IS NULL OR (CAST(substr(t.period_start, 6, 2) AS INTEGER) <= 6) = (:half = 1))"
 
 
+def placed_under(own: str) -> str:
+    """The specialty a task `t` placed a unit under (`own`: the unit's own specialty, as SQL): a
+    single-specialty task's; for a joint task, the unit's own when the task draws from it, else the
+    task's first. One rule for drawn units and for entries (docs/REPORTS.md, "Attribution")."""
+    return (f"CASE WHEN t.specialties NOT LIKE '%,%' THEN t.specialty"
+            f" WHEN {own} IN (SELECT value FROM json_each(t.specialties)) THEN {own} ELSE t.specialty END")
+
+
+# The tasks of an entry `d`'s visit (its assignment), and its unit's own specialty in the registry.
+VISIT_TASKS = "FROM assignment_tasks at JOIN tasks t ON t.id = at.task_id WHERE at.assignment_id = d.assignment_id"
+OWN_OF_ENTRY = "(SELECT u.specialty FROM units u WHERE u.id = d.unit_id)"
+PLACED_ENTRY = placed_under(OWN_OF_ENTRY)
+
+# The one specialty an entry `d` counts under: the one its visit's task placed the unit under. A visit
+# that served several tasks: the unit's own specialty when one of them placed it there; else the
+# first task named on the entry (the task whose draw made the visit; the others joined it); else
+# the first in code order. A visit of no task: the specialty the entry records. (The registry is
+# read only for a joint task or a visit of several tasks; most entries cost two index lookups.)
+ENTRY_SPECIALTY = f"""coalesce(
+    (SELECT iif(count(*) = 1, min({PLACED_ENTRY}), NULL) {VISIT_TASKS}),
+    (SELECT {OWN_OF_ENTRY} {VISIT_TASKS} AND ({PLACED_ENTRY}) = {OWN_OF_ENTRY} LIMIT 1),
+    (SELECT {PLACED_ENTRY} {VISIT_TASKS} AND t.number = json_extract(d.tasks, '$[0].number')),
+    (SELECT min({PLACED_ENTRY}) {VISIT_TASKS}),
+    d.specialty)"""
 
 
 def entries_of(half: int | None, by_year: bool = True) -> str:
@@ -52,11 +76,7 @@ def list_drawn_units(conn: sqlite3.Connection, year: int, half: int | None) -> l
     """(unit, specialty) for every unit a task of the period placed: a joint task's unit under its
     own specialty when the task draws from it, any other under the task's first specialty."""
     sql = f"""
-        SELECT a.unit_id,
-               CASE WHEN t.specialties NOT LIKE '%,%' THEN t.specialty
-                    ELSE coalesce((SELECT u.specialty FROM units u WHERE u.id = a.unit_id
-                                   AND u.specialty IN (SELECT value FROM json_each(t.specialties))), t.specialty)
-               END
+        SELECT a.unit_id, {placed_under("(SELECT u.specialty FROM units u WHERE u.id = a.unit_id)")}
         FROM assignment_tasks at JOIN assignments a ON a.id = at.assignment_id
         JOIN tasks t ON t.id = at.task_id JOIN plans p ON p.id = t.plan_id
         WHERE {TASK_OF_PERIOD}"""
@@ -81,11 +101,27 @@ def count_draws_total(conn: sqlite3.Connection, year: int, half: int | None) -> 
     return draws, risk
 
 
-def count_entries_by_specialty(conn: sqlite3.Connection, year: int, half: int | None) -> dict[str, dict[str, int]]:
-    """Approved entries of the period: inspected, unreachable, the four categories, problems found,
-    rectified on re-inspection, penalized."""
+# The publication figures, in the order of the four counts after (kind, specialty) in the
+# 'published' and 'unpublished' rows of count_entries_by_specialty.
+PUBLICATION_FIGURES = ("on_time", "late", "overdue", "not_due")
+
+
+def count_entries_by_specialty(conn: sqlite3.Connection, year: int, half: int | None, cutoff: str,
+                               today: str) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """The period's approved entries by the specialty each counts under (ENTRY_SPECIALTY, worked
+    out once per entry): (entry figures, publication figures).
+
+    Entry figures: inspected, unreachable, the four categories, problems found, rectified on
+    re-inspection, penalized. Publication figures, for the obligations of those entries: met on time
+    or late (due by the cutoff), passed and unmet (due by the cutoff and before today), and not
+    yet due (the rest)."""
     sql = f"""
-        SELECT specialty,
+        WITH e AS MATERIALIZED (
+            SELECT d.id, d.record_id, d.category, d.record_category, d.state, d.due_on,
+                   {ENTRY_SPECIALTY} AS specialty,
+                   (d.category IN ('rectify', 'penalty') OR d.record_category IN ('rectify', 'penalty')) AS problem
+            FROM disclosures d WHERE {entries_of(half)})
+        SELECT 'entries' AS kind, specialty,
                sum(record_category != 'unreachable') AS inspected,
                sum(record_category = 'unreachable') AS unreachable,
                sum(category = 'no_problem') AS no_problem,
@@ -95,49 +131,37 @@ def count_entries_by_specialty(conn: sqlite3.Connection, year: int, half: int | 
                    SELECT 1 FROM followups f WHERE f.record_id = e.record_id AND f.kind = 'reinspection'
                    AND json_extract(f.doc, '$.outcome') = 'rectified')) AS rectified,
                sum(category = 'penalty') AS penalized
-        FROM (SELECT d.specialty, d.record_id, d.category, d.record_category,
-                     (d.category IN ('rectify', 'penalty') OR d.record_category IN ('rectify', 'penalty')) AS problem
-              FROM disclosures d WHERE {entries_of(half)}) e
-        GROUP BY specialty"""
-    return {row["specialty"]: {k: row[k] for k in row.keys() if k != "specialty"}
-            for row in conn.execute(sql, {"year": year, "half": half})}
-
-
-def count_publications_by_specialty(conn: sqlite3.Connection, year: int, half: int | None, cutoff: str,
-                                    today: str) -> dict[str, dict[str, int]]:
-    """Publication obligations of the period's entries: met on time or late (due by the cutoff),
-    passed and unmet (due by the cutoff and before today), and not yet due (the rest)."""
-    args = {"year": year, "half": half, "cutoff": cutoff, "today": today}
-    published = f"""
-        SELECT d.specialty,
-               sum(p.due_on <= :cutoff AND p.late_days = 0) AS on_time,
-               sum(p.due_on <= :cutoff AND p.late_days > 0) AS late,
-               sum(p.due_on > :cutoff) AS not_due
-        FROM disclosures d JOIN disclosure_publications p ON p.disclosure_id = d.id
-        WHERE {entries_of(half)} GROUP BY d.specialty"""
-    unpublished = f"""
-        SELECT d.specialty,
-               sum(d.due_on <= :cutoff AND d.due_on < :today) AS overdue,
-               sum(NOT (d.due_on <= :cutoff AND d.due_on < :today)) AS not_due
-        FROM disclosures d WHERE d.state = 'due' AND {entries_of(half, by_year=False)} GROUP BY d.specialty"""
-    found: dict[str, dict[str, int]] = {}
-    for sql in (published, unpublished):
-        for row in conn.execute(sql, args):
-            into = found.setdefault(row["specialty"], {"on_time": 0, "late": 0, "overdue": 0, "not_due": 0})
-            for key in row.keys()[1:]:
-                into[key] += row[key] or 0
-    return found
+        FROM e GROUP BY specialty
+        UNION ALL
+        SELECT 'published', e.specialty, sum(p.due_on <= :cutoff AND p.late_days = 0),
+               sum(p.due_on <= :cutoff AND p.late_days > 0), 0, sum(p.due_on > :cutoff), 0, 0, 0
+        FROM e JOIN disclosure_publications p ON p.disclosure_id = e.id GROUP BY e.specialty
+        UNION ALL
+        SELECT 'unpublished', specialty, 0, 0, sum(due_on <= :cutoff AND due_on < :today),
+               sum(NOT (due_on <= :cutoff AND due_on < :today)), 0, 0, 0
+        FROM e WHERE state = 'due' GROUP BY specialty"""
+    entries: dict[str, dict[str, int]] = {}
+    publications: dict[str, dict[str, int]] = {}
+    for row in conn.execute(sql, {"year": year, "half": half, "cutoff": cutoff, "today": today}):
+        if row["kind"] == "entries":
+            entries[row["specialty"]] = {k: row[k] for k in row.keys()[2:]}
+            continue
+        into = publications.setdefault(row["specialty"], dict.fromkeys(PUBLICATION_FIGURES, 0))
+        for key, value in zip(PUBLICATION_FIGURES, row[2:6]):
+            into[key] += value or 0
+    return entries, publications
 
 
 def list_late_entries(conn: sqlite3.Connection, year: int, half: int | None, cutoff: str,
                       today: str) -> list[dict[str, Any]]:
     """Publications made late and obligations passed unmet, by specialty and due date."""
     sql = f"""
-        SELECT d.no, d.unit_name, d.specialty, d.category, p.revision, p.due_on, p.published_on, p.late_days
+        SELECT d.no, d.unit_name, {ENTRY_SPECIALTY} AS specialty, d.category, p.revision, p.due_on, p.published_on,
+               p.late_days
         FROM disclosures d JOIN disclosure_publications p ON p.disclosure_id = d.id
         WHERE {entries_of(half)} AND p.due_on <= :cutoff AND p.late_days > 0
         UNION ALL
-        SELECT d.no, d.unit_name, d.specialty, d.category, d.revision, d.due_on, NULL, NULL
+        SELECT d.no, d.unit_name, {ENTRY_SPECIALTY}, d.category, d.revision, d.due_on, NULL, NULL
         FROM disclosures d
         WHERE d.state = 'due' AND {entries_of(half, by_year=False)} AND d.due_on <= :cutoff AND d.due_on < :today
         ORDER BY 3, 6, 1"""

@@ -1,21 +1,65 @@
 """Enrollment: a device trades a one-time code for a token; the office manages users and devices."""
 from __future__ import annotations
 
+import sqlite3
+
 from starlette.requests import Request
 
-from sync_server import accounts
+from sync_server import accounts, throttle
 from sync_server.resources.http import JSONResponse, admin_of, device_of, read_json, read_body
 from sync_server.core.specialties import is_specialty
-from sync_server.errors import BadRequest
+from sync_server.core.throttle import Rule
+from sync_server.errors import ApiError, BadRequest
 from schemas.jcs import loads_strict
 from schemas.errors import ContractError
 
 ROLES = ("admin", "leader", "inspector")
+CODE_FAILURES = ("enrollment.code_invalid", "enrollment.code_expired", "enrollment.code_used")
 
 
 async def enroll(request: Request) -> JSONResponse:
+    """Trade a one-time code; wrong codes are throttled per client address and per user (throttle.py).
+    A refused client is answered from a read, so a flood of refusals never queues for the writer."""
     body = await read_json(request, "enrollment")
-    return JSONResponse(await request.app.state.db.write(accounts.enroll, body), status_code=201)
+    db, rule = request.app.state.db, throttle.rule_of(request.app.state.settings)
+    host = request.client.host if request.client else None
+    subjects, wait = await db.read(_enroll_wait, throttle.client_subject(host), body["code"], rule)
+    outcome = wait or await db.write(_enroll_counted, body, subjects, rule)
+    if isinstance(outcome, ApiError):
+        raise outcome
+    if isinstance(outcome, int):
+        return too_many_failures(throttle.ENROLL, subjects, outcome)
+    return JSONResponse(outcome, status_code=201)
+
+
+def _enroll_wait(conn: sqlite3.Connection, address: str, code: str, rule: Rule) -> tuple[list[str], int]:
+    owner = accounts.enrollment_code_owner(conn, code)
+    subjects = [address] + ([f"user:{owner}"] if owner else [])
+    return subjects, throttle.wait_seconds(conn, throttle.ENROLL, subjects, rule)
+
+
+def _enroll_counted(conn: sqlite3.Connection, body: dict, subjects: list[str], rule: Rule) -> dict | ApiError | int:
+    """In the one writer, so the limit holds under concurrent guesses: the wait again, then the
+    enrollment; a wrong code is counted and returned (committed with the count: `accounts.enroll`
+    refuses a code before it writes anything)."""
+    wait = throttle.wait_seconds(conn, throttle.ENROLL, subjects, rule)
+    if wait:
+        return wait
+    try:
+        return accounts.enroll(conn, body)
+    except ApiError as exc:
+        if exc.code not in CODE_FAILURES:
+            raise
+        throttle.record_failure(conn, throttle.ENROLL, subjects, rule, exc.code)
+        return exc
+
+
+def too_many_failures(scope: str, subjects: list[str], wait: int) -> JSONResponse:
+    """429 in the one error shape, with Retry-After."""
+    throttle.log_refusal(scope, subjects, wait)
+    error = ApiError("auth.too_many_failures", f"too many failed attempts; retry after {wait} seconds",
+                     f"错误次数过多，请 {throttle.wait_text(wait)}后再试", {"retry_after": wait})
+    return JSONResponse(error.as_json(), status_code=429, headers={"Retry-After": str(wait)})
 
 
 async def me(request: Request) -> JSONResponse:

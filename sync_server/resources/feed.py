@@ -7,15 +7,15 @@ import sqlite3
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.errors import BadRequest
 from sync_server.queries import assignments
 from sync_server.resources.http import device_of
+from sync_server.resources.params import query_number
 
 
 async def feed(request: Request) -> Response:
     device = await device_of(request)
-    after = _int_param(request, "cursor", 0, 0, 2**62)
-    limit = _int_param(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
+    after = query_number(request, "cursor", 0)
+    limit = query_number(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
     page = await request.app.state.db.read(_page, device["user_id"], after, limit)
     return Response(page, media_type="application/json")
 
@@ -29,13 +29,3 @@ def _page(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> byt
     items = ",".join('{"kind":"' + row["kind"] + '","data":' + row["doc"] + "}" for row in rows)
     tail = json.dumps({"cursor": str(cursor), "more": more})[1:]
     return ('{"items":[' + items + "]," + tail).encode("utf-8")
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest("request.bad_parameter", f"{name} must be an integer in [{low}, {high}]",
-                         f"参数 {name} 无效", {"parameter": name})
-    return int(raw)

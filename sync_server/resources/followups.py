@@ -6,12 +6,12 @@ from starlette.requests import Request
 
 from sync_server import disclosure, followups
 from sync_server.resources.enrollment import _admin_json
-from sync_server.resources.http import JSONResponse, admin_of, device_of, read_json, require
+from sync_server.resources.http import JSONResponse, admin_of, device_of, read_envelopes, require
 
 
 async def push_reinspections(request: Request) -> JSONResponse:
     device = await device_of(request)
-    texts = (await read_json(request, "push-batch"))["envelopes"]
+    texts = await read_envelopes(request)
     return JSONResponse({"receipts": await request.app.state.db.write(followups.reinspect_batch, device, texts)})
 
 

@@ -24,7 +24,7 @@ class JSONResponse(Response):
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks, total = [], 0
     async for chunk in request.stream():
@@ -40,14 +40,20 @@ def _too_large(limit: int) -> TooLarge:
                     f"提交的数据过大（上限 {limit // (1024 * 1024)} MB），请分批同步", {"limit": limit})
 
 
-async def read_json(request: Request, schema: str) -> Any:
+async def read_json(request: Request, schema: str, *, allow_lone_surrogates: bool = False) -> Any:
     body = await read_body(request, request.app.state.settings.max_body_bytes)
     try:
-        document = loads_strict(body)
+        document = loads_strict(body, allow_lone_surrogates=allow_lone_surrogates)
         contract.validate(schema, document)
     except ContractError as exc:
         raise BadRequest.from_contract(exc) from exc
     return document
+
+
+async def read_envelopes(request: Request) -> list[str]:
+    """A push batch's envelope texts. Each is checked on its own and gets its own receipt, so
+    one that is not even UTF-8 (a lone surrogate escaped in the batch) is refused alone."""
+    return (await read_json(request, "push-batch", allow_lone_surrogates=True))["envelopes"]
 
 
 async def device_of(request: Request) -> sqlite3.Row:

@@ -1,4 +1,4 @@
-"""The audit log, public: the tree head and an entry's inclusion proof."""
+"""The audit log, public: the signed tree head, inclusion proofs and consistency proofs."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -8,6 +8,7 @@ from sync_server import audit
 from sync_server.clock import utc_now
 from sync_server.errors import BadRequest
 from sync_server.resources.http import JSONResponse
+from sync_server.resources.params import path_number, query_number
 
 
 async def head(request: Request) -> JSONResponse:
@@ -21,8 +22,14 @@ async def public_key(request: Request) -> JSONResponse:
 
 
 async def proof(request: Request) -> JSONResponse:
-    raw_index, raw_size = request.path_params["index"], request.query_params.get("size")
-    if not raw_index.isdigit() or (raw_size is not None and not raw_size.isdigit()):
-        raise BadRequest("request.bad_parameter", "index and size are integers", "参数无效")
-    size = int(raw_size) if raw_size is not None else None
-    return JSONResponse(await request.app.state.db.read(audit.proof, int(raw_index), size))
+    index, size = path_number(request, "index"), query_number(request, "size", None)
+    return JSONResponse(await request.app.state.db.read(audit.proof, index, size))
+
+
+async def consistency(request: Request) -> JSONResponse:
+    """RFC 9162 consistency proof between two tree sizes (`second` defaults to the current size)."""
+    first, second = query_number(request, "first", None, low=1), query_number(request, "second", None, low=1)
+    if first is None:
+        raise BadRequest("request.bad_parameter", "first (the older tree size) is required",
+                         "缺少参数 first（较早的树大小）", {"parameter": "first"})
+    return JSONResponse(await request.app.state.db.read(audit.consistency, first, second))

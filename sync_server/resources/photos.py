@@ -12,6 +12,7 @@ from sync_server.errors import BadRequest, NotFound
 from sync_server.resources.http import JSONResponse, device_of, read_body
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png"}   # served as exactly these, never sniffed (security_headers)
 
 
 async def put_photo(request: Request) -> JSONResponse:
@@ -33,7 +34,10 @@ async def get_photo(request: Request) -> FileResponse:
     if not path.is_file():
         raise NotFound("photo.file_missing", "the photo is recorded but its file is missing from the photo directory",
                        "服务器上的照片文件缺失，请联系系统管理员从备份恢复")
-    return FileResponse(path, media_type=row["media_type"], headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha}"'})
+    media_type = row["media_type"] if row["media_type"] in IMAGE_TYPES else "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers={
+        "Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha}"', "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="{sha}.{IMAGE_TYPES.get(media_type, "bin")}"'})
 
 
 def _check_and_store(settings, sha: str, data: bytes) -> photostore.PhotoFacts:

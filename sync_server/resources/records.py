@@ -9,7 +9,7 @@ from starlette.requests import Request
 from sync_server import ingest
 from sync_server.errors import BadRequest, Forbidden, NotFound
 from sync_server.queries import assignments, records
-from sync_server.resources.http import JSONResponse, device_of, read_body, read_json
+from sync_server.resources.http import JSONResponse, device_of, read_body, read_envelopes
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
@@ -17,7 +17,7 @@ STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
 
 async def push_batch(request: Request) -> JSONResponse:
     device = await device_of(request)
-    texts = (await read_json(request, "push-batch"))["envelopes"]
+    texts = await read_envelopes(request)
     db = request.app.state.db
     keys = await db.read(ingest.parse_keys, texts)
     settings = request.app.state.settings

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from field_app.camera import scene_jpeg
 from field_app.core.ids import uuid7
 from field_app.keys import KeyStore
@@ -16,11 +18,12 @@ from field_app.sync import SyncClient
 from schemas import envelope
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.e2e.test_field_app import local_rows
+from tests.support import dates
 from tests.support.records import finding, record
 
 
 def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
-    """A record ordering rectification by 2026-11-25, signed on another tablet and approved."""
+    """A record ordering rectification within two days, signed on another tablet and approved."""
     clients = []
     for user in (county.inspector, county.leader):
         home = tmp_path / f"headless-{user}"
@@ -30,15 +33,15 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     inspector, leader = clients
     assignment = county.assignment_for_review()
     items = assignment["items"]
-    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-11-25"}, note="记录缺失")] + \
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": dates.days_from_today(2).isoformat()}, note="记录缺失")] + \
         [finding(i) for i in items[1:]]
     doc = record(assignment, [county.inspector], findings=findings)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = county.rows("SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": doc["id"],
                 "record_envelope_sha256": sha, "decision": "approve", "reason": "", "leader": county.leader,
-                "decided_at": "2026-11-21T10:00:00Z"}
+                "decided_at": dates.now_stamp()}
     text = envelope.sign(decision, envelope.REVIEW_TYPE, leader.keys.private_key()).decode()
     leader.http.post("/v1/reviews/batch", json={"envelopes": [text]}, headers=leader._auth()).raise_for_status()
     for client in clients:
@@ -47,6 +50,7 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     return doc["id"], assignment["unit"]["name"]
 
 
+@pytest.mark.dates
 def test_a_reminder_becomes_a_reinspection_on_the_tablet(county, server, browser, shots, apps, tmp_path: Path) -> None:
     record_id, unit = _approved_rectification(county, server, tmp_path)
     batch = subprocess.run([sys.executable, "-m", "sync_server", "publish", "--db", str(county.db)],

@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from schemas import envelope
 from schemas.jcs import canonicalize
 from sync_server.core import merkle
 from tests.integration.conftest import server_rows
+from tests.support import dates
 from tests.support.photos import jpeg_bytes
 from tests.support.records import finding, record
 from tests.support.server import ServerProcess
@@ -30,16 +32,16 @@ from tests.support.server import ServerProcess
 def approve(leader, record_id: str, sha: str) -> dict:
     doc = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": record_id, "record_envelope_sha256": sha,
            "decision": "approve", "reason": "", "leader": leader.keys.credentials()["user"]["id"],
-           "decided_at": "2026-11-21T10:00:00Z"}
+           "decided_at": dates.now_stamp()}
     text = envelope.sign(doc, envelope.REVIEW_TYPE, leader.keys.private_key()).decode()
     response = leader.http.post("/v1/reviews/batch", json={"envelopes": [text]}, headers=leader._auth())
     return response.json()["receipts"][0]
 
 
 def reinspect(device, record_id: str, sha: str, outcome: str, inspectors: list[str],
-              checked_at: str = "2026-11-22T02:00:00Z", doc_id: str | None = None) -> tuple[dict, str]:
+              checked_at: str | None = None, doc_id: str | None = None) -> tuple[dict, str]:
     doc = {"schema": "suijian.reinspection/1", "id": doc_id or uuid7(), "record_id": record_id,
-           "record_envelope_sha256": sha, "checked_at": checked_at, "outcome": outcome, "note": "复查", "photos": [],
+           "record_envelope_sha256": sha, "checked_at": checked_at or dates.now_stamp(), "outcome": outcome, "note": "复查", "photos": [],
            "inspectors": inspectors}
     text = envelope.sign(doc, envelope.REINSPECTION_TYPE, device.keys.private_key()).decode()
     response = device.http.post("/v1/reinspections/batch", json={"envelopes": [text]}, headers=device._auth())
@@ -49,7 +51,7 @@ def reinspect(device, record_id: str, sha: str, outcome: str, inspectors: list[s
 
 def submit(inspector, county, assignment: dict, **kwargs) -> tuple[str, str]:
     doc = record(assignment, [county.inspector], **kwargs)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     return doc["id"], sha
@@ -68,20 +70,24 @@ def entry_of(county, record_id: str) -> dict:
     return dict(rows[0]) if rows else {}
 
 
+@pytest.mark.dates
 def test_an_approved_result_is_published_at_once_and_verifies(team, county, server, tmp_path) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[0]
     items = assignment["items"]
-    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-12-10"}, note="台账不全")] + \
+    deadline = dates.days_from_today(17).isoformat()
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": deadline}, note="台账不全")] + \
         [finding(i) for i in items[1:]]
     record_id, sha = submit(inspector, county, assignment, findings=findings)
     assert entry_of(county, record_id) == {}, "nothing is public before approval"
     assert approve(leader, record_id, sha)["status"] == "accepted"
     entry = entry_of(county, record_id)
-    # Inspected 2026-11-20 (Fri): 20 working days on the official calendar.
+    # Inspected three days ago: 20 working days on the official calendar (e.g. 2026-11-20 → 2026-12-18).
+    inspected = dates.inspection_day()
+    due = dates.workdays_after(inspected, 20)
     assert (entry["state"], entry["category"], entry["inspected_on"], entry["due_on"]) == \
-        ("published", "rectify", "2026-11-20", "2026-12-18")
-    assert entry["due_provisional"] == 0 and entry["revision"] == 1
+        ("published", "rectify", inspected.isoformat(), due.isoformat())
+    assert entry["due_provisional"] == dates.provisional(inspected, due) and entry["revision"] == 1
     notices = server_rows(county.db, "SELECT user_id, doc FROM notices WHERE kind = 'approved'")
     assert [(u, json.loads(d)["record_id"], json.loads(d)["disclosure_no"]) for u, d in notices] == \
         [(county.inspector, record_id, entry["no"])], "the inspector's tablet learns of the approval through the feed"
@@ -89,7 +95,7 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
     assert hashlib.sha256(body).hexdigest() == entry["doc_sha256"]
     doc = json.loads(body)
     assert canonicalize(doc) == body and doc["record"]["envelope_sha256"] == sha
-    assert doc["handling"]["rectify"] == {"deadline": "2026-12-10", "status": "pending", "checked_on": None}
+    assert doc["handling"]["rectify"] == {"deadline": deadline, "status": "pending", "checked_on": None}
     proof = httpx.get(f"{server.url}/public/results/{entry['no']}/proof.json").json()
     logged = json.loads(proof["publication"]["entry"])
     assert logged["doc_sha256"] == entry["doc_sha256"] and logged["kind"] == "disclosure.published"
@@ -116,6 +122,7 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
     assert not any(name in page for name in names), "inspectors' names are never public"
 
 
+@pytest.mark.dates
 def test_penalty_decision_turns_the_entry_into_a_penalty_within_7_working_days(team, county, server) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[1]
@@ -131,23 +138,29 @@ def test_penalty_decision_turns_the_entry_into_a_penalty_within_7_working_days(t
 
 def check_penalty_and_transfer(office: httpx.Client, county, server, record_id: str, entry: dict) -> None:
     url = f"/v1/admin/results/{entry['no']}/penalty"
-    early = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-11-19", "amount_fen": 500000})
+    inspected = dates.inspection_day()
+    before = (inspected - timedelta(days=1)).isoformat()
+    early = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": before, "amount_fen": 500000})
     assert early.status_code == 400 and early.json()["code"] == "followup.before_inspection"
     assert "早于检查日期" in early.json()["message_zh"]
     bad = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-13-01"})
     assert bad.status_code == 400 and bad.json()["code"] == "followup.bad_date"
     assert entry_of(county, record_id)["category"] == "rectify", "refusals change nothing"
-    done = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": "2026-11-20", "amount_fen": 500000})
+    future = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": dates.days_from_today(1).isoformat()})
+    assert future.status_code == 400, "a decision cannot be dated after today"
+    done = office.post(url, json={"decision_no": "云卫罚〔2026〕88号", "decided_on": inspected.isoformat(),
+                                  "amount_fen": 500000})
     assert done.status_code == 201, done.text
     entry = entry_of(county, record_id)
     assert (entry["category"], entry["due_basis"], entry["due_from"], entry["due_on"], entry["revision"]) == \
-        ("penalty", "penalty_decision", "2026-11-20", "2026-12-01", 2)
-    again = office.post(url, json={"decision_no": "云卫罚〔2026〕89号", "decided_on": "2026-11-20"})
+        ("penalty", "penalty_decision", inspected.isoformat(), dates.workdays_after(inspected, 7).isoformat(), 2)
+    again = office.post(url, json={"decision_no": "云卫罚〔2026〕89号", "decided_on": inspected.isoformat()})
     assert again.status_code == 409 and again.json()["code"] == "followup.penalty_exists"
     doc = httpx.get(f"{server.url}/public/results/{entry['no']}.json").json()
     assert doc["category"]["label"] == "行政处罚" and doc["handling"]["case"]["decision_no"] == "云卫罚〔2026〕88号"
     transfer = office.post(f"/v1/admin/results/{record_id}/transfers",
-                           json={"to_body": "云溪县公安局", "kind": "judicial", "on": "2026-11-21", "note": "涉嫌犯罪"})
+                           json={"to_body": "云溪县公安局", "kind": "judicial",
+                                 "on": (inspected + timedelta(days=1)).isoformat(), "note": "涉嫌犯罪"})
     assert transfer.status_code == 201, transfer.text
     ledger = office.get("/v1/admin/ledger").json()
     assert any(t["to_body"] == "云溪县公安局" for t in ledger["transfers"])
@@ -159,11 +172,13 @@ def check_penalty_and_transfer(office: httpx.Client, county, server, record_id: 
     assert "followup.penalty" in kinds and "followup.transfer" in kinds and kinds.count("disclosure.published") == 3
 
 
+@pytest.mark.dates
 def test_a_reinspection_from_the_tablet_updates_the_entry(team, county, make_device) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[2]
     items = assignment["items"]
-    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-11-25"})] + \
+    deadline = dates.days_from_today(2).isoformat()
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": deadline})] + \
         [finding(i) for i in items[1:]]
     record_id, sha = submit(inspector, county, assignment, findings=findings)
     early, _ = reinspect(inspector, record_id, sha, "rectified", [county.inspector])
@@ -314,6 +329,7 @@ def test_in_daily_mode_an_approved_result_waits_for_the_batch(team, county, serv
     assert httpx.get(f"{server.url}/public/results/{entry['no']}").status_code == 200
 
 
+@pytest.mark.dates
 def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(team, county, server, admin,
                                                                                tmp_path) -> None:
     from field_app.app_state import AppState, Settings
@@ -321,7 +337,8 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
     inspector, leader = team
     assignment = inspector.store.list_assignments()[5]
     items = assignment["items"]
-    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": "2026-11-25"}, note="消毒记录缺失")] + \
+    deadline = dates.days_from_today(2).isoformat()   # within the 3 working days that trigger a reminder
+    findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": deadline}, note="消毒记录缺失")] + \
         [finding(i) for i in items[1:]]
     record_id, sha = submit(inspector, county, assignment, findings=findings)
     approve(leader, record_id, sha)
@@ -333,7 +350,7 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
         assert tablet.enroll(server.url, admin.code_for(county.inspector)) is None
         tablet.sync_now()
         (due,) = tablet.reinspections_due()
-        assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], "2026-11-25")
+        assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], deadline)
         assert tablet.reinspect(due, "not_rectified", " ") == "复查未整改时请写明情况"
         tablet.edit_reinspection_note(record_id, "已补建消毒记录")
         photo = tablet.add_reinspection_photo(record_id, jpeg_bytes(31))

@@ -127,3 +127,41 @@ def test_the_office_signs_in_and_sees_what_is_due_and_the_ledger(site: ServerPro
     expect(page.get_by_role("button", name="登录")).to_be_visible()
     page.goto(site.url + "/office")
     expect(page.get_by_role("button", name="登录")).to_be_visible()
+
+
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) { window.__csp.push(e.violatedDirective + " " + e.blockedURI); });
+window.print = function () { window.__printed = true; };
+"""
+
+
+def test_the_pages_work_under_the_content_security_policy(site: ServerProcess, history_county: County, page: Page,
+                                                         tmp_path: Path) -> None:
+    """Every page, the entry's print button and the in-browser verification run with no CSP violation
+    (console and securitypolicyviolation events); an injected inline handler is blocked."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script(WATCH_CSP)
+    no = server_rows(history_county.db, "SELECT no FROM disclosures WHERE first_published_on IS NOT NULL LIMIT 1")[0][0]
+    violations: list[str] = []
+    for path in ["/", "/public/results", "/public/items", "/public/plans/2026", "/public/tasks/T2026-14",
+                 f"/public/reports/{no[:4]}", "/office/login", f"/public/results/{no}"]:
+        response = page.goto(site.url + path)
+        assert response is not None and response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        violations += page.evaluate("window.__csp")
+    page.get_by_role("button", name="打印").click()
+    assert page.evaluate("window.__printed") is True, "print.js wires the button (no inline onclick)"
+    page.get_by_role("link", name="核验本条公示").click()
+    page.get_by_role("button", name="在浏览器中核验").click()
+    expect(page.locator("#verdict")).to_have_text("一致：本条公示未被改动，且已记入审计日志。", timeout=20_000)
+    violations += page.evaluate("window.__csp")
+    assert violations == [] and not [m for m in console if "Content Security Policy" in m], (violations, console)
+    page.screenshot(path=str(tmp_path / "verify-csp.png"), full_page=True)
+
+    page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<img src="data:," onerror="window.__ran = 1">')""")
+    expect(page.locator("img[onerror]")).to_have_count(1)
+    page.wait_for_function("window.__csp.length > 0")
+    assert page.evaluate("window.__ran") is None, "an injected inline handler does not run"
+    assert any(v.startswith("script-src") for v in page.evaluate("window.__csp"))

@@ -87,7 +87,8 @@ def compose_announcement(conn: sqlite3.Connection, commitment: str) -> dict[str,
             "units": sorted(units, key=lambda u: u["id"]),
             "inspectors": [{"id": p, "specialties": ["public_places"], "load": 0} for p in inspectors],
             "exclusions": [{"inspector": p, "unit": lonely, "reason": "recusal"} for p in inspectors[1:]],
-            "commitments": [commitment], "beacon": "中国福利彩票双色球第2026037期开奖号码"}
+            "commitments": [commitment], "beacon": "中国福利彩票双色球第2026037期开奖号码",
+            "beacon_at": "2026-04-07T13:15:00.000Z"}
 
 
 def _store(conn: sqlite3.Connection, task: str, state: str, files: dict[str, bytes | None]) -> None:
@@ -97,9 +98,9 @@ def _store(conn: sqlite3.Connection, task: str, state: str, files: dict[str, byt
     conn.execute(
         "INSERT INTO draws (task_id, announcement, announcement_hash, announced_at, beacon, beacon_at,"
         " announce_log_index, reveal, revealed_at, result, result_hash, drawn_at, draw_log_index)"
-        " VALUES (?, ?, ?, ?, ?, '2026-04-07T13:15:00.000Z', 0, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
         (task, files["announcement"], announcement_hash(announced), announced["announced_at"], announced["beacon"],
-         files["reveal"], files["reveal"] and "2026-04-08T01:00:00.000Z", result,
+         announced["beacon_at"], files["reveal"], files["reveal"] and "2026-04-08T01:00:00.000Z", result,
          result and result_hash(json.loads(result)), result and "2026-04-08T01:05:00.000Z", result and 1))
 
 
@@ -229,6 +230,13 @@ def test_demo_task_page_hashes_match_the_downloads(web: httpx.Client, county) ->
     assert hashlib.sha256(files["announcement"]).hexdigest() in text
     assert hashlib.sha256(files["result"]).hexdigest() in text
     assert "中国福利彩票双色球第2026124期开奖号码" in text and "05 11 16 22 27 30 + 12" in text
+    announcement = json.loads(files["announcement"])
+    assert set(announcement) == {"algo", "task", "announced_at", "strata", "risk_weights", "team_size", "specialty",
+                                 "units", "inspectors", "exclusions", "commitments", "beacon", "beacon_at"}
+    assert (announcement["announced_at"], announcement["beacon_at"]) == ("2026-10-20T02:00:00.000Z",
+                                                                         "2026-10-25T13:15:00.000Z")
+    assert "公布时间 <time datetime=\"2026-10-25T13:15:00.000Z\">2026-10-25 21:15:00（北京时间）</time>" in text
+    assert "揭示时间：<time datetime=\"2026-10-26T01:30:00.000Z\">" in text, "revealed after the beacon"
 
 
 @pytest.mark.parametrize("task", [DEMO_TASK, OWN_TASK])

@@ -194,7 +194,7 @@ def test_the_yearly_page_shows_the_figures_and_charts(web: httpx.Client) -> None
     second = text[text.index("二、按风险分类"):]
     assert cells(second, "公共场所") == ["3", "2", "66.7%", "7", "4", "2", "1", "57.1%", "2.5 / 3"]
     assert cells(second, "合计") == ["3", "2", "66.7%", "9", "5", "3", "1", "55.6%", "3 / 5"]
-    assert text.count("<svg") == 3 and "3% 目标线" in text and "stroke-dasharray" in text
+    assert text.count('role="img"') == 3 and "3% 目标线" in text and "stroke-dasharray" in text   # three charts
     assert "抽查比例 <strong>6.4%</strong>（目标 ≥ 3%）：达标" in text and "公示率 <strong>55.6%</strong>" in text
     assert "医疗执业：公示率未达 100%" in text
     assert 'href="/public/reports/2025.xlsx" download' in text
@@ -229,3 +229,25 @@ def test_bad_input_gets_a_chinese_error_page(web: httpx.Client, path: str, statu
     text = page(web, path, status)
     assert words in text
     assert web.get(path).headers.get("cache-control") is None
+
+
+def test_the_late_entries_keep_names_as_text_and_dates_as_dates(tmp_path: Path) -> None:
+    db = tmp_path / "server.db"
+    conn = open_db(db)
+    fill_2025(conn)
+    with conn:   # the unit of the overdue entry, registered under a name that is a formula
+        conn.execute("UPDATE disclosures SET unit_name = ? WHERE unit_name = '<script>alert(1)</script>'",
+                     ("=HYPERLINK(\"http://evil.invalid\",\"点击\")",))
+    conn.close()
+    out = tmp_path / "r.xlsx"
+    run_cli(db, out)
+    sheet = load_workbook(out)["公示及时性"]
+    rows = list(sheet.iter_rows())
+    start = next(i for i, r in enumerate(rows) if r[0].value == "公示编号") + 1
+    details = rows[start:]
+    evil = next(r for r in details if r[6].value == "尚未公示")
+    assert evil[1].value == "=HYPERLINK(\"http://evil.invalid\",\"点击\")" and evil[1].data_type == "s", "text, not a formula"
+    for r in details:
+        assert r[5].is_date and r[5].value.year == 2025, "应公示日期 is a date"
+        assert r[4].data_type == "n" and isinstance(r[4].value, int), "版次 is a number"
+        assert r[6].value == "尚未公示" or (r[6].is_date and r[6].value.year == 2025), "实际公示日期 is a date"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import hashlib
 import hmac
 import inspect
@@ -28,19 +29,23 @@ def commit(nonce_hex: str) -> str:
     return hashlib.sha256(bytes.fromhex(nonce_hex)).hexdigest()
 
 
+NONCES = ("00ff" * 8, "abcdef01" * 8)  # 16 and 32 bytes
+
+
 def make_announcement(units, strata, inspectors, *, team_size=2, exclusions=(), weights=None,
-                      nonces=("00ff", "abcdef01")) -> dict:
-    return {"algo": "ssj-draw-v1", "task": "沂源卫〔2026〕随抽3号", "announced_at": "2026-03-02T09:00:00+08:00",
+                      nonces=NONCES) -> dict:
+    return {"algo": "ssj-draw-v1", "task": "沂源卫〔2026〕随抽3号", "announced_at": "2026-03-02T01:00:00Z",
             "strata": [{"name": name, "n": n} for name, n in strata],
             "risk_weights": weights or {"A": 1, "B": 2, "C": 4, "D": 8}, "team_size": team_size,
             "specialty": "public_places",
             "units": [{"id": uid, "stratum": s, "risk": r} for uid, s, r in units],
             "inspectors": [{"id": pid, "specialties": list(sp), "load": load} for pid, sp, load in inspectors],
             "exclusions": [{"inspector": p, "unit": u, "reason": "recusal"} for p, u in exclusions],
-            "commitments": [commit(x) for x in nonces], "beacon": "福彩3D 2026-03-05 开奖号码"}
+            "commitments": [commit(x) for x in nonces], "beacon": "福彩3D 2026-03-05 开奖号码",
+            "beacon_at": "2026-03-05T12:30:00Z"}
 
 
-def make_reveal(announcement: dict, nonces=("00ff", "abcdef01"), beacon="7 3 9") -> dict:
+def make_reveal(announcement: dict, nonces=NONCES, beacon="7 3 9") -> dict:
     return {"announcement_hash": draw.announcement_hash(announcement), "beacon_value": beacon, "nonces": list(nonces)}
 
 
@@ -50,6 +55,12 @@ def small_example() -> tuple[dict, dict]:
     ann = make_announcement(units, [("公共场所", 6), ("学校", 4)], inspectors,
                             exclusions=[("P00", "91370001"), ("P01", "91370002")])
     return ann, make_reveal(ann)
+
+
+@functools.cache
+def good_result() -> dict:
+    """The draw of small_example() (do not change it: copy it)."""
+    return draw.run_draw(*small_example())
 
 
 # --- the spec, literally (slow, for small inputs) -------------------------------------------
@@ -141,7 +152,7 @@ def announcements(draw_: st.DrawFn) -> tuple[dict, dict]:
                    draw_(st.integers(0, 3))) for p in people]
     pairs = [(p, u[0]) for p in people for u in units]
     exclusions = draw_(st.lists(st.sampled_from(pairs), max_size=12)) if pairs else []
-    nonces = draw_(st.lists(st.binary(max_size=6).map(bytes.hex), max_size=3))
+    nonces = draw_(st.lists(st.binary(min_size=16, max_size=64).map(bytes.hex), max_size=3))
     ann = make_announcement(units, strata, inspectors, team_size=draw_(st.integers(2, 3)), exclusions=exclusions,
                             weights=weights, nonces=nonces)
     return ann, make_reveal(ann, nonces, draw_(st.text(max_size=8)))
@@ -314,10 +325,10 @@ def test_lower_load_goes_first() -> None:
 def test_reveal_refusals() -> None:
     ann, reveal = small_example()
     draw.check_reveal(ann, reveal)
-    cases = {"draw.commitment_not_opened": dict(reveal, nonces=["00fe", "abcdef01"]),
-             "draw.nonce_count": dict(reveal, nonces=["00ff"]),
+    cases = {"draw.commitment_not_opened": dict(reveal, nonces=["00fe" * 8, NONCES[1]]),
+             "draw.nonce_count": dict(reveal, nonces=[NONCES[0]]),
              "draw.hash_mismatch": dict(reveal, announcement_hash="0" * 64),
-             "draw.bad_nonce": dict(reveal, nonces=["00FF", "abcdef01"])}
+             "draw.bad_nonce": dict(reveal, nonces=[NONCES[0].upper(), NONCES[1]])}
     for code, bad in cases.items():
         with pytest.raises(DrawError) as caught:
             draw.run_draw(ann, bad)
@@ -327,8 +338,39 @@ def test_reveal_refusals() -> None:
 def test_verifier_reports_a_nonce_that_does_not_open() -> None:
     ann, reveal = small_example()
     result = draw.run_draw(ann, reveal)
-    problems = ssj_verify.verify(ann, dict(reveal, nonces=["00fe", "abcdef01"]), result)
+    problems = ssj_verify.verify(ann, dict(reveal, nonces=["00fe" * 8, NONCES[1]]), result)
     assert len(problems) == 1 and "nonce 0 does not open" in problems[0]
+
+
+BAD_NONCES = {"uppercase": "00FF" * 8, "15 bytes": "ab" * 15, "65 bytes": "ab" * 65, "odd length": "abc" * 11,
+              "not hex": "0g" * 16, "spaced": " " + "ab" * 16}
+
+
+@pytest.mark.parametrize("form", BAD_NONCES)
+def test_a_nonce_of_another_form_is_refused_by_both(form: str) -> None:
+    """§2: lowercase hex of 16 to 64 bytes, one spelling per value; refused even when its
+    bytes open the commitment."""
+    nonce = BAD_NONCES[form]
+    ann, _ = small_example()
+    try:
+        ann["commitments"][0] = commit(nonce.strip())
+    except ValueError:
+        pass  # not hex at all: the commitment stays, the form is refused first
+    reveal = make_reveal(ann, (nonce, NONCES[1]))
+    with pytest.raises(DrawError) as caught:
+        draw.run_draw(ann, reveal)
+    assert caught.value.code == "draw.bad_nonce" and "16" in caught.value.message_zh
+    with pytest.raises(ssj_verify.BadInput) as refused:
+        ssj_verify.verify(ann, reveal, good_result())
+    assert "nonce 0" in refused.value.message and "16" in refused.value.message_zh
+
+
+def test_nonces_of_16_and_64_bytes_are_taken() -> None:
+    nonces = ("0a" * 16, "f0" * 64)
+    ann, _ = small_example()
+    ann["commitments"] = [commit(x) for x in nonces]
+    reveal = make_reveal(ann, nonces)
+    assert ssj_verify.verify(ann, reveal, draw.run_draw(ann, reveal)) == []
 
 
 def _broken(change) -> dict:  # type: ignore[no-untyped-def]
@@ -337,34 +379,112 @@ def _broken(change) -> dict:  # type: ignore[no-untyped-def]
     return ann
 
 
+def _times(announced: str, beacon: str):  # type: ignore[no-untyped-def]
+    return lambda a: a.update(announced_at=announced, beacon_at=beacon)
+
+
+# (code the draw gives, words the verifier's message holds or None, the change)
 INVALID = {
-    "draw.sample_size": lambda a: a["strata"][0].update(n=1000),
-    "draw.sample_size ": lambda a: a["strata"][0].update(n=-1),
-    "draw.team_size": lambda a: a.update(team_size=1),
-    "draw.not_sorted": lambda a: a["units"].reverse(),
-    "draw.not_sorted ": lambda a: a["units"].insert(1, dict(a["units"][0])),
-    "draw.unknown_risk": lambda a: a["units"][0].update(risk="Z"),
-    "draw.unknown_stratum": lambda a: a["units"][0].update(stratum="别处"),
-    "draw.not_integer": lambda a: a["strata"][0].update(n=2.0),
-    "draw.not_integer ": lambda a: a.update(team_size=True),
-    "draw.bad_weight": lambda a: a["risk_weights"].update(A=0),
-    "draw.bad_document": lambda a: a.update(extra=1),
-    "draw.bad_document ": lambda a: a["units"][0].pop("risk"),
-    "draw.algo": lambda a: a.update(algo="ssj-draw-v2"),
-    "draw.duplicate_stratum": lambda a: a["strata"].append(dict(a["strata"][0])),
-    "draw.bad_reason": lambda a: a["exclusions"][0].update(reason="friend"),
-    "draw.bad_load": lambda a: a["inspectors"][0].update(load=-1),
+    "n too large": ("draw.sample_size", None, lambda a: a["strata"][0].update(n=1000)),
+    "n negative": ("draw.sample_size", None, lambda a: a["strata"][0].update(n=-1)),
+    "team of one": ("draw.team_size", None, lambda a: a.update(team_size=1)),
+    "units reversed": ("draw.not_sorted", None, lambda a: a["units"].reverse()),
+    "unit twice": ("draw.not_sorted", None, lambda a: a["units"].insert(1, dict(a["units"][0]))),
+    "unknown risk": ("draw.unknown_risk", None, lambda a: a["units"][0].update(risk="Z")),
+    "unknown stratum": ("draw.unknown_stratum", None, lambda a: a["units"][0].update(stratum="别处")),
+    "float n": ("draw.not_integer", None, lambda a: a["strata"][0].update(n=2.0)),
+    "bool team size": ("draw.not_integer", None, lambda a: a.update(team_size=True)),
+    "zero weight": ("draw.bad_weight", None, lambda a: a["risk_weights"].update(A=0)),
+    "extra field": ("draw.bad_document", "unexpected fields ['extra']", lambda a: a.update(extra=1)),
+    "unit without risk": ("draw.bad_document", None, lambda a: a["units"][0].pop("risk")),
+    "other algo": ("draw.algo", None, lambda a: a.update(algo="ssj-draw-v2")),
+    "stratum twice": ("draw.duplicate_stratum", None, lambda a: a["strata"].append(dict(a["strata"][0]))),
+    "bad reason": ("draw.bad_reason", None, lambda a: a["exclusions"][0].update(reason="friend")),
+    "negative load": ("draw.bad_load", None, lambda a: a["inspectors"][0].update(load=-1)),
+    "no beacon_at": ("draw.bad_document", "missing fields ['beacon_at']", lambda a: a.pop("beacon_at")),
+    "beacon_at not a string": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at=1772713800)),
+    "beacon_at = announced_at": ("draw.beacon_in_past", "beacon_at",
+                                 _times("2026-03-02T01:00:00Z", "2026-03-02T01:00:00Z")),
+    "beacon_at before": ("draw.beacon_in_past", "beacon_at", _times("2026-03-02T01:00:00Z", "2026-03-01T23:59:59Z")),
+    "the same instant spelled twice": ("draw.beacon_in_past", "beacon_at",
+                                       _times("2026-03-02T01:00:00Z", "2026-03-02T01:00:00.000Z")),
+    "the same fraction spelled twice": ("draw.beacon_in_past", "beacon_at",
+                                        _times("2026-03-02T01:00:00.5Z", "2026-03-02T01:00:00.50Z")),
+    "an offset, not Z": ("draw.bad_time", "announced_at", lambda a: a.update(announced_at="2026-03-02T09:00:00+08:00")),
+    "a lowercase z": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at="2026-03-05T12:30:00z")),
+    "no seconds": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at="2026-03-05T12:30Z")),
+    "a space for T": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at="2026-03-05 12:30:00Z")),
+    "no such day": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at="2026-02-30T12:30:00Z")),
+    "hour 24": ("draw.bad_time", "beacon_at", lambda a: a.update(beacon_at="2026-03-05T24:00:00Z")),
+    "a commitment in uppercase": ("draw.bad_commitment", "commitment 0",
+                                  lambda a: a["commitments"].__setitem__(0, a["commitments"][0].upper())),
+    "a short commitment": ("draw.bad_commitment", "commitment 1",
+                           lambda a: a["commitments"].__setitem__(1, a["commitments"][1][:62])),
 }
 
 
-@pytest.mark.parametrize("code", INVALID)
-def test_invalid_announcements_are_refused_by_both(code: str) -> None:
-    ann = _broken(INVALID[code])
+@pytest.mark.parametrize("case", INVALID)
+def test_invalid_announcements_are_refused_by_both(case: str) -> None:
+    code, words, change = INVALID[case]
+    ann = _broken(change)
     with pytest.raises(DrawError) as caught:
         draw.run_draw(ann, make_reveal(ann))
-    assert caught.value.code == code.strip()
+    assert caught.value.code == code and caught.value.message_zh
+    with pytest.raises(ssj_verify.BadInput) as refused:
+        ssj_verify.verify(ann, make_reveal(ann), good_result())
+    assert words is None or words in refused.value.message, refused.value.message
+
+
+@pytest.mark.parametrize("announced, beacon", [("2026-03-02T01:00:00.5Z", "2026-03-02T01:00:00.51Z"),
+                                               ("2026-03-02T01:00:00.999Z", "2026-03-02T01:00:01Z"),
+                                               ("2026-12-31T23:59:59.9Z", "2026-12-31T23:59:60Z"),
+                                               ("2026-12-31T23:59:60Z", "2027-01-01T00:00:00Z"),
+                                               ("2028-02-29T00:00:00Z", "2028-03-01T00:00:00Z")])
+def test_times_are_compared_as_instants(announced: str, beacon: str) -> None:
+    ann, _ = small_example()
+    ann.update(announced_at=announced, beacon_at=beacon)
+    reveal = make_reveal(ann)
+    assert ssj_verify.verify(ann, reveal, draw.run_draw(ann, reveal)) == []
+    ann.update(announced_at=beacon, beacon_at=announced)
+    with pytest.raises(DrawError):
+        draw.parse_announcement(ann)
     with pytest.raises(ssj_verify.BadInput):
-        ssj_verify.verify(ann, make_reveal(ann), {})
+        ssj_verify.read_announcement(ann)
+
+
+def test_no_reveal_before_the_beacon_is_public() -> None:
+    ann, _ = small_example()  # beacon_at 2026-03-05T12:30:00Z, 20:30 in Beijing
+    with pytest.raises(DrawError) as caught:
+        draw.check_reveal_time(ann, "2026-03-05T12:29:59.999Z")
+    assert caught.value.code == "draw.beacon_not_yet"
+    assert "北京时间 2026-03-05 20:30:00" in caught.value.message_zh and "2026-03-05T12:30:00Z" in caught.value.message
+    for now in ("2026-03-05T12:30:00.000Z", "2026-03-05T12:30:00.001Z", "2027-01-01T00:00:00Z"):
+        draw.check_reveal_time(ann, now)
+
+
+def _result_with(change):  # type: ignore[no-untyped-def]
+    result = copy.deepcopy(good_result())
+    change(result)
+    return result
+
+
+RESULT_SHAPES = {
+    "an extra field": lambda r: r.update(note="x"),
+    "a missing field": lambda r: r.pop("unmatched"),
+    "an entry with an extra field": lambda r: r["selected"][0].update(note="x"),
+    "an entry without its team": lambda r: r["selected"][0].pop("team"),
+    "an unmatched entry with a team": lambda r: r["unmatched"].append(dict(r["selected"][0])),
+}
+
+
+@pytest.mark.parametrize("shape", RESULT_SHAPES)
+def test_the_verifier_refuses_a_result_with_other_fields(shape: str) -> None:
+    """§7: result.json holds exactly the fields of §6; anything else is refused (exit 2), not
+    compared."""
+    ann, reveal = small_example()
+    with pytest.raises(ssj_verify.BadInput) as refused:
+        ssj_verify.verify(ann, reveal, _result_with(RESULT_SHAPES[shape]))
+    assert "result" in refused.value.message and "结果" in refused.value.message_zh
 
 
 # --- the verifier finds tampering -----------------------------------------------------------
@@ -394,12 +514,8 @@ def _rank_as_bool(r: dict) -> None:
     r["selected"][0]["rank"] = True  # equal in Python, different bytes
 
 
-def _extra_field(r: dict) -> None:
-    r["note"] = "x"
-
-
 TAMPERS = {"team": _tamper_team, "team ": _tamper_member, "unit": _swap_units, "pi": _tamper_pi,
-           "seed": _tamper_seed, "rank": _rank_as_bool, "unexpected fields": _extra_field}
+           "seed": _tamper_seed, "rank": _rank_as_bool}
 
 
 @pytest.mark.parametrize("where", TAMPERS)

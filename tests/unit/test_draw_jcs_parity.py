@@ -79,7 +79,8 @@ def test_verifier_parsing_accepts_integers_and_unicode() -> None:
 def _announcement(units: list) -> dict:
     return {"algo": "ssj-draw-v1", "task": "t", "announced_at": "2026-01-01T00:00:00Z",
             "strata": [{"name": "s", "n": 0}], "risk_weights": {"A": 1}, "team_size": 2,
-            "specialty": "x", "units": units, "inspectors": [], "exclusions": [], "commitments": [], "beacon": "b"}
+            "specialty": "x", "units": units, "inspectors": [], "exclusions": [], "commitments": [], "beacon": "b",
+            "beacon_at": "2026-01-02T00:00:00Z"}
 
 
 UNITS = st.lists(st.fixed_dictionaries({"id": TEXT, "stratum": TEXT, "risk": TEXT}), max_size=6)
@@ -96,3 +97,49 @@ def test_announcement_hash_equals_the_general_writer(units: list, extra: dict) -
         expected = hashlib.sha256(canonicalize(announcement)).hexdigest()
         assert draw.announcement_hash(announcement) == expected
         assert ssj_verify.announcement_hash(announcement) == expected
+
+
+# --- ids are ordered by code point, not by UTF-16 code unit (DRAW_SPEC §7) --------------------
+
+# U+FF21 (Ａ) is before U+1F600 (😀) by code point and UTF-8 bytes, after it by UTF-16 code unit.
+FULLWIDTH, EMOJI = "\uff21", "\U0001F600"
+assert (FULLWIDTH < EMOJI) and FULLWIDTH.encode("utf-16-be") > EMOJI.encode("utf-16-be")
+
+
+def _two_scripts() -> dict:
+    """Units and inspectors whose ids differ in exactly those characters, in code-point order."""
+    units = sorted(f"9137{c}{i}" for c in (FULLWIDTH, EMOJI, "Z") for i in range(4))
+    people = sorted(f"P{c}{i}" for c in (FULLWIDTH, EMOJI, "Z") for i in range(3))
+    nonce = "5a" * 16
+    return dict(_announcement([{"id": u, "stratum": "s", "risk": "A" if k % 3 else "B"}
+                               for k, u in enumerate(units)]),
+                strata=[{"name": "s", "n": 7}], risk_weights={"A": 1, "B": 3},
+                inspectors=[{"id": p, "specialties": ["x"], "load": k % 2} for k, p in enumerate(people)],
+                exclusions=[{"inspector": people[0], "unit": units[1], "reason": "recusal"}],
+                commitments=[hashlib.sha256(bytes.fromhex(nonce)).hexdigest()]), nonce
+
+
+def test_ids_in_code_point_order_draw_the_same_bytes_in_both() -> None:
+    ann, nonce = _two_scripts()
+    assert [u["id"][4] for u in ann["units"]][::4] == ["Z", FULLWIDTH, EMOJI]
+    reveal = {"announcement_hash": draw.announcement_hash(ann), "beacon_value": "1 2 3", "nonces": [nonce]}
+    result = draw.run_draw(ann, reveal)
+    plan = ssj_verify.read_announcement(ann)
+    expected = ssj_verify.expected_result(plan, ssj_verify.announcement_hash(ann), reveal)
+    assert ssj_verify.jcs(expected) == canonicalize(result) == ssj_verify.jcs(result)
+    assert ssj_verify.verify(ann, reveal, result) == []
+    assert [i for _, _, ids, _ in plan.strata for i in ids] == [u["id"] for u in ann["units"]]
+    assert {p for e in result["selected"] for p in e["team"]} & {p["id"] for p in ann["inspectors"]
+                                                                  if EMOJI in p["id"]}
+
+
+@pytest.mark.parametrize("field", ["units", "inspectors"])
+def test_ids_in_utf16_order_are_refused_by_both(field: str) -> None:
+    ann, _ = _two_scripts()
+    ann[field].sort(key=lambda item: item["id"].encode("utf-16-be"))
+    with pytest.raises(draw.DrawError) as caught:
+        draw.parse_announcement(ann)
+    assert caught.value.code == "draw.not_sorted"
+    with pytest.raises(ssj_verify.BadInput) as refused:
+        ssj_verify.read_announcement(ann)
+    assert f"{field} must be sorted by id" in refused.value.message

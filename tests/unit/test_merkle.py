@@ -1,9 +1,11 @@
-"""RFC 9162 Merkle tree: root against the recursive definition; every proof verifies; tampering fails."""
+"""RFC 9162 Merkle tree: root and consistency proofs against the RFC's recursive definitions; every
+inclusion proof verifies; tampering fails."""
 from __future__ import annotations
 
 import hashlib
 
-from hypothesis import given, strategies as st
+import pytest
+from hypothesis import given, settings, strategies as st
 
 from sync_server.core import merkle
 
@@ -51,3 +53,37 @@ def test_tampering_is_caught(n: int, data: st.DataObject) -> None:
         assert not merkle.verify_inclusion(i, n, tree[i], bent, head)
     if n > 1:
         assert not merkle.verify_inclusion((i + 1) % n, n, tree[i], proof, head) or tree[i] == tree[(i + 1) % n]
+
+
+def reference_consistency(m: int, tree: list[bytes], complete: bool = True) -> list[bytes]:
+    """SUBPROOF(m, D[n], b) straight from RFC 9162 §2.1.4.1; PROOF(m, D[n]) = SUBPROOF(m, D[n], true)."""
+    n = len(tree)
+    if m == n:
+        return [] if complete else [reference_root(tree)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return reference_consistency(m, tree[:k], complete) + [reference_root(tree[k:])]
+    return reference_consistency(m - k, tree[k:], False) + [reference_root(tree[:k])]
+
+
+def test_consistency_proofs_match_the_definition() -> None:
+    for n in range(1, 41):
+        tree = leaves(n)
+        for m in range(1, n + 1):
+            assert merkle.consistency_proof(m, tree) == reference_consistency(m, tree), (m, n)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(41, 600), st.data())
+def test_consistency_proofs_match_the_definition_in_larger_trees(n: int, data: st.DataObject) -> None:
+    tree = leaves(n)
+    m = data.draw(st.integers(1, n))
+    assert merkle.consistency_proof(m, tree) == reference_consistency(m, tree)
+
+
+def test_consistency_sizes_outside_the_tree_are_refused() -> None:
+    for m, n in ((0, 5), (6, 5), (-1, 5), (1, 0)):
+        with pytest.raises(IndexError):
+            merkle.consistency_proof(m, leaves(n))

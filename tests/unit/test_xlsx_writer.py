@@ -31,3 +31,19 @@ def test_round_trip_through_two_readers(tmp_path: Path) -> None:
 
 def test_column_names() -> None:
     assert [xlsx_writer.column_name(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_dates_are_dates_and_formula_text_stays_text(tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    path = tmp_path / "typed.xlsx"
+    xlsx_writer.write(path, "结果", ["日期", "次数", "名称", "代码"],
+                      iter([[date(2026, 11, 20), 2, '=HYPERLINK("http://evil.invalid","x")', "91369921MA3C8XJ27U"],
+                            [date(1900, 3, 1), 1, "=cmd|' /C calc'!A0", "12369921000000001X"]]))
+    sheet = load_workbook(path).active
+    first, second = sheet[2], sheet[3]
+    assert first[0].is_date and first[0].value == datetime(2026, 11, 20) and first[0].number_format == "yyyy-mm-dd"
+    assert second[0].value == datetime(1900, 3, 1), "serial numbers past Excel's 1900-02-29"
+    assert (first[1].value, first[1].data_type) == (2, "n")
+    assert (first[2].data_type, second[2].data_type) == ("s", "s") and first[2].value.startswith("=HYPERLINK")
+    assert (first[3].value, first[3].data_type) == ("91369921MA3C8XJ27U", "s")
