@@ -37,5 +37,10 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The fault campaign (docs/BENCHMARKS.md): RUNS randomized runs, or fewer if MINUTES run out.
+RUNS ?= 1000
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --runs $(RUNS) $(if $(MINUTES),--minutes $(MINUTES))
+
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

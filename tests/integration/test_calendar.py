@@ -13,6 +13,9 @@ from sync_server.errors import BadRequest
 from sync_server.queries.db import open_db, transaction
 from tests.support.server import ROOT
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 EXAMPLE = ROOT / "docs" / "samples" / "calendar-2027-example.txt"
 
 

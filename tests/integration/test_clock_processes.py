@@ -8,11 +8,16 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import pytest
+
 from field_app.outbox import sign_and_queue
 from schemas import clock
 from tests.integration.conftest import server_rows
 from tests.support import dates
 from tests.support.records import record
+
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:

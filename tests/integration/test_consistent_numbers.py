@@ -37,6 +37,9 @@ from tests.support import dates
 from tests.support.records import finding, record
 from tests.support.server import ServerProcess
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def site(history_county: County) -> Iterator[ServerProcess]:
@@ -135,7 +138,6 @@ def approve_rectification_due(url: str, county: County, tmp_path: Path, deadline
 
 # --- the office screen ----------------------------------------------------------------------------
 
-@pytest.mark.dates
 def test_no_rectification_past_its_deadline_is_called_within_it(history_county: County, site: ServerProcess,
                                                                 tmp_path: Path) -> None:
     today = dates.today()
@@ -165,7 +167,6 @@ def test_no_rectification_past_its_deadline_is_called_within_it(history_county: 
         assert "整改期限内" not in lines[no] and "已过期" in lines[no], lines[no]
 
 
-@pytest.mark.dates
 def test_the_office_counts_every_entry_waiting_for_publication(history_county: County, site: ServerProcess) -> None:
     today = dates.today().isoformat()
     waiting = server_rows(history_county.db, "SELECT count(*) FROM disclosures WHERE state = 'due'")[0][0]
@@ -298,7 +299,6 @@ def figures_of(expected: Expected) -> dict[str, int]:
             for header, name in FIGURES.items()}
 
 
-@pytest.mark.dates
 @pytest.mark.parametrize("half", [None, 1, 2])
 def test_every_figure_of_a_specialty_counts_its_units_the_same_way(history_county: County, site: ServerProcess,
                                                                   half: int | None) -> None:

@@ -28,6 +28,9 @@ from tests.support.photos import jpeg_bytes
 from tests.support.records import finding, record
 from tests.support.server import ServerProcess
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 
 def approve(leader, record_id: str, sha: str) -> dict:
     doc = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": record_id, "record_envelope_sha256": sha,
@@ -70,7 +73,6 @@ def entry_of(county, record_id: str) -> dict:
     return dict(rows[0]) if rows else {}
 
 
-@pytest.mark.dates
 def test_an_approved_result_is_published_at_once_and_verifies(team, county, server, tmp_path) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[0]
@@ -122,7 +124,6 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
     assert not any(name in page for name in names), "inspectors' names are never public"
 
 
-@pytest.mark.dates
 def test_penalty_decision_turns_the_entry_into_a_penalty_within_7_working_days(team, county, server) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[1]
@@ -172,7 +173,6 @@ def check_penalty_and_transfer(office: httpx.Client, county, server, record_id: 
     assert "followup.penalty" in kinds and "followup.transfer" in kinds and kinds.count("disclosure.published") == 3
 
 
-@pytest.mark.dates
 def test_a_reinspection_from_the_tablet_updates_the_entry(team, county, make_device) -> None:
     inspector, leader = team
     assignment = inspector.store.list_assignments()[2]
@@ -329,7 +329,6 @@ def test_in_daily_mode_an_approved_result_waits_for_the_batch(team, county, serv
     assert httpx.get(f"{server.url}/public/results/{entry['no']}").status_code == 200
 
 
-@pytest.mark.dates
 def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(team, county, server, admin,
                                                                                tmp_path) -> None:
     from field_app.app_state import AppState, Settings

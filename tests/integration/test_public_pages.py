@@ -25,6 +25,9 @@ from sync_server.errors import NotFound
 from sync_server.public import pages
 from tests.support.server import ROOT
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 DEMO_TASK = "T2026-14"
 OWN_TASK = "T2026-02"            # seeded; gets the draw composed below
 ANNOUNCED_TASK = "T2026-03"      # seeded; gets an announcement only

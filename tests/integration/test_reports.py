@@ -33,6 +33,9 @@ from sync_server.reports import assemble
 from tests.support.report_rows import fill_2025
 from tests.support.server import ServerProcess
 
+# Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
+pytestmark = pytest.mark.dates
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
