@@ -16,6 +16,7 @@ PAGE_ROUTES = [
     Route("/public/verify", pages.verify),
     Route("/public/verify/ssj_verify.py", pages.verifier),
     Route("/public/verify/ssj_check_entry.py", pages.entry_checker),
+    Route("/public/verify/ssj_monitor.py", pages.log_monitor),
     Route("/public/static/{name}", pages.static_file),
     Route("/public/results", results.results),
     Route("/public/results.{kind}", results.download),

@@ -21,6 +21,7 @@ from sync_server.queries import public as q
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
 ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
+MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: download both
 STATIC = Path(__file__).with_name("static")
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "verify.js": "text/javascript; charset=utf-8",
                 "print.js": "text/javascript; charset=utf-8"}
@@ -134,9 +135,18 @@ async def verifier(request: Request) -> Response:
 
 
 async def entry_checker(request: Request) -> Response:
-    if not ENTRY_CHECKER.exists():
-        raise NotFound("draw.no_file", "the entry checker is not installed here", "核验程序未随本服务安装")
-    return FileResponse(ENTRY_CHECKER, media_type="text/x-python; charset=utf-8", filename="ssj_check_entry.py")
+    return _script(ENTRY_CHECKER)
+
+
+async def log_monitor(request: Request) -> Response:
+    return _script(MONITOR)
+
+
+def _script(path: Path) -> Response:
+    """A standalone verifier script, as a download (the public checks what this server says)."""
+    if not path.exists():
+        raise NotFound("draw.no_file", f"{path.name} is not installed here", "核验程序未随本服务安装")
+    return FileResponse(path, media_type="text/x-python; charset=utf-8", filename=path.name)
 
 
 async def static_file(request: Request) -> Response:

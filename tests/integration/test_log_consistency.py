@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -111,11 +110,13 @@ def test_the_monitor_passes_while_the_log_grows_and_fails_on_rewritten_history(c
                                                                                tmp_path: Path) -> None:
     tools = tmp_path / "downloaded"
     tools.mkdir()
-    monitor = str(shutil.copy(ROOT / "verifier" / "ssj_monitor.py", tools))
-    checker = str(shutil.copy(ROOT / "verifier" / "ssj_check_entry.py", tools))
     state = tmp_path / "monitor.json"
     server = ServerProcess(county.db).start()
     try:
+        for name in ("ssj_monitor.py", "ssj_check_entry.py"):   # as the public gets them
+            (tools / name).write_bytes(httpx.get(f"{server.url}/public/verify/{name}").content)
+            assert (tools / name).read_bytes() == (ROOT / "verifier" / name).read_bytes()
+        monitor, checker = str(tools / "ssj_monitor.py"), str(tools / "ssj_check_entry.py")
         key = httpx.get(server.url + "/v1/log/key").json()["public_key"]
         first = watch_at(monitor, server.url, state, key)
         assert first.returncode == 0 and "FIRST HEAD KEPT" in first.stdout, first.stdout + first.stderr

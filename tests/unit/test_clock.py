@@ -60,3 +60,17 @@ def test_beijing_today_turns_at_midnight_in_beijing() -> None:
         assert clock.utc_stamp().startswith("2027-06-15T16:3")
     finally:
         clock.install(saved)
+
+
+def test_nothing_else_reads_the_machines_clock() -> None:
+    """Every reader goes through schemas/clock.py, so SUIJIAN_CLOCK moves all of them."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    wall = re.compile(r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time|time\.time_ns|time\.gmtime|"
+                      r"time\.localtime|time\.strftime)\(")
+    readers = [f"{path.relative_to(root)}:{n}" for package in ("schemas", "sync_server", "field_app")
+               for path in (root / package).rglob("*.py") if path.name != "clock.py" or path.parent.name != "schemas"
+               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if wall.search(line)]
+    assert not readers, f"read the time through schemas.clock: {readers}"
