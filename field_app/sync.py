@@ -25,7 +25,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -199,7 +199,7 @@ class SyncClient:
         PARK_RETRY ago.
         """
         self._recheck_incomplete(result)
-        self._retry_parked(result, None if retry_parked else _stamp(clock.now() - PARK_RETRY))
+        self._retry_parked(result, None if retry_parked else clock.stamp(clock.now() - PARK_RETRY))
         self._pushed, total = 0, self.store.outbox_counts().get("pending", 0)
         for kind, url in PUSH_URLS.items():
             self._push_kind(result, kind, url, batch_size, in_flight, total)
@@ -339,7 +339,7 @@ class SyncClient:
         """Download, verify and keep one photo; an error text (Chinese) when it could not be kept."""
         response = self._request("GET", f"/v1/photos/{sha}")
         if response.status_code != 200:
-            return json.loads(_error_text(response))["message_zh"]
+            return SyncError.of(response).message_zh
         try:
             self.files.save(received(response.content, sha))
         except PhotoRefused as exc:
@@ -396,14 +396,6 @@ class _Search:
         self.streak, self.delivered = 0, True
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-        return json.dumps({"code": body.get("code"), "message_zh": body.get("message_zh")}, ensure_ascii=False)
-    except ValueError:
-        return json.dumps({"code": "http.error", "message_zh": f"服务器返回错误 {response.status_code}"},
-                          ensure_ascii=False)
+    error = SyncError.of(response)
+    return json.dumps({"code": error.code, "message_zh": error.message_zh}, ensure_ascii=False)

@@ -94,7 +94,12 @@ def beijing_today() -> date:
 
 def utc_stamp() -> str:
     """Now as RFC 3339 UTC to the second, the form the tablet writes (2026-11-20T01:30:00Z)."""
-    return now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp(now())
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as RFC 3339 UTC to the second (2026-11-20T01:30:00Z)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def local_stamp() -> str:

@@ -44,7 +44,7 @@ async def api_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ContractError):
         exc = BadRequest.from_contract(exc)
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.as_json(), status_code=exc.status)
+    return JSONResponse(exc.as_json(), status_code=exc.status, headers=exc.headers)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@
       Conflict            409  same id, other bytes; a code already used
       TooLarge            413  body or photo over the limit
       Unsupported         415  not a photo type we take
+      TooManyFailures     429  "auth.too_many_failures": too many failed sign-ins; `Retry-After`
       StorageFull         507  "storage.full": the server's disk is full; nothing of this request
                                was saved, what was saved before is intact; retry later
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.errors import ContractError
+from sync_server.core.throttle import wait_text
 
 
 class ApiError(Exception):
     status = 500
+    headers: dict[str, str] | None = None    # HTTP headers the reply carries (Retry-After)
 
     def __init__(self, code: str, message: str, message_zh: str, detail: Any = None) -> None:
         super().__init__(f"{code}: {message}")
@@ -67,6 +70,15 @@ class TooLarge(ApiError):
 
 class Unsupported(ApiError):
     status = 415
+
+
+class TooManyFailures(ApiError):
+    status = 429
+
+    def __init__(self, wait: int) -> None:
+        super().__init__("auth.too_many_failures", f"too many failed attempts; retry after {wait} seconds",
+                         f"错误次数过多，请 {wait_text(wait)}后再试", {"retry_after": wait})
+        self.headers = {"Retry-After": str(wait)}
 
 
 class StorageFull(ApiError):

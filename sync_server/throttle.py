@@ -53,10 +53,5 @@ def log_refusal(scope: str, subjects: Sequence[str], wait: int) -> None:
     logger.warning("refused %s from %s: too many failures, retry after %d s", scope, ", ".join(subjects), wait)
 
 
-def wait_text(wait: int) -> str:
-    """A wait in Chinese: '45 秒' or '15 分钟' (minutes rounded up)."""
-    return f"{wait} 秒" if wait < 60 else f"{-(-wait // 60)} 分钟"
-
-
 def client_subject(host: str | None) -> str:
     return f"addr:{host or 'unknown'}"

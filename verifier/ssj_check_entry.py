@@ -104,6 +104,10 @@ def leaf_hash(entry: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + entry).digest()
 
 
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
 def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2."""
     if index >= size:
@@ -113,12 +117,12 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root
         if sn == 0:
             return False
         if fn & 1 or fn == sn:
-            r = hashlib.sha256(b"\x01" + p + r).digest()
+            r = node_hash(p, r)
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = hashlib.sha256(b"\x01" + r + p).digest()
+            r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
@@ -201,20 +205,21 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"BAD INPUT / 输入无效: {exc}", file=sys.stderr)
         return 2
+    return verdict(problems, f"entry {bundle['no']}: SHA-256 {bundle['doc_sha256']}\n"
+                             f"log size {bundle['checkpoint']['size']}, root {bundle['checkpoint']['root']}")
+
+
+def verdict(problems: list[str], agreed: str) -> int:
+    """Print DIFFERS with the problems (exit 1) or AGREED with what was checked (exit 0)."""
     if problems:
         print("DIFFERS / 不一致")
         print("\n".join(f"- {p}" for p in problems))
         return 1
-    print(f"AGREED / 一致\nentry {bundle['no']}: SHA-256 {bundle['doc_sha256']}\n"
-          f"log size {bundle['checkpoint']['size']}, root {bundle['checkpoint']['root']}")
+    print(f"AGREED / 一致\n{agreed}")
     return 0
 
 
 # --- consistency between two checkpoints (RFC 9162 §2.1.4.2) --------------------------------------
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
 
 def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: list[bytes]) -> bool:
     """RFC 9162 §2.1.4.2: the tree of `second` leaves extends the tree of `first` (0 < first ≤ second).
@@ -314,13 +319,8 @@ def consistency_main(argv: list[str]) -> int:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         print(f"BAD INPUT / 输入无效: {exc}", file=sys.stderr)
         return 2
-    if problems:
-        print("DIFFERS / 不一致")
-        print("\n".join(f"- {p}" for p in problems))
-        return 1
-    print(f"AGREED / 一致\nthe log of {proof['second']} entries extends the log of {proof['first']}"
-          f" / {proof['second']} 条的审计日志包含先前的 {proof['first']} 条")
-    return 0
+    return verdict(problems, f"the log of {proof['second']} entries extends the log of {proof['first']}"
+                             f" / {proof['second']} 条的审计日志包含先前的 {proof['first']} 条")
 
 
 if __name__ == "__main__":

@@ -25,3 +25,8 @@ def retry_after(failures: Iterable[datetime], now: datetime, rule: Rule) -> int:
         return 0
     frees = recent[len(recent) - rule.limit] + rule.window   # when the window holds limit - 1 of them
     return max(1, math.ceil((frees - now).total_seconds()))
+
+
+def wait_text(wait: int) -> str:
+    """A wait in Chinese: '45 秒' or '15 分钟' (minutes rounded up)."""
+    return f"{wait} 秒" if wait < 60 else f"{-(-wait // 60)} 分钟"

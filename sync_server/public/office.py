@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from sync_server import disclosure, followups, office_sessions, throttle
 from sync_server.core.categories import LABELS
 from sync_server.core.disclosure import RECTIFY_STATUS, TRANSFER_KINDS
-from sync_server.core.throttle import Rule
+from sync_server.core.throttle import Rule, wait_text
 from sync_server.public.render import page, refusal
 from sync_server.resources.http import read_body
 
@@ -74,7 +74,7 @@ async def login(request: Request) -> Response:
     outcome = wait or await db.write(_open_counted, token, subjects, rule, settings.office_session_hours)
     if isinstance(outcome, int):
         throttle.log_refusal(throttle.OFFICE, subjects, outcome)
-        return _login_page(request, f"登录失败次数过多，请 {throttle.wait_text(outcome)}后再试。", status=429,
+        return _login_page(request, f"登录失败次数过多，请 {wait_text(outcome)}后再试。", status=429,
                            headers={"Retry-After": str(outcome)})
     if outcome is None:
         return _login_page(request, "令牌无效或已停用，请向系统管理员确认。", status=403)

@@ -16,4 +16,3 @@ def list_auth_failures_since(conn: sqlite3.Connection, scope: str, subject: str,
 
 def delete_auth_failures_before(conn: sqlite3.Connection, before: str) -> None:
     conn.execute("DELETE FROM auth_failures WHERE at <= ?", (before,))
-

@@ -9,7 +9,7 @@ from sync_server import accounts, throttle
 from sync_server.resources.http import JSONResponse, admin_of, device_of, read_json, read_body
 from sync_server.core.specialties import is_specialty
 from sync_server.core.throttle import Rule
-from sync_server.errors import ApiError, BadRequest
+from sync_server.errors import ApiError, BadRequest, TooManyFailures
 from schemas.jcs import loads_strict
 from schemas.errors import ContractError
 
@@ -28,7 +28,8 @@ async def enroll(request: Request) -> JSONResponse:
     if isinstance(outcome, ApiError):
         raise outcome
     if isinstance(outcome, int):
-        return too_many_failures(throttle.ENROLL, subjects, outcome)
+        throttle.log_refusal(throttle.ENROLL, subjects, outcome)
+        raise TooManyFailures(outcome)
     return JSONResponse(outcome, status_code=201)
 
 
@@ -52,14 +53,6 @@ def _enroll_counted(conn: sqlite3.Connection, body: dict, subjects: list[str], r
             raise
         throttle.record_failure(conn, throttle.ENROLL, subjects, rule, exc.code)
         return exc
-
-
-def too_many_failures(scope: str, subjects: list[str], wait: int) -> JSONResponse:
-    """429 in the one error shape, with Retry-After."""
-    throttle.log_refusal(scope, subjects, wait)
-    error = ApiError("auth.too_many_failures", f"too many failed attempts; retry after {wait} seconds",
-                     f"错误次数过多，请 {throttle.wait_text(wait)}后再试", {"retry_after": wait})
-    return JSONResponse(error.as_json(), status_code=429, headers={"Retry-After": str(wait)})
 
 
 async def me(request: Request) -> JSONResponse:
