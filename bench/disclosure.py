@@ -20,9 +20,9 @@ import httpx
 
 from bench.common import start_server
 from schemas.jcs import canonicalize
-from sync_server.core import disclosure as rules
-from sync_server.core.demo_data import generate_county
-from sync_server.queries.db import open_db
+from sync_server.disclosure.core import disclosure as rules
+from demo.county import generate_county
+from sync_server.db.connection import open_db
 
 ENTRIES = 100_000
 REQUESTS = 300

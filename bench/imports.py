@@ -8,10 +8,10 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bench.common import median
-from sync_server.core.demo_data import generate_county
-from sync_server.core.specialties import SPECIALTIES
-from sync_server.queries.db import open_db
-from sync_server.registry_import import import_file
+from demo.county import generate_county
+from schemas.specialties import SPECIALTIES
+from sync_server.db.connection import open_db
+from sync_server.registry.imports import import_file
 
 ROWS, ROUNDS = 100_000, 3
 

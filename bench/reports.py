@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from bench.common import median
-from sync_server.core.report import Period
-from sync_server.core.specialties import SPECIALTIES
-from sync_server.queries.db import open_db
-from sync_server.reports import write_report
+from sync_server.reports.core.report import Period
+from schemas.specialties import SPECIALTIES
+from sync_server.db.connection import open_db
+from sync_server.reports.service import write_report
 from tests.support.report_rows import STAMP, Rows
 
 ENTRIES, UNITS, ROUNDS, YEAR = 100_000, 150_000, 3, 2025

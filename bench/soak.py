@@ -47,7 +47,7 @@ from field_app.outbox import record_photos, sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
-from sync_server.core import merkle
+from sync_server.audit.core import merkle
 from tests.support.photos import jpeg_bytes, save_photo
 from tests.support.records import finding, record
 from tests.support.server import ServerProcess, free_port

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 from schemas import contract, envelope
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
-from sync_server.core.photo_refs import referenced_photos as record_photos  # the server's own rule
+from schemas.photo_refs import referenced_photos as record_photos  # the server's own rule
 
 KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
          "review": ("review-decision", envelope.REVIEW_TYPE),

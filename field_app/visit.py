@@ -17,7 +17,7 @@ from field_app.keys import KeyStore
 from field_app.outbox import submit_record
 from field_app.photos import PhotoFiles, Processed, Stroke, process, signature_png
 from field_app.store import LocalStore
-from sync_server.core.categories import Category
+from schemas.categories import Category
 
 
 utc_now = clock.utc_stamp

@@ -102,6 +102,22 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_now() -> str:
+    """Now as the API writes a time: RFC 3339 UTC with milliseconds (2026-11-20T01:30:00.000Z)."""
+    return format_time(now())
+
+
+def format_time(moment: datetime) -> str:
+    """A moment as the API writes it: RFC 3339 UTC with milliseconds."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{moment.microsecond // 1000:03d}Z"
+
+
+def hours_from_now(hours: int) -> str:
+    """The API's form of the moment `hours` from now (expiry times)."""
+    return format_time(now() + timedelta(hours=hours))
+
+
 def local_stamp() -> str:
     """Now in the device's own zone with its offset (a signed record's device time)."""
     return now().astimezone().isoformat(timespec="seconds")

@@ -14,12 +14,18 @@ from starlette.routing import Match, Route
 
 from schemas import clock, contract
 from schemas.errors import ContractError
-from sync_server import openapi, security_headers, server_key, workers
+from sync_server.web import openapi, security_headers
+from sync_server.audit import server_key
+from sync_server.records import workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.public import PAGE_ROUTES
-from sync_server.queries.db import Database
-from sync_server.resources import enrollment, feed, followups, log, photos, records, reviews
-from sync_server.resources.http import JSONResponse
+from sync_server.db.connection import Database
+from sync_server.accounts import routes as enrollment
+from sync_server.planning import routes as feed
+from sync_server.disclosure import routes as followups
+from sync_server.audit import routes as log
+from sync_server.records.routes import photos, records, reviews
+from sync_server.web.http import JSONResponse
 from sync_server.settings import Settings
 
 logger = logging.getLogger("sync_server")

@@ -32,10 +32,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server import accounts, cli_calendar, cli_disclosure, cli_draws, cli_registry, cli_reports
+from sync_server.accounts import service as accounts
+from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
+from sync_server.planning import cli as cli_draws
+from sync_server.registry import cli as cli_registry
+from sync_server.reports import cli as cli_reports
 from sync_server.errors import ApiError
-from sync_server.queries import users
-from sync_server.queries.db import open_db, transaction
+from sync_server.accounts.queries import users
+from sync_server.db.connection import open_db, transaction
 from schemas import clock
 from schemas.clock import ClockSettingError
 from sync_server.settings import Settings, clock_from_env
@@ -57,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from sync_server.seed import seed_demo
+    from demo.seed import seed_demo
 
     conn = open_db(Path(args.db))
     if users.get_user_by_id(conn, "admin") is not None:
@@ -89,7 +93,7 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sync_server.demo import run_demo
+    from demo.run import run_demo
 
     return run_demo(Path(args.dir), args.host, args.port)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.errors import ContractError
-from sync_server.core.throttle import wait_text
+from sync_server.accounts.core.throttle import wait_text
 
 
 class ApiError(Exception):

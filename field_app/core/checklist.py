@@ -18,7 +18,7 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
-from sync_server.core.categories import Category, categorize
+from schemas.categories import Category, categorize
 
 RECORD_SCHEMA = "suijian.inspection-record/1"
 OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用"}

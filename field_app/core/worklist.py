@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sync_server.core.specialties import SPECIALTIES
+from schemas.specialties import SPECIALTIES
 
 STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过"}
 ORDER = ["returned", "draft", "todo", "submitted", "approved"]  # what needs the inspector first

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.public import office, pages, results
+from sync_server.office import pages as office
+from sync_server.public import pages
+from sync_server.disclosure import pages as results
 
 PAGE_ROUTES = [
     Route("/", pages.home),
@@ -29,7 +31,7 @@ PAGE_ROUTES = [
     Route("/office/login", office.login, methods=["POST"]),
     Route("/office/logout", office.logout, methods=["POST"]),
 ]
-from sync_server.public import reports  # noqa: E402  (the report pages, appended)
+from sync_server.reports import pages as reports  # noqa: E402  (the report pages, appended)
 
 PAGE_ROUTES += [
     Route("/public/reports", reports.report_years),

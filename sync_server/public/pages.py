@@ -14,15 +14,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from sync_server.core.specialties import SPECIALTIES
+from schemas.specialties import SPECIALTIES
 from sync_server.errors import NotFound
-from sync_server.public.render import CACHE, page, refusal
-from sync_server.queries import public as q
+from sync_server.web.render import CACHE, page, refusal
+from sync_server.public import queries as q
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
 ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
 MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: download both
-STATIC = Path(__file__).with_name("static")
+STATIC = Path(__file__).parents[1] / "web" / "static"
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "verify.js": "text/javascript; charset=utf-8",
                 "print.js": "text/javascript; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")

@@ -15,9 +15,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from sync_server import accounts
-from sync_server.queries.db import open_db, transaction
-from sync_server.seed import seed_demo
+from sync_server.accounts import service as accounts
+from sync_server.db.connection import open_db, transaction
+from demo.seed import seed_demo
 from tests.e2e.apps import CHROMIUM, AppProcess, RendererInterrupted, wait_text
 from tests.support.server import ServerProcess, free_port
 

@@ -14,8 +14,8 @@ import pytest
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
-from sync_server.queries.db import open_db
-from sync_server.seed import seed_demo
+from sync_server.db.connection import open_db
+from demo.seed import seed_demo
 from tests.support.server import ServerProcess
 
 

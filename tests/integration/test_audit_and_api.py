@@ -14,8 +14,8 @@ from openapi_spec_validator import validate as validate_spec
 from field_app.outbox import sign_and_queue
 from schemas import contract, envelope
 from sync_server.app import ROUTES
-from sync_server.core import merkle
-from sync_server.openapi import PATHS
+from sync_server.audit.core import merkle
+from sync_server.web.openapi import PATHS
 from tests.support.photos import jpeg_bytes
 from tests.support.records import record
 

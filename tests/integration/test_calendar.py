@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sync_server import workcalendar
+from sync_server.disclosure import workcalendar
 from sync_server.errors import BadRequest
-from sync_server.queries.db import open_db, transaction
+from sync_server.db.connection import open_db, transaction
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.

@@ -31,7 +31,7 @@ from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
-from sync_server.core.specialties import SPECIALTIES
+from schemas.specialties import SPECIALTIES
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
 from tests.support.records import finding, record

@@ -21,7 +21,7 @@ from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoRefused
 from schemas import envelope
 from schemas.jcs import canonicalize
-from sync_server.core import merkle
+from sync_server.audit.core import merkle
 from tests.integration.conftest import server_rows
 from tests.support import dates
 from tests.support.photos import jpeg_bytes

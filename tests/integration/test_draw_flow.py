@@ -16,12 +16,13 @@ import pytest
 
 from schemas import clock
 from schemas.jcs import canonicalize
-from sync_server import draws, plans
-from sync_server.clock import format_time
-from sync_server.core import draw
+from sync_server.planning import draws, plans
+from schemas.clock import format_time
+from sync_server.planning.core import draw
 from sync_server.errors import BadRequest, Conflict
-from sync_server.queries import registry, users
-from sync_server.queries.db import open_db, transaction
+from sync_server.registry import queries as registry
+from sync_server.accounts.queries import users
+from sync_server.db.connection import open_db, transaction
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.

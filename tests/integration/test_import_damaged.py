@@ -18,8 +18,8 @@ from typing import Callable
 import pytest
 
 from sync_server.errors import BadRequest
-from sync_server.queries.db import open_db
-from sync_server.registry_import import import_file
+from sync_server.db.connection import open_db
+from sync_server.registry.imports import import_file
 from tests.support.server import ROOT
 
 SAMPLES = ROOT / "docs" / "samples"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sync_server.queries.db import connect, migrate, open_db, transaction
-from sync_server.queries.migrations import MIGRATIONS
+from sync_server.db.connection import connect, migrate, open_db, transaction
+from sync_server.db.migrations import MIGRATIONS
 
 
 def test_an_older_database_is_upgraded(tmp_path: Path) -> None:

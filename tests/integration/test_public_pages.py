@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from schemas.jcs import canonicalize
-from sync_server.core.draw import announcement_hash, result_hash, run_draw
+from sync_server.planning.core.draw import announcement_hash, result_hash, run_draw
 from sync_server.errors import NotFound
 from sync_server.public import pages
 from tests.support.server import ROOT

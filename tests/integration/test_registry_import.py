@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from sync_server.core import uscc
-from sync_server.core.demo_data import generate_county
-from sync_server.queries.db import open_db
-from sync_server.registry_import import import_file
+from sync_server.registry.core import uscc
+from demo.county import generate_county
+from sync_server.db.connection import open_db
+from sync_server.registry.imports import import_file
 from sync_server.errors import BadRequest
 from tests.support.server import ROOT
 
@@ -93,7 +93,7 @@ def test_item_list_versions_are_kept(conn: sqlite3.Connection, tmp_path: Path) -
     second = workbook(tmp_path / "v2.xlsx", [head, ["GG-001", "卫生许可证持证情况", "公共场所", "《公共场所卫生管理条例》第四条"]])
     assert import_file(conn, "items", first).version == 1
     assert import_file(conn, "items", second).version == 2
-    from sync_server.queries.registry import list_items_by_version, list_items_latest
+    from sync_server.registry.queries import list_items_by_version, list_items_latest
     assert [r["name"] for r in list_items_latest(conn)] == ["卫生许可证持证情况"]
     assert [r["code"] for r in list_items_by_version(conn, 1)] == ["GG-001", "GG-002"]
     assert count(conn, "item_list_versions") == 2

@@ -27,9 +27,9 @@ import pytest
 from openpyxl import load_workbook
 
 from sync_server.cli import main
-from sync_server.core.report import Period
-from sync_server.queries.db import open_db
-from sync_server.reports import assemble
+from sync_server.reports.core.report import Period
+from sync_server.db.connection import open_db
+from sync_server.reports.service import assemble
 from tests.support.report_rows import fill_2025
 from tests.support.server import ServerProcess
 

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import httpx
 
-from sync_server.security_headers import OTHER_POLICY, PAGE_POLICY
+from sync_server.web.security_headers import OTHER_POLICY, PAGE_POLICY
 from tests.support.photos import jpeg_bytes
 from tests.support.server import ServerProcess
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, strategies as st
 
 from schemas import contract
-from sync_server.core.categories import LABELS, categorize
+from schemas.categories import LABELS, categorize
 from tests.support.records import ASSIGNMENT, ITEMS, finding, record
 
 SEVERITY = {"no_problem": 0, "rectify": 1, "penalty": 2}

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 
 from schemas import envelope
-from sync_server.core import merkle
+from sync_server.audit.core import merkle
 from tests.unit.test_envelope import VECTORS
 from tests.unit.test_merkle import reference_consistency, reference_root
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from sync_server.exports import csv_cell, csv_text
+from sync_server.disclosure.exports import csv_cell, csv_text
 
 DOC = {"no": "2026-000001", "unit": {"name": "=HYPERLINK(\"http://evil.invalid\",\"x\")", "uscc": "91369921MA3C8XJ27U"},
        "tasks": [{"number": "T1", "title": "@任务"}], "items": ["-事项"], "inspected_on": "2026-11-20",

@@ -10,17 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync_server.core import uscc
-from sync_server.core.demo_data import (
-    County,
-    Inspector,
-    Task,
-    Unit,
-    generate_county,
-    ratio_percent,
-    unit_scopes,
-)
-from sync_server.core.specialties import DEFAULT_RISK_WEIGHTS, RISK_CLASSES, SPECIALTIES
+from sync_server.registry.core import uscc
+from demo.county import County, Inspector, Task, Unit, generate_county, ratio_percent, unit_scopes
+from schemas.specialties import DEFAULT_RISK_WEIGHTS, RISK_CLASSES, SPECIALTIES
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from chinese_calendar import constants
 
-from sync_server.core import disclosure as rules
-from sync_server.core.workdays import Calendar
+from sync_server.disclosure.core import disclosure as rules
+from sync_server.disclosure.core.workdays import Calendar
 
 OFFICIAL = Calendar({**{d: False for d in constants.holidays}, **{d: True for d in constants.workdays}},
                     frozenset(range(2004, 2027)))

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from schemas.jcs import canonicalize
-from sync_server.core import draw
-from sync_server.core.draw import D, DrawError, Inspector
+from sync_server.planning.core import draw
+from sync_server.planning.core.draw import D, DrawError, Inspector
 from verifier import ssj_verify
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from schemas.errors import ContractError
 from schemas.jcs import canonicalize
-from sync_server.core import draw
+from sync_server.planning.core import draw
 from verifier import ssj_verify
 
 # U+E000 and U+FFFF sort after U+1F600 by code point but before it by UTF-16 code unit.

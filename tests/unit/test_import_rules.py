@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 from hypothesis import given, strategies as st
 
-from sync_server.core import uscc
-from sync_server.core.import_rules import check_row, check_rows, missing_columns
+from sync_server.registry.core import uscc
+from sync_server.registry.core.import_rules import check_row, check_rows, missing_columns
 
 UNIT = {"统一社会信用代码": "91350100M000100Y43", "单位名称": "云溪县悦来宾馆", "地址": "城关镇和平路1号",
         "专业": "公共场所", "信用风险等级": "B"}

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sync_server.core import merkle
+from sync_server.audit.core import merkle
 
 
 def reference_root(leaves: list[bytes]) -> bytes:

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from schemas import contract
 from schemas.errors import ContractError
-from sync_server import openapi
+from sync_server.web import openapi
 from tests.support.records import ASSIGNMENT, record
 
 METHODS = ("get", "put", "post", "delete", "patch")

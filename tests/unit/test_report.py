@@ -10,25 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.core.report import (
-    PUBLICATION_TARGET,
-    RISK_TARGET,
-    SAMPLING_TARGET,
-    Counts,
-    Period,
-    PeriodError,
-    Rate,
-    build,
-    counts_by_specialty,
-    drawn_counts,
-    failed_checks,
-    late_days_by_specialty,
-    median,
-    number_text,
-    row,
-)
-from sync_server.core.specialties import SPECIALTIES
-from sync_server.public.charts import WIDTH, category_chart, charts
+from sync_server.reports.core.report import PUBLICATION_TARGET, RISK_TARGET, SAMPLING_TARGET, Counts, Period, PeriodError, Rate, build, counts_by_specialty, drawn_counts, failed_checks, late_days_by_specialty, median, number_text, row
+from schemas.specialties import SPECIALTIES
+from sync_server.reports.charts import WIDTH, category_chart, charts
 
 TODAY = date(2026, 11, 23)
 
@@ -168,7 +152,7 @@ def test_counts_are_merged_from_every_query() -> None:
 
 
 def test_populations_count_tagged_units_as_the_draw_does() -> None:
-    from sync_server.core.report import populations
+    from sync_server.reports.core.report import populations
 
     own = {"medical": 10, "radiation": 2}
     tags = [("放射卫生", "medical", 4), ("放射卫生", "radiation", 2), ("未知标签", "medical", 3)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from sync_server.core.sampling import SamplingError, band_for, in_specialty, sample_size, strata_for
+from sync_server.planning.core.sampling import SamplingError, band_for, in_specialty, sample_size, strata_for
 
 
 @pytest.mark.parametrize("population,expected", [

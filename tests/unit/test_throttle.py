@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, strategies as st
 
-from sync_server.core.throttle import Rule, retry_after
+from sync_server.accounts.core.throttle import Rule, retry_after
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 RULE = Rule(limit=3, window=timedelta(seconds=60))

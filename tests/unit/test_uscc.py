@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.core import uscc
+from sync_server.registry.core import uscc
 
 # The standard's own example, and codes published in the national enterprise
 # credit information publicity system (华为技术有限公司, 深圳市腾讯计算机系统有限公司,

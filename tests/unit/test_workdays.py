@@ -7,7 +7,7 @@ import pytest
 from chinese_calendar import constants
 from hypothesis import given, strategies as st
 
-from sync_server.core.workdays import Calendar, NoticeError, parse_notice
+from sync_server.disclosure.core.workdays import Calendar, NoticeError, parse_notice
 
 OFFICIAL = Calendar({**{d: False for d in constants.holidays}, **{d: True for d in constants.workdays}},
                     frozenset(range(2004, 2027)))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from sync_server import xlsx_writer
-from sync_server.xlsx import read_rows
+from sync_server.xlsx import writer as xlsx_writer
+from sync_server.xlsx.reader import read_rows
 
 
 def test_round_trip_through_two_readers(tmp_path: Path) -> None:

@@ -1,0 +1,126 @@
+"""`make demo`: a county's server on demo data, with enrollment codes ready for the tablets, and
+two field apps beside it (web mode, no CDN): the demo inspector's tablet and the demo leader's.
+
+    http://HOST:PORT/      public pages and the sync API
+    http://HOST:PORT+1/    field app, enrolled as the demo inspector (刘颖)
+    http://HOST:PORT+2/    field app, enrolled as the demo leader (苏刚超)
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from sync_server.accounts import service as accounts
+from sync_server.db import meta
+from sync_server.accounts.queries import users
+from sync_server.db.connection import open_db, transaction
+from demo.seed import seed_demo
+
+
+def run_demo(directory: Path, host: str, port: int) -> int:
+    from sync_server.cli import main as cli_main
+
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "server.db"
+    conn = open_db(db)
+    if users.get_user_by_id(conn, "admin") is None:
+        print("正在生成演示数据（云溪县）…", flush=True)
+        facts = seed_demo(conn)
+        (directory / "admin-token.txt").write_text(facts["admin_token"] + "\n", encoding="utf-8")
+    codes = _codes(conn)
+    app_codes = _codes(conn)  # the tablets enroll with their own codes; the printed ones stay free
+    conn.close()
+    tablets = [Tablet(directory / f"tablet-{role}", port + offset, code)
+               for offset, (_, role, code) in enumerate(app_codes, 1)]
+    _banner(directory, host, port, codes, tablets, app_codes, _sample_entry(db))
+    starter = threading.Thread(target=_start_tablets, args=(tablets, host, port), daemon=True)
+    starter.start()
+    try:
+        return cli_main(["serve", "--db", str(db), "--host", host, "--port", str(port)])
+    finally:
+        for tablet in tablets:
+            tablet.stop()
+
+
+class Tablet:
+    """A field app process playing one tablet, with its own data directory."""
+
+    def __init__(self, data: Path, port: int, code: str) -> None:
+        self.data, self.port, self.code = data, port, code
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, host: str, server: str) -> None:
+        log = open(self.data.with_suffix(".log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "field_app", "--data", str(self.data), "--server", server, "--host", host,
+             "--port", str(self.port), "--enroll-code", self.code], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _start_tablets(tablets: list[Tablet], host: str, port: int) -> None:
+    """Once the server answers, the tablets start (they enroll and pull their work first)."""
+    server = f"http://{host}:{port}"
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(server + "/healthz", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    for tablet in tablets:
+        tablet.start(host, server)
+
+
+def _sample_entry(db: Path) -> str:
+    """A published penalty entry to show (it has the most to verify: follow-ups and revisions)."""
+    from sync_server.disclosure.queries import disclosures
+
+    conn = open_db(db)
+    try:
+        return disclosures.first_public_no(conn, "penalty") or "2026-000001"
+    finally:
+        conn.close()
+
+
+def _codes(conn) -> list[tuple[str, str, str]]:
+    """Fresh one-time codes for the demo inspector (who has visits) and the demo leader."""
+    chosen = [users.get_user_by_id(conn, meta.get_meta(conn, key) or "") for key in ("demo_inspector", "demo_leader")]
+    chosen = [person for person in chosen if person is not None]
+    with transaction(conn):
+        return [(p["name"], p["role"], accounts.new_enrollment_code(conn, p["id"], 72)["code"]) for p in chosen]
+
+
+def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, str]], tablets: list[Tablet],
+            app_codes: list[tuple[str, str, str]], entry: str = "2026-000001") -> None:
+    lines = [
+        "", "随检 SuiJian 演示 / demo",
+        f"  公示页面 public pages: http://{host}:{port}/   (抽取结果 a verifiable draw: http://{host}:{port}/public/tasks/T2026-14)",
+        f"  结果公示 disclosure list: http://{host}:{port}/public/results   (四类结果及公示期限 all four categories;"
+        f" 可核验的条目 a verifiable entry: http://{host}:{port}/public/results/{entry}/verify)",
+        f"  统计报告 report: http://{host}:{port}/public/reports/2026   监督所工作台 office: http://{host}:{port}/office"
+        " (用管理员令牌登录 sign in with the admin token)",
+        f"  同步服务 sync server:  http://{host}:{port}/v1/…   (OpenAPI: http://{host}:{port}/openapi.json)",
+        f"  数据库 database:       {directory / 'server.db'}",
+        f"  管理员令牌 admin token: {directory / 'admin-token.txt'}",
+        "  一次性注册码 one-time enrollment codes (72 h):",
+        *[f"    {name}（{'检查员' if role == 'inspector' else '组长'}）: {code}" for name, role, code in codes],
+        "  现场应用 field app (Flet, 离线可用 works offline; 数据 data in " + str(directory) + "/tablet-*):",
+        *[f"    {name}（{'检查员' if role == 'inspector' else '组长'}）的平板 tablet: http://{host}:{tablet.port}/"
+          + ("   (今日任务 today's visits)" if role == "inspector"
+             else "   (审核记录 records with photos waiting for review)")
+          for (name, role, _), tablet in zip(app_codes, tablets)],
+        "    (the apps start once the server answers; a new tablet enrolls with a code above)",
+        "  Ctrl-C 停止 / to stop.", "",
+    ]
+    print("\n".join(lines), flush=True)

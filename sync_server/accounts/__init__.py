@@ -1,0 +1,1 @@
+"""Accounts: officers, devices and their keys, enrollment, admin tokens, office sessions, sign-in throttling."""

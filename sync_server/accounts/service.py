@@ -1,0 +1,130 @@
+"""Users, one-time enrollment codes, devices and their tokens.
+
+Codes and tokens are stored only as SHA-256 hashes; a code is good once, for a few days.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import uuid
+from typing import Any
+
+from schemas.envelope import keyid_of
+from sync_server.audit import service as audit
+from schemas.clock import hours_from_now, utc_now
+from sync_server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from sync_server.accounts.queries import users as q
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read aloud on the phone
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def create_user(conn: sqlite3.Connection, user: dict[str, Any]) -> dict[str, Any]:
+    if q.get_user_by_id(conn, user["id"]) is not None:
+        raise Conflict("user.exists", f"user {user['id']} exists", f"用户 {user['id']} 已存在")
+    now = utc_now()
+    q.insert_user(conn, user, now)
+    audit.append(conn, "user.created", user["id"], now, role=user["role"])
+    result = dict(user)
+    if user["role"] == "admin":
+        result["admin_token"] = new_admin_token(conn, user["id"])
+    return result
+
+
+def new_admin_token(conn: sqlite3.Connection, user_id: str) -> str:
+    token = "adm_" + secrets.token_urlsafe(32)
+    q.insert_admin_token(conn, digest(token), user_id, utc_now())
+    return token
+
+
+def new_enrollment_code(conn: sqlite3.Connection, user_id: str, hours: int) -> dict[str, Any]:
+    user = q.get_user_by_id(conn, user_id)
+    if user is None:
+        raise NotFound("user.unknown", f"no user {user_id}", f"没有该用户：{user_id}")
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    expires = hours_from_now(hours)
+    q.insert_enrollment_code(conn, digest(raw), user_id, utc_now(), expires)
+    return {"user_id": user_id, "code": f"{raw[:4]}-{raw[4:8]}-{raw[8:]}", "expires_at": expires}
+
+
+def enroll(conn: sqlite3.Connection, request: dict[str, Any]) -> dict[str, Any]:
+    """Trade a one-time code for registering the device's public key; return its token."""
+    code_hash = digest(normalize_code(request["code"]))
+    code = _usable_code(conn, code_hash)
+    public_raw = bytes.fromhex(request["public_key"])
+    if q.get_device_by_keyid(conn, keyid_of(public_raw)) is not None:
+        raise Conflict("enrollment.key_exists", "this public key is already enrolled", "该设备密钥已注册")
+    device_id, token, now = str(uuid.uuid4()), "dev_" + secrets.token_urlsafe(32), utc_now()
+    if not q.mark_enrollment_code_used(conn, code_hash, device_id, now):
+        raise _code_used()
+    q.insert_device(conn, {"id": device_id, "user_id": code["user_id"], "name": request["device_name"],
+                           "algorithm": request["algorithm"], "public_key": request["public_key"],
+                           "keyid": keyid_of(public_raw), "token_hash": digest(token), "enrolled_at": now})
+    audit.append(conn, "device.enrolled", device_id, now, user=code["user_id"], keyid=keyid_of(public_raw))
+    user = q.get_user_by_id(conn, code["user_id"])
+    return {"device_id": device_id, "token": token, "keyid": keyid_of(public_raw), "user": user_json(user)}
+
+
+def enrollment_code_owner(conn: sqlite3.Connection, code: str) -> str | None:
+    """The user a one-time code was made for, used or expired alike; None for a code never made."""
+    row = q.get_enrollment_code(conn, digest(normalize_code(code)))
+    return None if row is None else row["user_id"]
+
+
+def _usable_code(conn: sqlite3.Connection, code_hash: str) -> sqlite3.Row:
+    code = q.get_enrollment_code(conn, code_hash)
+    if code is None:
+        raise BadRequest("enrollment.code_invalid", "unknown enrollment code", "注册码无效，请核对后重新输入")
+    if code["used_at"] is not None:
+        raise _code_used()
+    if code["expires_at"] < utc_now():
+        raise BadRequest("enrollment.code_expired", "enrollment code expired",
+                         "注册码已过期，请向监督所重新申请")
+    return code
+
+
+def _code_used() -> Conflict:
+    return Conflict("enrollment.code_used", "enrollment code already used",
+                    "该注册码已被使用，请向监督所重新申请")
+
+
+def revoke_device(conn: sqlite3.Connection, device_id: str) -> None:
+    if q.get_device_by_id(conn, device_id) is None:
+        raise NotFound("device.unknown", f"no device {device_id}", "没有该设备")
+    now = utc_now()
+    if q.revoke_device_by_id(conn, device_id, now):
+        audit.append(conn, "device.revoked", device_id, now)
+
+
+def device_for_token(conn: sqlite3.Connection, authorization: str | None) -> sqlite3.Row:
+    device = q.get_device_by_token_hash(conn, digest(_bearer(authorization)))
+    if device is None:
+        raise Unauthorized("auth.invalid_token", "unknown or revoked device token",
+                           "设备未注册或已被停用，请重新注册")
+    return device
+
+
+def admin_for_token(conn: sqlite3.Connection, authorization: str | None) -> sqlite3.Row:
+    admin = q.get_admin_by_token_hash(conn, digest(_bearer(authorization)))
+    if admin is None:
+        raise Forbidden("auth.not_admin", "an office admin token is required", "需要监督所管理员权限")
+    return admin
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("auth.missing_token", "Authorization: Bearer <token> is required",
+                           "缺少登录凭据，请先注册设备")
+    return authorization[len("Bearer "):].strip()
+
+
+def user_json(user: sqlite3.Row) -> dict[str, Any]:
+    return {"id": user["id"], "name": user["name"], "role": user["role"], "department": user["department"]}

@@ -1,0 +1,1 @@
+"""The database seam: connections, transactions, the dialect, migrations, the office's settings."""

@@ -1,0 +1,128 @@
+"""The server's SQLite file: connection settings, migrations, and the one-writer rule.
+
+Every write request runs as one function in one transaction on the single writer thread;
+reads run on the thread pool with a connection per thread (WAL lets them run beside the writer).
+A full disk (SQLITE_FULL) is mapped here to StorageFull (507): the transaction is rolled back
+whole, so nothing of the request is kept and everything committed before stays.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import sqlite_utils
+
+from sync_server.errors import StorageFull
+from sync_server.db.migrations import MIGRATIONS
+
+T = TypeVar("T")
+SQLITE_FULL = 13
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet applied, each in its own transaction; return their names."""
+    db = sqlite_utils.Database(conn)
+    db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in conn.execute("SELECT name FROM migrations")}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(conn):
+            step(db)
+            conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
+        applied.append(name)
+    return applied
+
+
+class transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except BaseException:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """SQLite may have rolled back already (a full disk does that): never leave it open."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """SQLite's "database or disk is full" as the API's StorageFull, at the database's boundary."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_FULL:
+            raise StorageFull({"store": "database"}) from exc
+        raise
+
+
+def open_db(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate: what the CLI and tests use directly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    migrate(conn)
+    return conn
+
+
+class Database:
+    """The one writer and the per-thread readers of one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer = open_db(path)
+        self._write_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._local = threading.local()
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._write_pool, self._write_now, fn, args)
+
+    def _write_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with storage_errors(), transaction(self.writer) as conn:
+            return fn(conn, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._read_now, fn, args)
+
+    def _read_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn = getattr(self._local, "conn", None)
+        with storage_errors():
+            if conn is None:
+                conn = self._local.conn = connect(self.path)
+            return fn(conn, *args)
+
+    def close(self) -> None:
+        self._write_pool.shutdown(wait=True)
+        self.writer.close()

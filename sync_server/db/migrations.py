@@ -1,0 +1,211 @@
+"""Schema migrations, in order; each runs once, in its own transaction."""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import sqlite_utils
+
+
+def statements(script: str) -> Callable[[sqlite_utils.Database], None]:
+    """A migration step running each statement of a script (inside the caller's transaction;
+    sqlite3's executescript would commit on its own)."""
+    def step(db: sqlite_utils.Database) -> None:
+        for statement in script.split(";\n"):
+            if statement.strip():
+                db.execute(statement)
+    return step
+
+
+FOUNDATION = """
+CREATE TABLE users (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('admin','leader','inspector')),
+    department TEXT NOT NULL DEFAULT '', specialties TEXT NOT NULL DEFAULT '[]',
+    cert_valid_until TEXT, phone TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL);
+CREATE TABLE admin_tokens (
+    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE enrollment_codes (
+    code_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
+    algorithm TEXT NOT NULL, public_key TEXT NOT NULL, keyid TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE, status TEXT NOT NULL CHECK (status IN ('active','revoked')),
+    enrolled_at TEXT NOT NULL, revoked_at TEXT);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE units (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, specialty TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', risk TEXT NOT NULL DEFAULT 'A',
+    complaints INTEGER NOT NULL DEFAULT 0, serious_violations INTEGER NOT NULL DEFAULT 0,
+    covered INTEGER NOT NULL DEFAULT 1, contact TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '',
+    town TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL);
+CREATE INDEX units_specialty ON units(specialty);
+CREATE TABLE items (
+    code TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, specialty TEXT NOT NULL,
+    legal_basis TEXT NOT NULL, subject TEXT NOT NULL DEFAULT '', content TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL DEFAULT '', frequency TEXT NOT NULL DEFAULT '', PRIMARY KEY (code, version));
+CREATE TABLE plans (id TEXT PRIMARY KEY, year INTEGER NOT NULL, title TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY, plan_id TEXT NOT NULL REFERENCES plans(id), number TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL, specialty TEXT NOT NULL, item_codes TEXT NOT NULL, ratio_percent INTEGER NOT NULL,
+    team_size INTEGER NOT NULL DEFAULT 2, period_start TEXT NOT NULL, period_end TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned');
+CREATE TABLE assignments (
+    id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id), due TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open', version INTEGER NOT NULL DEFAULT 1,
+    seq INTEGER NOT NULL UNIQUE, doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE assignment_team (
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (assignment_id, user_id));
+CREATE INDEX assignment_team_user ON assignment_team(user_id, assignment_id);
+CREATE TABLE assignment_tasks (
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), task_id TEXT NOT NULL REFERENCES tasks(id),
+    PRIMARY KEY (assignment_id, task_id));
+CREATE TABLE photos (
+    sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes INTEGER NOT NULL, width INTEGER NOT NULL,
+    height INTEGER NOT NULL, received_at TEXT NOT NULL, device_id TEXT NOT NULL);
+CREATE TABLE records (
+    id TEXT PRIMARY KEY, assignment_id TEXT NOT NULL REFERENCES assignments(id),
+    signer_id TEXT NOT NULL REFERENCES users(id), device_id TEXT NOT NULL REFERENCES devices(id),
+    envelope BLOB NOT NULL, envelope_sha256 TEXT NOT NULL, supersedes TEXT,
+    state TEXT NOT NULL CHECK (state IN ('incomplete','received')),
+    category TEXT NOT NULL, category_json TEXT NOT NULL, received_at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX records_assignment ON records(assignment_id);
+CREATE TABLE record_missing_photos (
+    record_id TEXT NOT NULL REFERENCES records(id), sha256 TEXT NOT NULL, PRIMARY KEY (record_id, sha256));
+CREATE INDEX record_missing_photos_sha ON record_missing_photos(sha256);
+CREATE TABLE audit_log (
+    idx INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+    entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+"""
+
+PLANS_AND_DRAWS = """
+CREATE TABLE item_list_versions (
+    version INTEGER PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL,
+    sha256 TEXT NOT NULL, rows INTEGER NOT NULL);
+ALTER TABLE tasks ADD COLUMN specialties TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN strata TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN risk_weights TEXT;
+ALTER TABLE tasks ADD COLUMN item_version INTEGER;
+ALTER TABLE tasks ADD COLUMN redraw_of TEXT REFERENCES tasks(id);
+ALTER TABLE tasks ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+CREATE TABLE task_exclusions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL REFERENCES units(id),
+    reason TEXT NOT NULL CHECK (reason IN ('higher_level_sampling', 'not_covered', 'other')),
+    note TEXT NOT NULL DEFAULT '', PRIMARY KEY (task_id, unit_id));
+CREATE TABLE draw_exclusions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), inspector_id TEXT NOT NULL REFERENCES users(id),
+    unit_id TEXT NOT NULL REFERENCES units(id), reason TEXT NOT NULL CHECK (reason IN ('recusal', 'rotation')),
+    PRIMARY KEY (task_id, inspector_id, unit_id));
+CREATE TABLE draws (
+    task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+    announcement BLOB NOT NULL, announcement_hash TEXT NOT NULL, announced_at TEXT NOT NULL,
+    beacon TEXT NOT NULL, beacon_at TEXT NOT NULL, announce_log_index INTEGER NOT NULL,
+    reveal BLOB, revealed_at TEXT,
+    result BLOB, result_hash TEXT, drawn_at TEXT, draw_log_index INTEGER);
+CREATE INDEX tasks_plan ON tasks(plan_id)
+"""
+
+REVIEWS = """
+ALTER TABLE records ADD COLUMN review_state TEXT NOT NULL DEFAULT 'in_review';
+CREATE TABLE reviews (
+    id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(id), leader_id TEXT NOT NULL REFERENCES users(id),
+    device_id TEXT NOT NULL REFERENCES devices(id), decision TEXT NOT NULL CHECK (decision IN ('approve', 'return')),
+    reason TEXT NOT NULL, envelope BLOB NOT NULL, envelope_sha256 TEXT NOT NULL, received_at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX reviews_record ON reviews(record_id);
+CREATE TABLE notices (
+    seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), kind TEXT NOT NULL, doc TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE INDEX notices_user ON notices(user_id, seq)
+"""
+
+CALENDAR = """
+CREATE TABLE calendar_days (
+    day TEXT PRIMARY KEY, is_workday INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '', source TEXT NOT NULL);
+CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, source TEXT NOT NULL, loaded_at TEXT NOT NULL)
+"""
+
+DISCLOSURE = """
+CREATE TABLE disclosures (
+    id INTEGER PRIMARY KEY, no TEXT NOT NULL UNIQUE, record_id TEXT NOT NULL UNIQUE REFERENCES records(id),
+    assignment_id TEXT NOT NULL REFERENCES assignments(id), unit_id TEXT NOT NULL, unit_name TEXT NOT NULL,
+    specialty TEXT NOT NULL, year INTEGER NOT NULL, half INTEGER NOT NULL, inspected_on TEXT NOT NULL,
+    record_category TEXT NOT NULL, category TEXT NOT NULL, tasks TEXT NOT NULL, items TEXT NOT NULL,
+    handling TEXT NOT NULL, body TEXT NOT NULL, approved_at TEXT NOT NULL,
+    due_from TEXT NOT NULL, due_days INTEGER NOT NULL, due_on TEXT NOT NULL, due_provisional INTEGER NOT NULL,
+    due_basis TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK (state IN ('due', 'published')),
+    first_published_on TEXT, published_at TEXT, published_on TEXT, doc_sha256 TEXT, log_index INTEGER);
+CREATE TABLE disclosure_docs (id INTEGER PRIMARY KEY REFERENCES disclosures(id), doc BLOB NOT NULL);
+CREATE INDEX disclosures_state ON disclosures(state, due_on);
+CREATE INDEX disclosures_public ON disclosures(id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_year ON disclosures(year, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_ysc ON disclosures(year, specialty, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_yc ON disclosures(year, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_sc ON disclosures(specialty, category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_c ON disclosures(category, id) WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_public_name ON disclosures(unit_name, year, specialty, category, id)
+    WHERE first_published_on IS NOT NULL;
+CREATE INDEX disclosures_unit ON disclosures(unit_id);
+CREATE TABLE disclosure_publications (
+    disclosure_id INTEGER NOT NULL REFERENCES disclosures(id), revision INTEGER NOT NULL,
+    due_from TEXT NOT NULL, due_days INTEGER NOT NULL, due_on TEXT NOT NULL, due_provisional INTEGER NOT NULL, due_basis TEXT NOT NULL,
+    published_at TEXT NOT NULL, published_on TEXT NOT NULL, late_days INTEGER NOT NULL,
+    doc_sha256 TEXT NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (disclosure_id, revision));
+CREATE TABLE followups (
+    id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(id),
+    kind TEXT NOT NULL CHECK (kind IN ('reinspection', 'penalty', 'transfer')),
+    on_date TEXT NOT NULL, doc TEXT NOT NULL, by_user TEXT NOT NULL REFERENCES users(id),
+    envelope BLOB, envelope_sha256 TEXT NOT NULL, received_at TEXT NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX followups_record ON followups(record_id, kind);
+CREATE TABLE reminders (
+    record_id TEXT NOT NULL REFERENCES records(id), kind TEXT NOT NULL, sent_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, kind))
+"""
+
+RECORD_PHOTOS = """
+CREATE TABLE record_photos (
+    sha256 TEXT NOT NULL, record_id TEXT NOT NULL REFERENCES records(id), PRIMARY KEY (sha256, record_id)
+) WITHOUT ROWID
+"""
+
+OFFICE_SESSIONS = """
+CREATE TABLE office_sessions (
+    id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL REFERENCES admin_tokens(token_hash),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX office_sessions_expiry ON office_sessions(expires_at);
+CREATE TABLE auth_failures (scope TEXT NOT NULL, subject TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX auth_failures_subject ON auth_failures(scope, subject, at);
+CREATE INDEX auth_failures_at ON auth_failures(at)
+"""
+
+
+def _record_photos(db: sqlite_utils.Database) -> None:
+    """Which records name which photos (who may see a photo), filled in for the records already stored."""
+    from schemas import envelope
+    from schemas.photo_refs import referenced_photos
+
+    statements(RECORD_PHOTOS)(db)
+    for record_id, raw in db.execute("SELECT id, envelope FROM records").fetchall():
+        shas = referenced_photos(envelope.parse(bytes(raw)).document())
+        db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
+    for record_id, doc in db.execute("SELECT record_id, doc FROM followups WHERE kind = 'reinspection'").fetchall():
+        shas = json.loads(doc).get("photos", [])
+        db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_foundation", statements(FOUNDATION)),
+    ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
+    ("003_reviews", statements(REVIEWS)),
+    ("004_calendar", statements(CALENDAR)),
+    ("005_disclosure", statements(DISCLOSURE)),
+    ("006_record_photos", _record_photos),
+    ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (sync_server/throttle.py)
+]

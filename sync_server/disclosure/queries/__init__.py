@@ -1,0 +1,1 @@
+"""SQL for this domain, and only SQL (checked by tests/unit/test_layers.py)."""

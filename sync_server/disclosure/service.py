@@ -1,0 +1,228 @@
+"""The disclosure list (一公开): approved results become public entries, on time.
+
+    approve ─▶ entry (state due, due date on the official calendar)
+              ─▶ published at once (publish mode "on_approval", the default) or by the daily
+                 batch (`sync-server publish`, mode "daily")
+    follow-up (re-inspection, penalty decision, transfer) ─▶ new content, due again
+              ─▶ published as the entry's next revision
+
+Each publication is the canonical JSON of the entry (core.disclosure.entry_doc), hashed and
+appended to the audit log, so anyone can check that what a page shows is what was published.
+Every publication obligation is kept (disclosure_publications) with its due date and lateness
+in working days: the publication rate is computed from them, not from a flag.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import date
+from typing import Any
+
+from schemas import envelope
+from schemas.jcs import canonicalize
+from sync_server.audit import service as audit
+from sync_server.disclosure import workcalendar
+from schemas.clock import utc_now
+from sync_server.disclosure.core import disclosure as rules
+from sync_server.disclosure.core.workdays import Calendar
+from sync_server.planning.queries import assignments
+from sync_server.disclosure.queries import disclosures as q
+from sync_server.db import meta
+from sync_server.records.queries import records
+
+DEFAULT_BODY = "云溪县卫生健康综合监督执法大队"
+REMIND_WITHIN = 3   # working days before a rectification deadline
+
+
+def body_name(conn: sqlite3.Connection) -> str:
+    return meta.get_meta(conn, "body_name") or DEFAULT_BODY
+
+
+def publish_mode(conn: sqlite3.Connection) -> str:
+    return meta.get_meta(conn, "publish_mode") or "on_approval"
+
+
+def set_publish_mode(conn: sqlite3.Connection, mode: str) -> None:
+    if mode not in ("on_approval", "daily"):
+        raise ValueError(mode)
+    meta.set_meta(conn, "publish_mode", mode)
+    audit.append(conn, "disclosure.mode", mode, utc_now())
+
+
+def signed_record(conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
+    return envelope.parse(records.get_envelope_by_id(conn, record_id) or b"").document()
+
+
+def followups_of(conn: sqlite3.Connection, record_id: str) -> rules.Followups:
+    reinspections, transfers, penalty = [], [], None
+    for row in q.list_followups(conn, record_id):
+        doc = json.loads(row["doc"])
+        on = date.fromisoformat(row["on_date"])
+        if row["kind"] == "reinspection":
+            reinspections.append(rules.Reinspection(on, doc["outcome"] == "rectified"))
+        elif row["kind"] == "penalty":
+            penalty = rules.Penalty(doc["decision_no"], on, doc.get("amount_fen"))
+        else:
+            transfers.append(rules.Transfer(doc["to_body"], doc["kind"], on))
+    return rules.Followups(tuple(reinspections), penalty, tuple(transfers))
+
+
+def on_approved(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calendar | None = None) -> int:
+    """The approved record's entry; published at once unless the office publishes in a daily batch."""
+    calendar = calendar or workcalendar.official(conn)
+    record = records.get_record_by_id(conn, record_id)
+    doc = signed_record(conn, record_id)
+    assignment = json.loads(assignments.get_assignment_doc(conn, record["assignment_id"]))
+    inspected = rules.inspection_date(doc)
+    followups = followups_of(conn, record_id)
+    items = list(dict.fromkeys(item["name"] for item in assignment["items"]
+                               if item["code"] in {f["item_code"] for f in doc["findings"]}))
+    entry_id = q.insert_entry(conn, {
+        "no": rules.entry_no(inspected.year, q.next_serial(conn, inspected.year)), "record_id": record_id,
+        "assignment_id": record["assignment_id"], "unit_id": assignment["unit"]["id"],
+        "unit_name": assignment["unit"]["name"], "specialty": assignment["unit"]["specialty"],
+        "year": inspected.year, "half": 1 if inspected.month <= 6 else 2, "inspected_on": inspected.isoformat(),
+        "record_category": record["category"], "category": rules.public_category(record["category"], followups),
+        "tasks": json.dumps([{"number": t["number"], "title": t["title"]} for t in assignment["tasks"]],
+                            ensure_ascii=False),
+        "items": json.dumps(items, ensure_ascii=False),
+        "handling": json.dumps(rules.handling(doc, record["category"], followups), ensure_ascii=False),
+        "body": body_name(conn), "approved_at": now,
+        **rules.due_fields(calendar, rules.obligation(inspected, followups))})
+    if publish_mode(conn) == "on_approval":
+        publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
+    return entry_id
+
+
+def entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | None:
+    entry = q.get_entry_by_record(conn, record_id)
+    if entry is None:
+        return None
+    return {"no": entry["no"], "category": entry["category"], "state": entry["state"], "due_on": entry["due_on"],
+            "revision": entry["revision"]}
+
+
+def refresh(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calendar | None = None) -> None:
+    """Recompute an entry after a follow-up; changed content is due for publication again."""
+    entry = q.get_entry_by_record(conn, record_id)
+    if entry is None:
+        return
+    calendar = calendar or workcalendar.official(conn)
+    doc = signed_record(conn, record_id)
+    followups = followups_of(conn, record_id)
+    category = rules.public_category(entry["record_category"], followups)
+    handling = json.dumps(rules.handling(doc, entry["record_category"], followups), ensure_ascii=False)
+    if (category, handling) == (entry["category"], entry["handling"]):
+        return
+    current = rules.Obligation(date.fromisoformat(entry["due_from"]), entry["due_days"], entry["due_basis"])
+    duty = rules.next_obligation(current, entry["first_published_on"] is not None, entry["state"] == "due",
+                                 rules.obligation(date.fromisoformat(entry["inspected_on"]), followups),
+                                 rules.beijing_date(now))
+    q.update_content(conn, entry["id"], category, handling, rules.due_fields(calendar, duty))
+    if publish_mode(conn) == "on_approval":
+        publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
+
+
+def publish(conn: sqlite3.Connection, entry: sqlite3.Row, now: str, calendar: Calendar) -> dict[str, Any]:
+    today = rules.beijing_date(now)
+    record = records.get_record_by_id(conn, entry["record_id"])
+    revision = entry["revision"] + 1
+    doc = rules.entry_doc(
+        entry["no"], revision, {"name": entry["unit_name"], "uscc": entry["unit_id"]}, entry["specialty"],
+        json.loads(entry["tasks"]), json.loads(entry["items"]), date.fromisoformat(entry["inspected_on"]),
+        entry["category"], json.loads(entry["handling"]), entry["body"], date.fromisoformat(entry["due_on"]), today,
+        record["envelope_sha256"], record["log_index"])
+    body = canonicalize(doc)
+    sha = hashlib.sha256(body).hexdigest()
+    index = audit.append(conn, "disclosure.published", entry["no"], now, revision=revision, doc_sha256=sha,
+                         record=entry["record_id"], record_envelope_sha256=record["envelope_sha256"])
+    q.mark_published(conn, entry["id"], revision, now, today.isoformat(), body, sha, index)
+    late = rules.late_days(calendar, date.fromisoformat(entry["due_on"]), today)
+    q.insert_publication(conn, {"disclosure_id": entry["id"], "revision": revision, "due_from": entry["due_from"],
+                                "due_days": entry["due_days"], "due_on": entry["due_on"],
+                                "due_provisional": entry["due_provisional"], "due_basis": entry["due_basis"],
+                                "published_at": now, "published_on": today.isoformat(), "late_days": late,
+                                "doc_sha256": sha, "log_index": index})
+    return {"no": entry["no"], "revision": revision, "doc_sha256": sha, "log_index": index, "late_days": late}
+
+
+def publish_due(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
+    """The daily batch: publish everything due, and remind teams of rectification deadlines."""
+    now = now or utc_now()
+    calendar = workcalendar.official(conn)
+    done = [publish(conn, entry, now, calendar) for entry in q.list_due(conn)]
+    reminded = remind(conn, now, calendar)
+    return {"published": len(done), "late": sum(1 for d in done if d["late_days"]), "reminders": reminded}
+
+
+def remind(conn: sqlite3.Connection, now: str, calendar: Calendar) -> int:
+    """A notice through the feed to each team member, once, when a rectification deadline is
+    within REMIND_WITHIN working days (or past) and no re-inspection has found it rectified."""
+    today = rules.beijing_date(now)
+    horizon = calendar.add(today, REMIND_WITHIN).day
+    sent = 0
+    for row in q.list_open_rectifications(conn):
+        rectify = json.loads(row["handling"])["rectify"]
+        deadline = date.fromisoformat(rectify["deadline"])
+        if deadline > horizon or q.reminder_sent(conn, row["record_id"], "rectify_deadline"):
+            continue
+        notice = json.dumps({"record_id": row["record_id"], "assignment_id": row["assignment_id"], "no": row["no"],
+                             "unit_name": row["unit_name"], "deadline": rectify["deadline"],
+                             "record_envelope_sha256": records.get_record_by_id(conn, row["record_id"])["envelope_sha256"],
+                             "message": f"{row['unit_name']} 的整改期限为 {rectify['deadline']}，"
+                                        + ("已过期，请尽快复查" if deadline < today else "请按期复查")},
+                            ensure_ascii=False, separators=(",", ":"))
+        for person in sorted(assignments.get_team_by_assignment(conn, row["assignment_id"]) or ()):
+            assignments.insert_notice(conn, person, "reminder", notice, now)
+        q.insert_reminder(conn, row["record_id"], "rectify_deadline", now)
+        sent += 1
+    return sent
+
+
+def recompute_provisional(conn: sqlite3.Connection) -> int:
+    """After a year's official notice is loaded: due dates counted on weekends alone are counted
+    again on the official calendar, and so is the lateness of publications against them."""
+    calendar = workcalendar.official(conn)
+    rows = q.list_provisional(conn)
+    for row in rows:
+        deadline = calendar.add(date.fromisoformat(row["due_from"]), row["due_days"])
+        q.set_due(conn, row["id"], deadline.day.isoformat(), int(deadline.provisional))
+    for pub in q.list_provisional_publications(conn):
+        deadline = calendar.add(date.fromisoformat(pub["due_from"]), pub["due_days"])
+        late = rules.late_days(calendar, deadline.day, date.fromisoformat(pub["published_on"]))
+        q.update_publication_due(conn, pub["disclosure_id"], pub["revision"], deadline.day.isoformat(),
+                                 int(deadline.provisional), late)
+    return len(rows)
+
+
+def due_list(conn: sqlite3.Connection, until: str) -> list[dict[str, Any]]:
+    """Entries waiting for publication due on or before a day (overdue ones included)."""
+    return [dict(r) for r in q.list_due_until(conn, until, 200)]
+
+
+def status(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
+    today = rules.beijing_date(now or utc_now()).isoformat()
+    counts = q.count_status(conn, today)
+    on_time = counts["publications"] - counts["late_publications"]
+    owed = counts["publications"] + counts["overdue"]
+    return {**counts, "today": today, "on_time": on_time, "waiting": counts["due"] + counts["overdue"],
+            "rate_percent": round(100 * on_time / owed, 1) if owed else 100.0,
+            "overdue_list": [dict(r) for r in q.list_overdue(conn, today, 50)]}
+
+
+def verification(conn: sqlite3.Connection, no: str, key: Any, now: str | None = None) -> dict[str, Any] | None:
+    """Everything needed to check a published entry without trusting this server: its bytes, the
+    audit-log entry that holds their hash with its inclusion proof, the record's receipt entry
+    with its proof, and a checkpoint (tree head) signed by the server's key."""
+    entry = q.get_entry_by_no(conn, no)
+    doc = None if entry is None else q.get_doc(conn, entry["id"])
+    if doc is None:
+        return None
+    head = audit.checkpoint(conn, key, now or utc_now())
+    record = records.get_record_by_id(conn, entry["record_id"])
+    return {"no": no, "doc": doc.decode("utf-8"), "doc_sha256": entry["doc_sha256"],
+            "publication": audit.proof(conn, entry["log_index"], head["size"]),
+            "record": {"envelope_sha256": record["envelope_sha256"],
+                       "receipt": audit.proof(conn, record["log_index"], head["size"])},
+            "checkpoint": head, "public_key": envelope.public_raw_of(key).hex()}

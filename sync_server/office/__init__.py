@@ -1,0 +1,1 @@
+"""The office console at /office (server-rendered pages behind office sessions)."""

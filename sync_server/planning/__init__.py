@@ -1,0 +1,1 @@
+"""Planning and draws: annual plans, tasks, the public draw (DRAW_SPEC.md), visits and the tablets' feed."""

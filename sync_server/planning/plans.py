@@ -1,0 +1,155 @@
+"""Annual plans and their tasks: strata from the ratio rule, risk weights, exclusions, redraws."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from sync_server.audit import service as audit
+from schemas.clock import utc_now
+from sync_server.planning.core.sampling import SamplingError, in_specialty, strata_for
+from schemas.specialties import RISK_CLASSES, SPECIALTIES
+from sync_server.errors import BadRequest, Conflict, NotFound
+from sync_server.planning.queries import plans as q
+from sync_server.registry import queries as registry
+
+EXCLUSION_REASONS = {"higher_level_sampling": "已列入国家/省/市本年度抽查", "not_covered": "法律法规未覆盖",
+                     "other": "其他"}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    year: int
+    number: str
+    title: str
+    specialties: tuple[str, ...]
+    period_start: str
+    period_end: str
+    ratio_percent: int | None = None
+    risk_weights: dict[str, int] | None = None
+    item_codes: tuple[str, ...] = ()
+    team_size: int = 2
+    redraw_of: str | None = None
+    reason: str = ""
+
+
+def ensure_plan(conn: sqlite3.Connection, year: int, title: str | None = None) -> str:
+    plan = q.get_plan_by_year(conn, year)
+    if plan is not None:
+        return plan["id"]
+    plan_id = f"plan-{year}"
+    registry.insert_plan(conn, {"id": plan_id, "year": year,
+                                "title": title or f"{year}年度“双随机、一公开”抽查工作计划"}, utc_now())
+    audit.append(conn, "plan.created", plan_id, utc_now(), year=year)
+    return plan_id
+
+
+def add_task(conn: sqlite3.Connection, spec: TaskSpec) -> dict[str, Any]:
+    _check_spec(spec)
+    if q.get_task_by_key(conn, spec.number) is not None:
+        raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
+    plan_id = ensure_plan(conn, spec.year)
+    task_id = f"T{spec.year}-{len(q.list_tasks(conn)) + 1:02d}"
+    items = list(spec.item_codes) or q.list_item_codes_by_specialties(conn, spec.specialties)
+    strata = [s.as_json() for s in compute_strata(conn, task_id, spec.specialties, spec.ratio_percent)]
+    task = {"id": task_id, "plan_id": plan_id, "number": spec.number, "title": spec.title,
+            "specialty": spec.specialties[0], "specialties": list(spec.specialties), "item_codes": items,
+            "ratio_percent": spec.ratio_percent or 0, "team_size": spec.team_size,
+            "period_start": spec.period_start, "period_end": spec.period_end, "strata": strata,
+            "risk_weights": spec.risk_weights, "item_version": None, "redraw_of": spec.redraw_of,
+            "reason": spec.reason, "created_at": utc_now()}
+    q.insert_task_row(conn, task)
+    audit.append(conn, "task.created", task_id, task["created_at"], number=spec.number, redraw_of=spec.redraw_of)
+    return task
+
+
+def _check_spec(spec: TaskSpec) -> None:
+    unknown = [s for s in spec.specialties if s not in SPECIALTIES]
+    if not spec.specialties or unknown:
+        raise BadRequest("plan.specialty", f"unknown specialties {unknown}", f"专业代码无效：{'、'.join(unknown)}")
+    if spec.risk_weights is not None and (set(spec.risk_weights) != set(RISK_CLASSES)
+                                          or min(spec.risk_weights.values()) < 1):
+        raise BadRequest("plan.risk_weights", "give a positive weight for each of A, B, C, D",
+                         "风险权重须为 A、B、C、D 四类各给一个正整数")
+    if spec.team_size < 2:
+        raise BadRequest("plan.team_size", "a team has at least two officers", "检查组至少两名执法人员")
+    if not spec.period_start <= spec.period_end:
+        raise BadRequest("plan.period", "the period ends before it starts", "任务期限的结束日期早于开始日期")
+
+
+def compute_strata(conn: sqlite3.Connection, task_id: str, specialties: tuple[str, ...] | list[str],
+                   ratio_percent: int | None) -> list:
+    """The strata as the registry stands now (recomputed and frozen at the announcement)."""
+    members = population(conn, task_id, specialties)
+    sizes = {code: sum(1 for s in members.values() if s == code) for code in specialties}
+    excluded = _excluded(conn, task_id)
+    eligible = {code: sum(1 for uid, s in members.items() if s == code and uid not in excluded)
+                for code in specialties}
+    try:
+        return strata_for(list(specialties), sizes, eligible, ratio_percent)
+    except SamplingError as exc:
+        raise BadRequest(exc.code, exc.message, exc.message_zh) from exc
+
+
+def population(conn: sqlite3.Connection, task_id: str, specialties: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Covered units of the task's specialties → the stratum (specialty) each first falls in."""
+    members: dict[str, str] = {}
+    for row in q.list_units_for_population(conn):
+        if not row["covered"]:
+            continue
+        tags = json.loads(row["tags"])
+        code = next((c for c in specialties if in_specialty(row["specialty"], tags, c)), None)
+        if code is not None:
+            members[row["id"]] = code
+    return members
+
+
+def _excluded(conn: sqlite3.Connection, task_id: str) -> set[str]:
+    return {row["unit_id"] for row in q.list_task_exclusions(conn, task_id)}
+
+
+def exclude_unit(conn: sqlite3.Connection, task_key: str, unit_id: str, reason: str, note: str) -> None:
+    task = planned_task(conn, task_key)
+    if reason not in EXCLUSION_REASONS:
+        raise BadRequest("plan.exclusion_reason", f"reason is one of {sorted(EXCLUSION_REASONS)}", "排除原因无效")
+    if registry.get_unit_by_id(conn, unit_id) is None:
+        raise NotFound("unit.unknown", f"no unit {unit_id}", f"名录库中没有该单位：{unit_id}")
+    q.insert_task_exclusion(conn, task["id"], unit_id, reason, note)
+    audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason)
+
+
+def recuse(conn: sqlite3.Connection, task_key: str, inspector: str, unit_id: str, reason: str) -> None:
+    task = planned_task(conn, task_key)
+    if reason not in ("recusal", "rotation"):
+        raise BadRequest("plan.recusal_reason", "reason is recusal or rotation", "回避原因只能是 recusal 或 rotation")
+    q.insert_draw_exclusion(conn, task["id"], inspector, unit_id, reason)
+    audit.append(conn, "task.inspector_excluded", task["id"], utc_now(), inspector=inspector, unit=unit_id,
+                 reason=reason)
+
+
+def task_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+    task = q.get_task_by_key(conn, key)
+    if task is None:
+        raise NotFound("task.unknown", f"no task {key}", f"没有该抽查任务：{key}")
+    return task
+
+
+def planned_task(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+    task = task_by_key(conn, key)
+    if task["state"] != "planned":
+        raise Conflict("task.frozen", "the task is announced; its plan can no longer change",
+                       "该任务已公告，不能再修改；如需变更请以新任务重新抽取并说明理由")
+    return task
+
+
+def redraw(conn: sqlite3.Connection, task_key: str, number: str, reason: str) -> dict[str, Any]:
+    """A redraw is a new task with a published reason; the old draw stays as it was."""
+    old = task_by_key(conn, task_key)
+    if not reason.strip():
+        raise BadRequest("task.redraw_reason", "a redraw needs a reason", "重新抽取必须说明理由")
+    spec = TaskSpec(int(old["period_start"][:4]), number, old["title"], tuple(json.loads(old["specialties"])),
+                    old["period_start"], old["period_end"], old["ratio_percent"] or None,
+                    json.loads(old["risk_weights"]) if old["risk_weights"] else None,
+                    tuple(json.loads(old["item_codes"])), old["team_size"], old["id"], reason)
+    return add_task(conn, spec)

@@ -1,0 +1,275 @@
+"""Signed records in: verify, check, store verbatim, categorize, log, answer with a receipt.
+
+One call handles one batch inside the writer's transaction; each envelope gets its own
+receipt, so one bad record never blocks the others. Statuses (schemas/v1/receipt.schema.json):
+accepted · duplicate (these exact bytes were stored before) · incomplete (stored, photos
+missing) · conflict (the id is stored with other bytes: 409) · rejected (not stored).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import contract, envelope
+from schemas.errors import ContractError
+from schemas.jcs import canonicalize_parsed
+from sync_server.audit import service as audit
+from schemas.clock import utc_now
+from schemas.categories import Category, categorize
+from schemas.photo_refs import referenced_photos
+from sync_server.errors import ApiError, Conflict, Forbidden, NotFound, error_json
+from sync_server.planning.queries import assignments
+from sync_server.records.queries import photos, records
+from sync_server.accounts.queries import users
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An envelope whose signature, canonical form and schema are good; not yet authorized."""
+    raw: bytes
+    sha: str
+    keyid: str
+    doc: dict[str, Any]
+    category: Category
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An envelope refused before any transaction; plain data, so it crosses processes."""
+    raw: bytes
+    sha: str
+    error: dict[str, Any]
+
+
+KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status")
+PARALLEL_FROM = 16   # smaller batches are checked in-process: IPC would cost more than it saves
+
+
+def parse_keys(conn: sqlite3.Connection, texts: list[str]) -> dict[str, dict[str, Any]]:
+    """The devices whose keys the envelopes name (a read; the write re-checks their status)."""
+    keyids = {_keyid_or_none(text) for text in texts} - {None}
+    rows = {k: users.get_device_by_keyid(conn, k) for k in keyids}
+    return {k: {f: row[f] for f in KEY_FIELDS} for k, row in rows.items() if row is not None}
+
+
+def _keyid_or_none(text: str) -> str | None:
+    try:
+        return envelope.parse(text.encode("utf-8", "surrogatepass")).keyid
+    except ContractError:
+        return None
+
+
+def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
+    """Everything about one envelope that needs no transaction: signature, canonical form,
+    schema, category. Pure of the database, so a batch is checked on several processes."""
+    raw = text.encode("utf-8", "surrogatepass")
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        env = envelope.parse(raw)
+        if env.payload_type != envelope.RECORD_TYPE:
+            raise ContractError("envelope.payload_type", "push records here; reviews go to /v1/reviews",
+                                "此处只接收检查记录")
+        signer = active_device(keys.get(env.keyid))
+        envelope.verify(env, bytes.fromhex(signer["public_key"]), signer["algorithm"])
+        doc = checked_document(env)
+        return Checked(raw, sha, env.keyid, doc, categorize(doc))
+    except (ContractError, ApiError) as exc:
+        return Refused(raw, sha, refusal_error(exc))
+
+
+def check_chunk(texts: list[str], keys: dict[str, dict[str, Any]]) -> list[Checked | Refused]:
+    return [check(text, keys) for text in texts]
+
+
+def check_all(texts: list[str], keys: dict[str, dict[str, Any]], pool: Executor | None = None,
+              workers: int = 2) -> list[Checked | Refused]:
+    if pool is None or len(texts) < PARALLEL_FROM:
+        return check_chunk(texts, keys)
+    size = -(-len(texts) // workers)
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    return [item for part in pool.map(check_chunk, chunks, [keys] * len(chunks)) for item in part]
+
+
+ID_CONFLICTS = ("record.conflict", "review.conflict")   # the one meaning of a "conflict" receipt
+
+
+def refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
+    return {**error_json(exc), "_conflict": exc.code in ID_CONFLICTS}
+
+
+def active_device(device: Any) -> Any:
+    if device is None:
+        raise ContractError("key.unknown", "the signing key is not enrolled", "签名密钥未注册")
+    if device["status"] != "active":
+        raise ContractError("key.revoked", "the signing key was revoked",
+                            "签名设备已被停用，记录不能接收；请联系监督所")
+    return device
+
+
+def ingest_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]) -> list[dict[str, Any]]:
+    """Check and store in one go, inside the caller's transaction."""
+    return store_all(conn, pusher, check_all(texts, parse_keys(conn, texts)))
+
+
+def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked | Refused],
+              now: str | None = None) -> list[dict[str, Any]]:
+    """The writer's part: key status now, duplicates, team, supersedes; store; one receipt each."""
+    now, status = now or utc_now(), {}
+    receipts = []
+    for item in items:
+        if isinstance(item, Refused):
+            receipts.append(refusal(item.raw, item.sha, item.error))
+            continue
+        try:
+            if item.keyid not in status:
+                status[item.keyid] = users.get_device_by_keyid(conn, item.keyid)
+            receipts.append(_store_checked(conn, pusher, active_device(status[item.keyid]), item, now))
+        except (ContractError, ApiError) as exc:
+            receipts.append(refusal(item.raw, item.sha, refusal_error(exc)))
+    return receipts
+
+
+def refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
+    error = dict(error)
+    status = "conflict" if error.pop("_conflict") else "rejected"
+    return {"id": _claimed_id(raw), "status": status, "envelope_sha256": sha, "error": error}
+
+
+def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row,
+                   item: Checked, now: str) -> dict[str, Any]:
+    stored = records.get_record_by_id(conn, item.doc["id"])
+    if stored is not None:   # authorized before anything about the stored record is told
+        if pusher["user_id"] != stored["signer_id"]:
+            _on_team(conn, pusher, signer, stored["assignment_id"])
+        return _again(conn, stored, item.sha)
+    _authorize(conn, pusher, signer, item.doc)
+    return _store(conn, signer, item, now)
+
+
+def signed_document(conn: sqlite3.Connection, raw: bytes, payload_type: str, schema: str,
+                    wrong_type_zh: str) -> tuple[sqlite3.Row, dict[str, Any]]:
+    """A decision or follow-up envelope: its type, an active enrolled key, the signature, the
+    canonical form and the schema; the signing device and the document."""
+    env = envelope.parse(raw)
+    if env.payload_type != payload_type:
+        raise ContractError("envelope.payload_type", f"push {payload_type} here", wrong_type_zh)
+    device = active_device(users.get_device_by_keyid(conn, env.keyid))
+    envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
+    return device, checked_document(env, schema)
+
+
+def checked_document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
+    doc = env.document()
+    if canonicalize_parsed(doc) != env.payload:
+        raise ContractError("payload.not_canonical", "the payload is not RFC 8785 canonical JSON",
+                            "记录未按规范编码（非规范 JSON）")
+    contract.validate(schema, doc)
+    return doc
+
+
+def _again(conn: sqlite3.Connection, stored: sqlite3.Row, sha: str) -> dict[str, Any]:
+    if stored["envelope_sha256"] != sha:
+        raise Conflict("record.conflict", "this record id is stored with other bytes",
+                       "同一编号的记录已以不同内容提交，不能覆盖；如需更正请提交新记录",
+                       {"stored_envelope_sha256": stored["envelope_sha256"]})
+    return {**receipt_for(conn, stored), "status": "duplicate"}
+
+
+def _authorize(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, doc: dict[str, Any]) -> None:
+    team = _on_team(conn, pusher, signer, doc["assignment_id"])
+    if signer["user_id"] not in doc["inspectors"] or not set(doc["inspectors"]) <= team:
+        raise ContractError("record.inspectors", "inspectors must be team members, the signer among them",
+                            "记录中的检查人员必须是检查组成员，且包括签名人")
+    if doc["supersedes"] is not None:
+        _check_supersedes(conn, doc)
+
+
+def _on_team(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, assignment_id: str) -> set[str]:
+    """The assignment's team, if both the signer and the pushing device's user are on it."""
+    team = assignments.get_team_by_assignment(conn, assignment_id)
+    if team is None:
+        raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
+    if signer["user_id"] not in team or pusher["user_id"] not in team:
+        raise Forbidden("assignment.not_on_team", "the signer or the pushing device is not on this team",
+                        "您不是该检查任务的检查组成员，不能提交该记录")
+    return team
+
+
+def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
+    earlier = records.get_record_by_id(conn, doc["supersedes"])
+    if earlier is None or earlier["assignment_id"] != doc["assignment_id"]:
+        raise ContractError("record.supersedes_unknown", "supersedes names no record of this assignment",
+                            "被更正的记录不存在或不属于该检查任务")
+    if earlier["review_state"] != "returned":
+        raise Conflict("record.supersedes_not_returned", "only a record the leader returned can be corrected",
+                       "只有被组长退回的记录才能更正提交", {"review_state": earlier["review_state"]})
+
+
+def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: str) -> dict[str, Any]:
+    doc, category = item.doc, item.category
+    missing = photos.list_missing_shas(conn, referenced_photos(doc))
+    state = "incomplete" if missing else "received"
+    log_index = audit.append(conn, "record.received", doc["id"], now,
+                             envelope_sha256=item.sha, state=state, category=category.code)
+    records.insert_record(conn, {
+        "id": doc["id"], "assignment_id": doc["assignment_id"], "signer_id": signer["user_id"],
+        "device_id": signer["id"], "envelope": item.raw, "envelope_sha256": item.sha,
+        "supersedes": doc["supersedes"], "state": state, "category": category.code,
+        "category_json": json.dumps(category.as_json(), ensure_ascii=False),
+        "received_at": now, "log_index": log_index})
+    records.insert_missing_photos(conn, doc["id"], missing)
+    photos.link_record_photos(conn, doc["id"], referenced_photos(doc))
+    if doc["supersedes"] is not None:
+        records.set_review_state(conn, doc["supersedes"], "superseded")
+    return {"id": doc["id"], "status": state if missing else "accepted", "envelope_sha256": item.sha,
+            "received_at": now, "log_index": log_index, "category": category.as_json(),
+            "missing_photos": missing}
+
+
+def receipt_for(conn: sqlite3.Connection, stored: sqlite3.Row) -> dict[str, Any]:
+    missing = records.list_missing_photos_by_record(conn, stored["id"])
+    return {"id": stored["id"], "status": "incomplete" if missing else "accepted",
+            "envelope_sha256": stored["envelope_sha256"], "received_at": stored["received_at"],
+            "log_index": stored["log_index"], "category": json.loads(stored["category_json"]),
+            "missing_photos": missing}
+
+
+def _claimed_id(raw: bytes) -> str | None:
+    """The id the payload claims, for the client to match a rejection (not trusted)."""
+    try:
+        doc = envelope.parse(raw).document()
+    except (ContractError, ValueError):
+        return None
+    claimed = doc.get("id") if isinstance(doc, dict) else None
+    return claimed if isinstance(claimed, str) and UUID.match(claimed) else None
+
+
+def photo_arrived(conn: sqlite3.Connection, device_id: str, sha: str, facts: Any, size: int) -> dict[str, Any]:
+    """Record a stored photo; records that waited only for it become complete (and are logged)."""
+    now = utc_now()
+    if photos.insert_photo(conn, {"sha256": sha, "media_type": facts.media_type, "bytes": size,
+                                  "width": facts.width, "height": facts.height,
+                                  "received_at": now, "device_id": device_id}):
+        for record_id in records.resolve_missing_photo(conn, sha):
+            audit.append(conn, "record.completed", record_id, now, photo=sha)
+    row = photos.get_photo_by_sha(conn, sha)
+    return {"sha256": sha, "media_type": row["media_type"], "bytes": row["bytes"],
+            "width": row["width"], "height": row["height"]}
+
+
+def photo_for_viewer(conn: sqlite3.Connection, device: sqlite3.Row, sha: str) -> sqlite3.Row:
+    """A stored photo's row, if this device's user may see it (team, uploader, or a reviewing leader).
+
+    Unknown and not-yours answer alike, so a hash alone tells nobody whether a photo exists."""
+    row = photos.get_photo_by_sha(conn, sha)
+    if row is None or not photos.may_view_photo(conn, sha, device["user_id"]):
+        raise NotFound("photo.unknown", "no such photo for this user",
+                       "服务器上没有该照片，或您无权查看（只有检查组成员和审核组长可以查看）")
+    return row

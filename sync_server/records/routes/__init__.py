@@ -1,0 +1,1 @@
+"""HTTP resources: authorize, validate, call the service, serialize."""

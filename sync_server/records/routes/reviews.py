@@ -1,0 +1,20 @@
+"""Review: a leader's queue, and signed decisions in (one receipt each)."""
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from sync_server.records import reviews
+from sync_server.web.http import JSONResponse, device_of, read_envelopes
+from sync_server.web.params import query_number
+
+
+async def push_decisions(request: Request) -> JSONResponse:
+    device = await device_of(request)
+    texts = await read_envelopes(request)
+    return JSONResponse({"receipts": await request.app.state.db.write(reviews.decide_batch, device, texts)})
+
+
+async def review_queue(request: Request) -> JSONResponse:
+    device = await device_of(request)
+    limit = query_number(request, "limit", 100, 1, 500)
+    return JSONResponse(await request.app.state.db.read(reviews.queue, device, limit))

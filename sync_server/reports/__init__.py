@@ -1,0 +1,1 @@
+"""Reports: the half-year and year figures, charts, the public report pages."""

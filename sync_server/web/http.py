@@ -1,0 +1,69 @@
+"""What every handler shares: capped bodies, strict JSON in, JSON out, the caller's identity."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from schemas import contract
+from schemas.errors import ContractError
+from schemas.jcs import loads_strict
+from sync_server.accounts import service as accounts
+from sync_server.errors import BadRequest, TooLarge
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge("request.too_large", f"body over {limit} bytes",
+                    f"提交的数据过大（上限 {limit // (1024 * 1024)} MB），请分批同步", {"limit": limit})
+
+
+async def read_json(request: Request, schema: str, *, allow_lone_surrogates: bool = False) -> Any:
+    body = await read_body(request, request.app.state.settings.max_body_bytes)
+    try:
+        document = loads_strict(body, allow_lone_surrogates=allow_lone_surrogates)
+        contract.validate(schema, document)
+    except ContractError as exc:
+        raise BadRequest.from_contract(exc) from exc
+    return document
+
+
+async def read_envelopes(request: Request) -> list[str]:
+    """A push batch's envelope texts. Each is checked on its own and gets its own receipt, so
+    one that is not even UTF-8 (a lone surrogate escaped in the batch) is refused alone."""
+    return (await read_json(request, "push-batch", allow_lone_surrogates=True))["envelopes"]
+
+
+async def device_of(request: Request) -> sqlite3.Row:
+    return await request.app.state.db.read(accounts.device_for_token, request.headers.get("authorization"))
+
+
+async def admin_of(request: Request) -> sqlite3.Row:
+    return await request.app.state.db.read(accounts.admin_for_token, request.headers.get("authorization"))
+
+
+def require(value: Any, code: str, message: str, message_zh: str) -> None:
+    if not value:
+        raise BadRequest(code, message, message_zh)

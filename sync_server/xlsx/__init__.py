@@ -1,0 +1,1 @@
+""".xlsx files: a streaming reader for imports and a writer for exports and reports."""
