@@ -32,7 +32,7 @@ test-dates: $(STAMP)
 	done
 
 demo: $(STAMP)
-	$(BIN)/python -m sync_server demo --dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
+	$(BIN)/python -m demo --dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

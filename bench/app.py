@@ -63,7 +63,7 @@ def finding_commit(home: Path) -> float:
     state.keys.save_credentials("dev", "dev_x", {"id": "p1", "name": "刘颖", "role": "inspector"})
     assignment = _assignment(0)
     state.store.save_feed_page([{"kind": "assignment", "data": assignment}], "1", "2026-11-20T08:00:00Z")
-    visit = state.open_visit(assignment["id"])
+    visit = state.work.open_visit(assignment["id"])
     keys = [checklist.item_key(item) for item in assignment["items"]]
     times = []
     for n in range(COMMITS):
@@ -79,8 +79,8 @@ def sync_day(home: Path, url: str, county: County) -> float:
     code = httpx.post(f"{url}/v1/admin/users/{county.inspector}/enrollment-codes",
                       headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     state = AppState(Settings(home, url, sync_interval=0))
-    assert state.enroll(url, code) is None
-    state.sync_now()
+    assert state.session.enroll(url, code) is None
+    state.syncing.now()
     assignments = state.store.list_assignments()
     for n in range(RECORDS):
         _finish(state, assignments[n % len(assignments)], n)

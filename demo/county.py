@@ -1,27 +1,20 @@
-"""A deterministic demo county for ``sync-server seed-demo`` and the benchmarks.
+"""A deterministic demo county for the demo seed (demo.seed) and the benchmarks.
 
 ``generate_county(seed, units, inspectors)`` returns the item list, the two
-registries, an annual plan with one task per specialty present, and the current
-assignments (visits) of the fictional 云溪县 (临川市). It is pure: no I/O, no
-clock, no global random state; the same arguments always give the same county.
+registries and an annual plan with one task per specialty present of the
+fictional 云溪县 (临川市). It is pure: no I/O, no clock, no global random state;
+the same arguments always give the same county. Its visits are not made here:
+the seed draws every task through the live path (demo.draws), and the draws
+place the visits.
 
 Scope rule: a unit is in the population of its own specialty and of every
 specialty whose Chinese name appears among its tags (a hospital tagged
 "放射卫生" is also in the radiation registry), see ``unit_scopes``.
-
-The visits are a simple seeded sample, not the verifiable draw: each task takes
-``ratio_percent`` of its covered population, at most one unit per task is taken
-from units another task already drew (so a few joint visits exist), and each
-task on a visit gets two team members holding its specialty whose certificate
-is valid on the due date. Leaders review and are never on a team. The demo
-inspector is put on 15 visits (fewer only in a tiny county) and on no others.
 """
 
 from __future__ import annotations
 
-import math
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,7 +25,6 @@ from sync_server.registry.core import uscc
 from schemas.specialties import SPECIALTIES, SPECIALTY_BY_NAME
 
 YEAR = 2026
-DEMO_VISITS = 15
 _RISK_CUTS = ((0.55, "A"), (0.85, "B"), (0.96, "C"), (1.01, "D"))
 _COMPLAINT_ODDS = {"A": 0.06, "B": 0.14, "C": 0.3, "D": 0.5}
 _SERIOUS_ODDS = {"A": 0.0, "B": 0.02, "C": 0.12, "D": 0.45}
@@ -109,16 +101,6 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Visit:
-    id: str
-    task_ids: tuple[str, ...]
-    unit_id: str
-    item_codes: tuple[str, ...]
-    team: tuple[str, ...]
-    due: str
-
-
-@dataclass(frozen=True)
 class County:
     seed: int
     name: str
@@ -126,7 +108,6 @@ class County:
     inspectors: tuple[Inspector, ...]
     items: tuple[Item, ...]
     plan: Plan
-    visits: tuple[Visit, ...]
     demo_inspector_id: str
     demo_leader_id: str
 
@@ -151,9 +132,8 @@ def generate_county(seed: int = 2026, units: int = 3000, inspectors: int = 30) -
     registry = _make_units(_rng(seed, "units"), units)
     staff = _make_inspectors(_rng(seed, "inspectors"), inspectors)
     plan = _make_plan(registry)
-    visits = _make_visits(_rng(seed, "visits"), plan, registry, staff)
     return County(seed=seed, name=f"{words.CITY}{words.COUNTY}", units=registry,
-                  inspectors=staff, items=_make_items(plan), plan=plan, visits=visits,
+                  inspectors=staff, items=_make_items(plan), plan=plan,
                   demo_inspector_id=staff[0].id, demo_leader_id=staff[1].id)
 
 
@@ -399,65 +379,3 @@ def _make_task(index: int, specialty: str, population: int) -> Task:
                 specialty=specialty, item_codes=_item_codes(specialty),
                 ratio_percent=ratio_percent(population), team_size=2,
                 period_start=start, period_end=end)
-
-
-# ---- visits --------------------------------------------------------------
-
-def _make_visits(rng: random.Random, plan: Plan, units: tuple[Unit, ...],
-                 staff: tuple[Inspector, ...]) -> tuple[Visit, ...]:
-    drawn = _draw_units(rng, plan, units)
-    dues = {unit_id: _due(rng, tasks) for unit_id, tasks in drawn.items()}
-    demo = staff[0]
-    with_demo = _demo_visits(rng, drawn, dues, demo)
-    visits = []
-    for unit_id, tasks in drawn.items():
-        team = _team(rng, tasks, dues[unit_id], staff, demo, unit_id in with_demo)
-        if team is not None:
-            visits.append(Visit(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                task_ids=tuple(t.id for t in tasks), unit_id=unit_id,
-                                item_codes=tuple(c for t in tasks for c in t.item_codes),
-                                team=team, due=dues[unit_id]))
-    return tuple(visits)
-
-
-def _draw_units(rng: random.Random, plan: Plan,
-                units: tuple[Unit, ...]) -> dict[str, list[Task]]:
-    populations = _populations(units)
-    drawn: dict[str, list[Task]] = {}
-    for task in plan.tasks:
-        population = populations[task.specialty]
-        size = math.ceil(len(population) * task.ratio_percent / 100)
-        shared = [u for u in population if len(drawn.get(u.id, ())) == 1]
-        picks = rng.sample(shared, min(1, len(shared), size))
-        taken = {u.id for u in picks}
-        rest = [u for u in population if u.id not in taken]
-        for unit in picks + rng.sample(rest, size - len(picks)):
-            drawn.setdefault(unit.id, []).append(task)
-    return drawn
-
-
-def _due(rng: random.Random, tasks: list[Task]) -> str:
-    low = date.fromisoformat(max(t.period_start for t in tasks))
-    high = date.fromisoformat(min(t.period_end for t in tasks))
-    return _iso(low, rng.randint(0, max(0, (high - low).days)))
-
-
-def _demo_visits(rng: random.Random, drawn: dict[str, list[Task]], dues: dict[str, str],
-                 demo: Inspector) -> set[str]:
-    fits = [unit_id for unit_id, tasks in drawn.items()
-            if demo.valid_on(dues[unit_id])
-            and all(t.specialty in demo.specialties for t in tasks)]
-    return set(rng.sample(fits, min(DEMO_VISITS, len(fits))))
-
-
-def _team(rng: random.Random, tasks: list[Task], due: str, staff: tuple[Inspector, ...],
-          demo: Inspector, with_demo: bool) -> tuple[str, ...] | None:
-    pool = [i for i in staff if i.role == "inspector" and i is not demo and i.valid_on(due)]
-    team = [demo] if with_demo else []
-    for task in tasks:
-        need = task.team_size - sum(task.specialty in m.specialties for m in team)
-        holders = [i for i in pool if task.specialty in i.specialties and i not in team]
-        if len(holders) < need:
-            return None
-        team += rng.sample(holders, max(0, need))
-    return tuple(m.id for m in team)

@@ -1,4 +1,4 @@
-"""`make demo`: a county's server on demo data, with enrollment codes ready for the tablets, and
+"""`make demo` (`python -m demo`): a county's server on demo data, with enrollment codes ready for the tablets, and
 two field apps beside it (web mode, no CDN): the demo inspector's tablet and the demo leader's.
 
     http://HOST:PORT/      public pages and the sync API
@@ -18,6 +18,7 @@ from sync_server.accounts import service as accounts
 from sync_server.db import meta
 from sync_server.accounts.queries import users
 from sync_server.db.connection import open_db, transaction
+from demo.draws import SECOND_HALF
 from demo.seed import seed_demo
 
 
@@ -29,14 +30,14 @@ def run_demo(directory: Path, host: str, port: int) -> int:
     conn = open_db(db)
     if users.get_user_by_id(conn, "admin") is None:
         print("正在生成演示数据（云溪县）…", flush=True)
-        facts = seed_demo(conn)
+        facts = seed_demo(conn, db_path=db)
         (directory / "admin-token.txt").write_text(facts["admin_token"] + "\n", encoding="utf-8")
     codes = _codes(conn)
     app_codes = _codes(conn)  # the tablets enroll with their own codes; the printed ones stay free
     conn.close()
     tablets = [Tablet(directory / f"tablet-{role}", port + offset, code)
                for offset, (_, role, code) in enumerate(app_codes, 1)]
-    _banner(directory, host, port, codes, tablets, app_codes, _sample_entry(db))
+    _banner(directory, host, port, codes, tablets, app_codes, _sample_entry(db), _second_half_id(db))
     starter = threading.Thread(target=_start_tablets, args=(tablets, host, port), daemon=True)
     starter.start()
     try:
@@ -93,6 +94,16 @@ def _sample_entry(db: Path) -> str:
         conn.close()
 
 
+def _second_half_id(db: Path) -> str:
+    from sync_server.planning import plans
+
+    conn = open_db(db)
+    try:
+        return plans.task_by_key(conn, SECOND_HALF)["id"]
+    finally:
+        conn.close()
+
+
 def _codes(conn) -> list[tuple[str, str, str]]:
     """Fresh one-time codes for the demo inspector (who has visits) and the demo leader."""
     chosen = [users.get_user_by_id(conn, meta.get_meta(conn, key) or "") for key in ("demo_inspector", "demo_leader")]
@@ -102,10 +113,10 @@ def _codes(conn) -> list[tuple[str, str, str]]:
 
 
 def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, str]], tablets: list[Tablet],
-            app_codes: list[tuple[str, str, str]], entry: str = "2026-000001") -> None:
+            app_codes: list[tuple[str, str, str]], entry: str = "2026-000001", drawn: str = "T2026-14") -> None:
     lines = [
         "", "随检 SuiJian 演示 / demo",
-        f"  公示页面 public pages: http://{host}:{port}/   (抽取结果 a verifiable draw: http://{host}:{port}/public/tasks/T2026-14)",
+        f"  公示页面 public pages: http://{host}:{port}/   (抽取结果 a verifiable draw: http://{host}:{port}/public/tasks/{drawn})",
         f"  结果公示 disclosure list: http://{host}:{port}/public/results   (四类结果及公示期限 all four categories;"
         f" 可核验的条目 a verifiable entry: http://{host}:{port}/public/results/{entry}/verify)",
         f"  统计报告 report: http://{host}:{port}/public/reports/2026   监督所工作台 office: http://{host}:{port}/office"

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     import flet as ft
 
-    from field_app.app_state import AppState, Settings
+    from field_app.app_state import AppState, Services, Settings
     from field_app.camera import FakeCamera, NoCamera
     from field_app.ui.app import make_main
 
@@ -52,14 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = Settings(Path(args.data), args.server.rstrip("/"), args.sync_interval, args.device_name, clock=moved)
     clock.install(settings.clock)
-    state = AppState(settings)
-    if args.enroll_code and not state.enrolled:
-        error = state.enroll(args.server, args.enroll_code)
+    state = AppState(settings, Services.open(settings))   # the device's services, made once, here
+    if args.enroll_code and not state.session.enrolled:
+        error = state.session.enroll(args.server, args.enroll_code)
         if error:
             print(f"注册失败 enrollment failed: {error}", file=sys.stderr)
             return 1
-        state.sync_now()
-    state.start_background()
+        state.syncing.now()
+    state.syncing.start_background()
     print(f"随检现场应用 field app: http://{args.host}:{args.port}/  (data: {args.data})", flush=True)
     camera = FakeCamera() if args.fake_camera else NoCamera()
     ft.run(make_main(state, camera), view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port,

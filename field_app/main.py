@@ -8,7 +8,7 @@ from pathlib import Path
 
 import flet as ft
 
-from field_app.app_state import AppState, Settings
+from field_app.app_state import AppState, Services, Settings
 from field_app.camera import NoCamera
 from field_app.ui.app import make_main
 from schemas import clock
@@ -18,8 +18,8 @@ def run() -> None:
     settings = Settings(Path(os.environ.get("FLET_APP_STORAGE_DATA", "field-data")),
                         clock=clock.Clock.parse(os.environ.get("SUIJIAN_CLOCK")))
     clock.install(settings.clock)
-    state = AppState(settings)
-    state.start_background()
+    state = AppState(settings, Services.open(settings))   # the device's services, made once, here
+    state.syncing.start_background()
     # On the tablet the system file picker offers the camera; a flet-camera adapter (docs) plugs in here.
     ft.run(make_main(state, NoCamera()), assets_dir="assets")
 

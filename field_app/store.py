@@ -3,10 +3,11 @@
 WAL with synchronous=FULL: when a method returns, what it wrote survives a killed process or
 a pulled battery. The outbox holds the exact bytes that were signed; they are never rewritten.
 
-A tablet keeps its app.db across app updates, so the file is brought forward in place: SCHEMA
-is the first version (created if missing), then each step of UPGRADES runs once, in order, in
-one transaction, counted in `PRAGMA user_version`. A new file goes through the same steps as
-an old one. Add a step; never edit one that has shipped.
+A tablet keeps its app.db across app updates, so the file is brought forward in place. FIRST is
+the first shipped version's tables (git 20eb1f6), made in a new file; then each step of
+MIGRATIONS runs once, in order, in one transaction, counted in `PRAGMA user_version`. A new file
+goes through the same steps as an old one. Every change of a table is a new step at the end;
+never edit FIRST or a step that has shipped.
 """
 from __future__ import annotations
 
@@ -18,41 +19,44 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-import sqlite_utils
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS assignments (
+FIRST = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE assignments (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, due TEXT NOT NULL, unit_name TEXT NOT NULL,
     doc TEXT NOT NULL, pulled_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS photos (
+CREATE TABLE photos (
     sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, bytes INTEGER NOT NULL,
     uploaded INTEGER NOT NULL DEFAULT 0, error TEXT);
-CREATE TABLE IF NOT EXISTS outbox (
+CREATE TABLE outbox (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, envelope TEXT NOT NULL, envelope_sha256 TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
     receipt TEXT, created_at TEXT NOT NULL, acked_at TEXT);
-CREATE TABLE IF NOT EXISTS outbox_photos (
+CREATE TABLE outbox_photos (
     record_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (record_id, sha256));
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, created_at);
-CREATE TABLE IF NOT EXISTS returns (
+CREATE INDEX outbox_state ON outbox(state, created_at);
+CREATE TABLE returns (
     record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS drafts (
+CREATE TABLE drafts (
     assignment_id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS submissions (
+CREATE TABLE submissions (
     record_id TEXT PRIMARY KEY, assignment_id TEXT NOT NULL, supersedes TEXT, created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS submissions_assignment ON submissions(assignment_id, created_at);
-CREATE TABLE IF NOT EXISTS review_queue (
+CREATE INDEX submissions_assignment ON submissions(assignment_id, created_at);
+CREATE TABLE review_queue (
     record_id TEXT PRIMARY KEY, item TEXT NOT NULL, fetched_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS reminders (
+CREATE TABLE reminders (
     record_id TEXT PRIMARY KEY, doc TEXT NOT NULL, received_at TEXT NOT NULL);
 """
-UPGRADES = (  # user_version after the step, the step
-    (1, "ALTER TABLE outbox ADD COLUMN parked_at TEXT"),   # records the server cannot take, set aside
+MIGRATIONS = (  # (user_version after the step, its statements)
+    (1, ("ALTER TABLE outbox ADD COLUMN parked_at TEXT",)),   # records the server cannot take, set aside
 )
+VERSION = MIGRATIONS[-1][0]
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
 #                      | parked (the server answers 5xx to it alone; retried by itself, later)
 SENDABLE = ("pending", "incomplete")
+
+
+def statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
 class LocalStore:
@@ -64,22 +68,30 @@ class LocalStore:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=10000")
         self.lock = threading.RLock()  # one connection may serve the UI loop and a sync thread
-        self.db = sqlite_utils.Database(self.conn)
-        for statement in SCHEMA.split(";\n"):
-            if statement.strip():
-                self.conn.execute(statement)
-        self._upgrade()
+        self._migrate()
 
-    def _upgrade(self) -> None:
-        """The steps this file has not had yet; another connection opening it at once waits."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= UPGRADES[-1][0]:
+    def _migrate(self) -> None:
+        """Make a new file's first tables, then the steps this file has not had yet; another
+        connection opening it at once waits (BEGIN IMMEDIATE) and then finds them done."""
+        if self._version() >= VERSION and self._has_tables():
             return
         with self._tx():
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            for target, statement in UPGRADES:
-                if version < target:
+            if not self._has_tables():
+                for statement in statements(FIRST):
                     self.conn.execute(statement)
+            version = self._version()
+            for target, steps in MIGRATIONS:
+                if version < target:
+                    for statement in steps:
+                        self.conn.execute(statement)
                     self.conn.execute(f"PRAGMA user_version = {int(target)}")
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _has_tables(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() \
+            is not None
 
     def close(self) -> None:
         self.conn.close()
@@ -157,10 +169,6 @@ class LocalStore:
     def draft_ids(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT assignment_id FROM drafts")}
 
-    def discard_draft(self, assignment_id: str) -> None:
-        with self.lock:
-            self.conn.execute("DELETE FROM drafts WHERE assignment_id = ?", (assignment_id,))
-
     def submit(self, document: dict[str, Any], envelope: bytes, photos: Iterable[str], now: str) -> None:
         """The signed record into the outbox, the submission noted and the draft gone: one transaction,
         so a killed app has either a draft or a queued record, never both and never neither."""
@@ -171,10 +179,10 @@ class LocalStore:
             self.conn.execute("DELETE FROM drafts WHERE assignment_id = ?", (document["assignment_id"],))
 
     def submissions(self) -> list[sqlite3.Row]:
-        """Each submitted record with its outbox state and receipt, oldest first."""
+        """Each submitted record with its outbox state, oldest first."""
         return self.conn.execute(
-            "SELECT s.record_id, s.assignment_id, s.supersedes, s.created_at, o.state, o.receipt, o.error,"
-            " o.envelope FROM submissions s JOIN outbox o ON o.id = s.record_id"
+            "SELECT s.record_id, s.assignment_id, s.created_at, o.state"
+            " FROM submissions s JOIN outbox o ON o.id = s.record_id"
             " ORDER BY s.created_at, s.record_id").fetchall()
 
     def envelope_of(self, record_id: str) -> str | None:
@@ -201,10 +209,6 @@ class LocalStore:
         with self.lock:
             self.conn.execute("INSERT OR IGNORE INTO photos (sha256, path, bytes) VALUES (?, ?, ?)",
                               (sha256, str(path), size))
-
-    def photo_path(self, sha256: str) -> str | None:
-        row = self.conn.execute("SELECT path FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
-        return None if row is None else row[0]
 
     def photos_to_upload(self) -> list[sqlite3.Row]:
         return self.conn.execute(

@@ -8,20 +8,16 @@ the draft.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from field_app.core import checklist
-from schemas import clock
-from field_app.core.ids import uuid7
+from field_app.device_clock import DeviceClock
+from field_app.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import submit_record
 from field_app.photos import PhotoFiles, Processed, Stroke, process, signature_png
 from field_app.store import LocalStore
 from schemas.categories import Category
-
-
-utc_now = clock.utc_stamp
-local_now = clock.local_stamp
 
 
 @dataclass(frozen=True)
@@ -33,32 +29,33 @@ class Submitted:
 
 class Visit:
     def __init__(self, store: LocalStore, keys: KeyStore, files: PhotoFiles, assignment: dict[str, Any],
-                 draft: dict[str, Any], clock: Callable[[], str] = utc_now) -> None:
+                 draft: dict[str, Any], clock: DeviceClock = DeviceClock()) -> None:
         self.store, self.keys, self.files, self.clock = store, keys, files, clock
         self.assignment, self.draft = assignment, draft
 
     @classmethod
     def open(cls, store: LocalStore, keys: KeyStore, files: PhotoFiles, assignment_id: str, me: str,
-             clock: Callable[[], str] = utc_now) -> "Visit":
+             clock: DeviceClock = DeviceClock()) -> "Visit":
         """The saved draft, or a new one (saved at once: arriving is already a fact)."""
         assignment = store.get_assignment(assignment_id)
         if assignment is None:
             raise KeyError(assignment_id)
         draft = store.get_draft(assignment_id)
-        visit = cls(store, keys, files, assignment, draft or checklist.new_draft(assignment, me, clock()), clock)
+        visit = cls(store, keys, files, assignment, draft or checklist.new_draft(assignment, me, clock.stamp()),
+                    clock)
         if draft is None:
             visit.save()
         return visit
 
     def save(self) -> None:
-        self.store.save_draft(self.assignment["id"], self.draft, self.clock())
+        self.store.save_draft(self.assignment["id"], self.draft, self.clock.stamp())
 
     # --- the checklist --------------------------------------------------------------------------
     def items(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return [(item, self.draft["findings"][checklist.item_key(item)]) for item in self.assignment["items"]]
 
     def set_outcome(self, key: str, outcome: str) -> None:
-        checklist.set_outcome(self.draft, key, outcome, clock.beijing_today())
+        checklist.set_outcome(self.draft, key, outcome, self.clock.today())
         self.save()
 
     def set_note(self, key: str, note: str) -> None:
@@ -120,7 +117,7 @@ class Visit:
 
     def add_attempt(self, method: str, note: str, raw_photos: list[bytes] = ()) -> None:
         shas = [self._keep(process(raw)).sha256 for raw in raw_photos]
-        self.draft["attempts"].append({"method": method, "at": self.clock(), "note": note[:2000],
+        self.draft["attempts"].append({"method": method, "at": self.clock.stamp(), "note": note[:2000],
                                        "photos": list(dict.fromkeys(shas))})
         self.save()
 
@@ -146,7 +143,7 @@ class Visit:
 
     def record_pending_attempt(self) -> None:
         pending = self.draft.pop("pending_attempt", None) or {"method": "visit", "note": "", "photos": []}
-        self.draft["attempts"].append({"method": pending["method"], "at": self.clock(), "note": pending["note"],
+        self.draft["attempts"].append({"method": pending["method"], "at": self.clock.stamp(), "note": pending["note"],
                                        "photos": list(dict.fromkeys(pending["photos"]))})
         self.draft["pending_attempt"] = {"method": pending["method"], "note": "", "photos": []}
         self.save()
@@ -165,6 +162,6 @@ class Visit:
             raise ValueError("；".join(missing))
         if signer not in self.draft["inspectors"]:
             self.draft["inspectors"].insert(0, signer)
-        record = checklist.build_record(self.draft, self.assignment, uuid7(), local_now())
-        signed = submit_record(self.store, self.keys, record, self.clock())
+        record = checklist.build_record(self.draft, self.assignment, uuid7(), self.clock.local_stamp())
+        signed = submit_record(self.store, self.keys, record, self.clock.stamp())
         return Submitted(record["id"], checklist.categorize(record), len(signed))

@@ -14,12 +14,27 @@ from dataclasses import dataclass
 from typing import Any
 
 RULES_VERSION = "categories/1"
-LABELS = {
-    "no_problem": "未发现问题",
-    "rectify": "发现问题已责令整改",
-    "penalty": "行政处罚",
-    "unreachable": "无法联系",
-}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One result category as everything else reads it: the disclosure list, the reports' columns
+    and charts, the office console. Adding one touches this tuple, `categorize` and the receipt
+    schema's enum (tests/unit/test_categories.py checks they agree); the rest iterates over KINDS."""
+    code: str
+    label: str
+    problem: bool     # something was found not compliant: counts toward the problem-discovery rate
+    colour: str       # its colour in the reports' charts (distinguishable in colour-blind vision)
+
+
+KINDS = (
+    Kind("no_problem", "未发现问题", False, "#2e7d32"),
+    Kind("rectify", "发现问题已责令整改", True, "#e69f00"),
+    Kind("penalty", "行政处罚", True, "#c62828"),
+    Kind("unreachable", "无法联系", False, "#757575"),
+)
+LABELS = {kind.code: kind.label for kind in KINDS}
+PROBLEMS = tuple(kind.code for kind in KINDS if kind.problem)
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,19 @@ from starlette.routing import Match, Route
 from schemas import clock, contract
 from schemas.errors import ContractError
 from sync_server.web import openapi, security_headers
+from sync_server.web.office_name import OfficeName
 from sync_server.audit import server_key
 from sync_server.records import workers
 from sync_server.errors import ApiError, BadRequest, NotFound
-from sync_server.public import PAGE_ROUTES
 from sync_server.db.connection import Database
-from sync_server.accounts import routes as enrollment
-from sync_server.planning import routes as feed
-from sync_server.disclosure import routes as followups
-from sync_server.audit import routes as log
-from sync_server.records.routes import photos, records, reviews
+from sync_server.accounts import routes as accounts
+from sync_server.audit import routes as audit
+from sync_server.disclosure import routes as disclosure
+from sync_server.office import routes as office
+from sync_server.planning import routes as planning
+from sync_server.public import routes as public
+from sync_server.records import routes as records
+from sync_server.reports import routes as reports
 from sync_server.web.http import JSONResponse
 from sync_server.settings import Settings
 
@@ -79,31 +82,13 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 ROUTES = [
     Route("/healthz", healthz), Route("/openapi.json", openapi_json),
     Route("/schemas/v1/{name}", schema_file),
-    Route("/v1/enroll", enrollment.enroll, methods=["POST"]),
-    Route("/v1/me", enrollment.me),
-    Route("/v1/admin/users", enrollment.create_user, methods=["POST"]),
-    Route("/v1/admin/users/{user_id}/enrollment-codes", enrollment.enrollment_code, methods=["POST"]),
-    Route("/v1/admin/devices/{device_id}/revoke", enrollment.revoke_device, methods=["POST"]),
-    Route("/v1/feed", feed.feed),
-    Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
-    Route("/v1/photos/{sha256}", photos.get_photo, methods=["GET"]),
-    Route("/v1/records/batch", records.push_batch, methods=["POST"]),
-    Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
-    Route("/v1/records/{record_id}/receipt", records.get_receipt),
-    Route("/v1/reviews/batch", reviews.push_decisions, methods=["POST"]),
-    Route("/v1/reviews/queue", reviews.review_queue),
-    Route("/v1/reinspections/batch", followups.push_reinspections, methods=["POST"]),
-    Route("/v1/admin/results/{ref}/penalty", followups.penalty, methods=["POST"]),
-    Route("/v1/admin/results/{ref}/transfers", followups.transfer, methods=["POST"]),
-    Route("/v1/admin/ledger", followups.ledger),
-    Route("/v1/admin/disclosures", followups.status),
-    Route("/v1/admin/disclosures/publish", followups.publish, methods=["POST"]),
-    Route("/v1/log/head", log.head),
-    Route("/v1/log/key", log.public_key),
-    Route("/v1/log/proof/{index}", log.proof),
-    Route("/v1/log/consistency", log.consistency),
-    *PAGE_ROUTES,
 ]
+
+
+def routes() -> list[Route]:
+    """Every route: the app's own, then each domain's table (sync_server/<domain>/routes)."""
+    return [*ROUTES, *accounts.ROUTES, *planning.ROUTES, *records.ROUTES, *disclosure.ROUTES, *audit.ROUTES,
+            *reports.ROUTES, *office.ROUTES, *public.ROUTES]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -119,8 +104,8 @@ def create_app(settings: Settings) -> Starlette:
             app.state.check_pool.shutdown(wait=True, cancel_futures=True)
             app.state.db.close()
 
-    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers={
+    app = Starlette(routes=routes(), lifespan=lifespan, exception_handlers={
         ApiError: api_error, ContractError: api_error, HTTPException: http_error, Exception: internal_error},
-        middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https)])
+        middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https), Middleware(OfficeName)])
     app.state.settings = settings
     return app

@@ -1,10 +1,10 @@
-"""`sync-server` (or `python -m sync_server`): a thin layer over the library.
+"""`sync-server` (or `python -m sync_server`): a thin layer over the library. (The demo county is
+not here: `python -m demo`, see demo/.)
 
     serve          run the HTTP server on a database file
-    seed-demo      fill a database with a realistic demo county
+    office         the office's own settings: its name (the inspecting body) and region code
     workdays add   the date N working days after DATE on the official calendar (provisional or not)
     load-calendar  load a year's State Council holiday notice from a small file
-    demo           what `make demo` runs: seed once, make enrollment codes, serve
     create-user    add an office admin, team leader or inspector
     enroll-code    make a one-time enrollment code for a user's device
     revoke-device  revoke a device's key and token
@@ -35,10 +35,10 @@ from typing import Any, Callable, Sequence
 from sync_server.accounts import service as accounts
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
+from sync_server.office import profile as office_profile
 from sync_server.registry import cli as cli_registry
 from sync_server.reports import cli as cli_reports
 from sync_server.errors import ApiError
-from sync_server.accounts.queries import users
 from sync_server.db.connection import open_db, transaction
 from schemas import clock
 from schemas.clock import ClockSettingError
@@ -60,15 +60,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from demo.seed import seed_demo
-
+def cmd_office(args: argparse.Namespace) -> int:
     conn = open_db(Path(args.db))
-    if users.get_user_by_id(conn, "admin") is not None:
-        print(f"{args.db} already holds demo data; nothing changed.", file=sys.stderr)
-        return 0
-    result = seed_demo(conn, units=args.units, inspectors=args.inspectors, seed_value=args.seed)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    try:
+        if args.name is None and args.region is None:
+            found = office_profile.read(conn)
+        else:
+            with transaction(conn):
+                found = office_profile.update(conn, args.name, args.region)
+    finally:
+        conn.close()
+    print(f"机构名称 name: {found.shown_name}\n行政区划代码 region: {found.region or '（未设置）'}")
     return 0
 
 
@@ -92,12 +94,6 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from demo.run import run_demo
-
-    return run_demo(Path(args.dir), args.host, args.port)
-
-
 def _write(db: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
     conn = open_db(Path(db))
     with transaction(conn):
@@ -111,10 +107,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--log-level", default="warning")
-    seed = _command(sub, "seed-demo", cmd_seed_demo, "fill a database with a demo county")
-    seed.add_argument("--units", type=int, default=3000)
-    seed.add_argument("--inspectors", type=int, default=30)
-    seed.add_argument("--seed", type=int, default=2026)
+    office = _command(sub, "office", cmd_office, "show or set the office's name and region code")
+    office.add_argument("--name", help="the inspecting body's full name, as published, e.g. 某某县卫生健康综合监督执法大队")
+    office.add_argument("--region", help="the administrative division code (6 digits, GB/T 2260)")
     user = _command(sub, "create-user", cmd_create_user, "add a user")
     user.add_argument("--id", required=True, help="user id (an inspector's 执法证号)")
     user.add_argument("--name", required=True)
@@ -132,11 +127,6 @@ def parser() -> argparse.ArgumentParser:
     cli_draws.add_commands(sub, _command)
     cli_reports.add_commands(sub, _command)
     cli_disclosure.add_commands(sub, _command)
-    demo = sub.add_parser("demo", help="seed once, make enrollment codes, serve (make demo)")
-    demo.set_defaults(run=cmd_demo)
-    demo.add_argument("--dir", default="demo-data")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8700)
     return top
 
 

@@ -19,8 +19,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from schemas.categories import Category, categorize
+from schemas.record import (Attempt, Finding, InspectionRecord, Party, Refusal, Signature, action_from_json,
+                            location_from_json)
 
-RECORD_SCHEMA = "suijian.inspection-record/1"
 OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用"}
 ACTIONS = {"rectify": "责令整改", "case": "立案调查"}
 METHODS = {"visit": "上门", "phone": "电话", "other": "其他"}
@@ -111,31 +112,27 @@ def _is_date(text: str) -> bool:
 
 # --- the record -------------------------------------------------------------------------------
 def build_record(draft: dict[str, Any], assignment: dict[str, Any], record_id: str, signed_at: str) -> dict[str, Any]:
-    inspected = draft["outcome"] == "inspected"
-    return {
-        "schema": RECORD_SCHEMA, "id": record_id, "assignment_id": assignment["id"],
-        "supersedes": draft["supersedes"],
-        "visit": {"outcome": draft["outcome"], "arrived_at": draft["arrived_at"], "location": draft["location"],
-                  "attempts": [dict(a) for a in draft["attempts"]] if not inspected else []},
-        "findings": [_finding(item, draft["findings"][item_key(item)]) for item in assignment["items"]]
-        if inspected else [],
-        "party": _party(draft["party"]) if inspected else None,
-        "inspectors": list(dict.fromkeys(draft["inspectors"])),
-        "device_times": {"started_at": draft["started_at"], "signed_at": signed_at},
-    }
+    """The document to sign: the draft read into the one builder (`schemas/record.py`)."""
+    return InspectionRecord(
+        record_id=record_id, assignment_id=assignment["id"], inspectors=draft["inspectors"],
+        started_at=draft["started_at"], signed_at=signed_at, arrived_at=draft["arrived_at"],
+        outcome=draft["outcome"], findings=[_finding(item, draft["findings"][item_key(item)])
+                                            for item in assignment["items"]],
+        party=_party(draft["party"]), attempts=[Attempt(**attempt) for attempt in draft["attempts"]],
+        location=location_from_json(draft["location"]), supersedes=draft["supersedes"]).as_json()
 
 
-def _finding(item: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
-    return {"item_code": item["code"], "task_id": item["task_id"], "outcome": finding["outcome"],
-            "note": finding["note"], "legal_basis": item["legal_basis"],
-            "action": finding["action"] if finding["outcome"] == "non_compliant" else None,
-            "photos": list(dict.fromkeys(finding["photos"]))}
+def _finding(item: dict[str, Any], finding: dict[str, Any]) -> Finding:
+    return Finding.of(item, finding["outcome"], finding["note"], action_from_json(finding["action"]),
+                      finding["photos"])
 
 
-def _party(party: dict[str, Any]) -> dict[str, Any]:
+def _party(party: dict[str, Any]) -> Party | None:
     if party["mode"] == "refused":
-        return {"refused": True, "note": party["note"]}
-    return {"signature_photo": party["signature_photo"], "name": party["name"].strip()}
+        return Refusal(party["note"])
+    if party["mode"] == "signature":
+        return Signature(party["signature_photo"], party["name"])
+    return None
 
 
 def preview(draft: dict[str, Any], assignment: dict[str, Any]) -> Category | None:

@@ -8,9 +8,8 @@ import flet as ft
 from field_app.app_state import AppState
 from field_app.camera import Camera
 from field_app.ui import theme
-from field_app.ui.enroll import EnrollScreen
+from field_app.ui.routes import ROUTES
 from field_app.ui.shell import Shell
-from field_app.ui.worklist_view import WorkListScreen
 
 
 def make_main(state: AppState, camera: Camera) -> Callable[[ft.Page], None]:
@@ -20,9 +19,9 @@ def make_main(state: AppState, camera: Camera) -> Callable[[ft.Page], None]:
         page.theme = theme.theme()
         page.padding = 16
         page.bgcolor = ft.Colors.GREY_50
-        shell = Shell(page, state, camera)
+        shell = Shell(page, state, camera, ROUTES)
         listener = shell.listen()
-        page.on_close = lambda _: listener in state.listeners and state.listeners.remove(listener)
-        shell.go(WorkListScreen(shell) if state.enrolled else EnrollScreen(shell))
+        page.on_close = lambda _: listener in state.syncing.listeners and state.syncing.listeners.remove(listener)
+        shell.go("/work" if state.session.enrolled else "/enroll")
 
     return main

@@ -2,22 +2,24 @@
 item, or the unit recorded as unreachable. Every tap and keystroke is saved to the draft."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import flet as ft
 
-from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, item_key
+from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, RECTIFY_DAYS, item_key
 from field_app.ui import theme
+from field_app.ui.review_view import PhotoStrip, record_lines
+from field_app.ui.screen import Screen
 from field_app.ui.sync_view import local_time
-from schemas import clock
 
 
-class ChecklistScreen:
+class ChecklistScreen(Screen):
     def __init__(self, shell, assignment_id: str) -> None:
         self.shell = shell
         state = shell.state
-        self.notice = state.return_notice(assignment_id)
-        self.visit = state.start_correction(assignment_id) if self.notice else state.open_visit(assignment_id)
+        self.notice = state.work.return_notice(assignment_id)
+        self.visit = state.work.start_correction(assignment_id) if self.notice else state.work.open_visit(assignment_id)
         self.assignment = self.visit.assignment
         self.title = self.assignment["unit"]["name"]
         self.attempt_error = ft.Text("", size=theme.BODY, color=ft.Colors.RED_700)
@@ -115,9 +117,7 @@ class ChecklistScreen:
         redraw()
 
     def _default_deadline(self) -> str:
-        from datetime import timedelta
-
-        return (clock.beijing_today() + timedelta(days=15)).isoformat()
+        return (self.visit.clock.today() + timedelta(days=RECTIFY_DAYS)).isoformat()
 
     async def _add_photo(self, key: str, redraw) -> None:
         redraw(await self.shell.add_photos(lambda raw: self.visit.add_photo(key, raw)))
@@ -181,17 +181,13 @@ class ChecklistScreen:
 
     # --- onwards -------------------------------------------------------------------------------------
     def _party(self, _: Any) -> None:
-        from field_app.ui.party_view import PartyScreen
-
-        self.shell.go(PartyScreen(self.shell, self.visit))
+        self.shell.go("/visit/party", visit=self.visit)
 
     def _summary(self, _: Any) -> None:
-        from field_app.ui.summary_view import SummaryScreen
-
-        self.shell.go(SummaryScreen(self.shell, self.visit))
+        self.shell.go("/visit/summary", visit=self.visit)
 
 
-class RecordScreen:
+class RecordScreen(Screen):
     """A submitted record: what the server answered (receipt, category) or why it refused."""
 
     live = True
@@ -213,11 +209,9 @@ class RecordScreen:
                                           ft.Colors.GREEN_50))
             if line.error_zh:
                 parts.append(theme.notice(f"错误：{line.error_zh}。{line.help_zh}", ft.Colors.RED_50))
-        record = self.shell.state.submitted_record(self.row.latest_record)
-        assignment = self.shell.state.store.get_assignment(self.row.assignment_id)
+        record = self.shell.state.work.submitted_record(self.row.latest_record)
+        assignment = self.shell.state.work.assignment(self.row.assignment_id)
         if record and assignment:
-            from field_app.ui.review_view import PhotoStrip, record_lines
-
             strip = PhotoStrip(self.shell.page, self.shell.state.files)
             parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment, strip)]
         return ft.ListView(parts, spacing=12, expand=True)

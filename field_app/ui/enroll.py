@@ -7,14 +7,15 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
 
-class EnrollScreen:
+class EnrollScreen(Screen):
     title = "注册设备"
 
     def __init__(self, shell) -> None:
         self.shell = shell
-        self.url = ft.TextField(label="服务器地址", value=shell.state.server_url, text_size=theme.BODY,
+        self.url = ft.TextField(label="服务器地址", value=shell.state.session.server_url, text_size=theme.BODY,
                                 keyboard_type=ft.KeyboardType.URL)
         self.code = ft.TextField(label="一次性注册码", hint_text="例如 ABCD-EFGH-JKLM", text_size=theme.BODY,
                                  capitalization=ft.TextCapitalization.CHARACTERS, on_submit=self.enroll)
@@ -32,13 +33,11 @@ class EnrollScreen:
     async def enroll(self, _: Any = None) -> None:
         self.message.value = "正在注册…"
         self.message.update()
-        error = await asyncio.to_thread(self.shell.state.enroll, self.url.value, self.code.value)
+        error = await asyncio.to_thread(self.shell.state.session.enroll, self.url.value, self.code.value)
         if error:
             self.message.value = error
             self.message.update()
             return
-        from field_app.ui.worklist_view import WorkListScreen
-
         self.shell.stack.clear()
-        self.shell.go(WorkListScreen(self.shell))
+        self.shell.go("/work")
         await self.shell.run_sync()

@@ -9,11 +9,12 @@ import flet.canvas as cv
 
 from field_app.photos import PhotoRefused
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
 PAD = (600, 220)
 
 
-class PartyScreen:
+class PartyScreen(Screen):
     title = "当事人签字与检查组确认"
 
     def __init__(self, shell, visit) -> None:
@@ -34,7 +35,7 @@ class PartyScreen:
         self.refusal = ft.TextField(label="拒签情况说明", value=party["note"], multiline=True, text_size=theme.BODY,
                                     width=PAD[0])
         team = [ft.Checkbox(label=f"{m['name']} 确认参与本次检查", value=m["id"] in self.visit.draft["inspectors"],
-                            disabled=m["id"] == self.shell.state.me.get("id"),
+                            disabled=m["id"] == self.shell.state.session.me.get("id"),
                             on_change=lambda e, p=m["id"]: self.visit.confirm_inspector(p, bool(e.control.value)),
                             label_style=ft.TextStyle(size=theme.BODY))
                 for m in self.visit.assignment["team"]]

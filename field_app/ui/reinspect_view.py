@@ -8,10 +8,11 @@ import flet as ft
 
 from field_app.core import followup
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 from schemas import clock
 
 
-class ReinspectScreen:
+class ReinspectScreen(Screen):
     title = "复查（整改期限提醒）"
     live = True
 
@@ -20,10 +21,10 @@ class ReinspectScreen:
         self.notes: dict[str, ft.TextField] = {}  # kept between redraws: a keystroke is never lost under one
 
     def fingerprint(self) -> tuple:
-        return tuple(self.shell.state.reinspections_due()), self.message
+        return tuple(self.shell.state.reinspections.due()), self.message
 
     def build(self) -> ft.Control:
-        dues = self.shell.state.reinspections_due()
+        dues = self.shell.state.reinspections.due()
         parts: list[ft.Control] = []
         if self.message:
             parts.append(theme.notice(self.message))
@@ -33,12 +34,12 @@ class ReinspectScreen:
         return ft.ListView(parts, spacing=12, expand=True)
 
     def _card(self, due: followup.Due) -> ft.Control:
-        draft = self.shell.state.reinspection_draft(due.record_id)
+        draft = self.shell.state.reinspections.draft(due.record_id)
         note = self.notes.get(due.record_id)
         if note is None:
             note = ft.TextField(label=f"复查情况 {due.unit_name}", value=draft["note"], multiline=True,
                                 text_size=theme.BODY,
-                                on_change=lambda e, r=due.record_id: self.shell.state.edit_reinspection_note(
+                                on_change=lambda e, r=due.record_id: self.shell.state.reinspections.edit_note(
                                     r, e.control.value or ""))
             self.notes[due.record_id] = note
         files = self.shell.state.files
@@ -62,15 +63,15 @@ class ReinspectScreen:
 
     async def _add_photo(self, due: followup.Due) -> None:
         self.message = await self.shell.add_photos(
-            lambda raw: self.shell.state.add_reinspection_photo(due.record_id, raw))
+            lambda raw: self.shell.state.reinspections.add_photo(due.record_id, raw))
         self.shell.refresh()
 
     def _remove(self, due: followup.Due, sha: str) -> None:
-        self.shell.state.remove_reinspection_photo(due.record_id, sha)
+        self.shell.state.reinspections.remove_photo(due.record_id, sha)
         self.shell.refresh()
 
     def _answer(self, due: followup.Due, outcome: str) -> Any:
-        error = self.shell.state.reinspect(due, outcome)
+        error = self.shell.state.reinspections.answer(due, outcome)
         self.message = error or f"已保存：{due.unit_name} 复查{followup.OUTCOMES[outcome]}，将在同步时上传"
         if error is None:
             self.notes.pop(due.record_id, None)

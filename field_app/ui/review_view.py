@@ -9,10 +9,11 @@ import flet as ft
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES
 from field_app.outbox import record_photos
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 from field_app.ui.sync_view import local_time
 
 
-class ReviewListScreen:
+class ReviewListScreen(Screen):
     title = "审核记录"
     live = True
 
@@ -20,10 +21,10 @@ class ReviewListScreen:
         self.shell = shell
 
     def fingerprint(self) -> list:
-        return [(i.record_id, i.decided) for i in self.shell.state.review_items()]
+        return [(i.record_id, i.decided) for i in self.shell.state.review.items()]
 
     def build(self) -> ft.Control:
-        items = self.shell.state.review_items()
+        items = self.shell.state.review.items()
         cards = [self._card(i) for i in items]
         head = theme.notice("待审核的记录在同步时下载，可离线审核；审核意见在本机签名，联网后上传。")
         return ft.Column([head, ft.ListView(cards or [ft.Text("没有待审核的记录。点“同步”获取。", size=theme.BODY)],
@@ -39,10 +40,10 @@ class ReviewListScreen:
         ], spacing=4)
         return ft.Container(lines, padding=16, border_radius=10, bgcolor=ft.Colors.WHITE,
                             border=ft.Border.all(1, ft.Colors.GREY_300),
-                            on_click=lambda _: self.shell.go(ReviewScreen(self.shell, item)))
+                            on_click=lambda _: self.shell.go("/review/record", item=item))
 
 
-class ReviewScreen:
+class ReviewScreen(Screen):
     live = True  # redrawn when a background sync brings the record's photos
 
     def __init__(self, shell, item) -> None:
@@ -81,12 +82,12 @@ class ReviewScreen:
         self._decide("return", self.reason.value or "")
 
     def _decide(self, decision: str, reason: str) -> None:
-        error = self.shell.state.decide(self.item, decision, reason)
+        error = self.shell.state.review.decide(self.item, decision, reason)
         if error:
             self.message.value, self.message.color = error, ft.Colors.RED_700
             self.message.update()
             return
-        self.item = next(i for i in self.shell.state.review_items() if i.record_id == self.item.record_id)
+        self.item = next(i for i in self.shell.state.review.items() if i.record_id == self.item.record_id)
         self.shell.refresh()
         self.message.value, self.message.color = "已保存：审核意见已签名，待同步上传。", ft.Colors.GREEN_800
         self.message.update()

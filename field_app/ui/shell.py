@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import flet as ft
 
@@ -10,17 +10,14 @@ from field_app.app_state import AppState
 from field_app.camera import Camera
 from field_app.photos import PhotoRefused
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
-
-class Screen(Protocol):
-    title: str
-
-    def build(self) -> ft.Control: ...
+Route = Callable[..., Screen]
 
 
 class Shell:
-    def __init__(self, page: ft.Page, state: AppState, camera: Camera) -> None:
-        self.page, self.state, self.camera = page, state, camera
+    def __init__(self, page: ft.Page, state: AppState, camera: Camera, routes: dict[str, Route]) -> None:
+        self.page, self.state, self.camera, self.routes = page, state, camera, routes
         self.stack: list[Screen] = []
         self.shown: Any = None  # the current screen's fingerprint when it was drawn
         self.picker = ft.FilePicker()
@@ -33,14 +30,12 @@ class Shell:
         self.appbar = ft.AppBar(leading_width=120, title=self.title, bgcolor=ft.Colors.INDIGO_50)
 
     # --- navigation -------------------------------------------------------------------------------
-    def go(self, screen: Screen) -> None:
+    def go(self, route: str, **arguments: Any) -> None:
+        """Show the screen of `route` (field_app/ui/routes.py) on top of the back stack."""
+        screen = self.routes[route](self, **arguments)
+        screen.route = route
         self.stack.append(screen)
         self.render()
-
-    def replace(self, screen: Screen) -> None:
-        if self.stack:
-            self.stack.pop()
-        self.go(screen)
 
     def back(self, _: Any = None) -> None:
         if len(self.stack) > 1:
@@ -57,11 +52,11 @@ class Shell:
         screen = self.stack[-1]
         self.title.value = screen.title
         self.appbar.leading = self.back_button if len(self.stack) > 1 else None
-        self.appbar.actions = [self.status, self.sync_button] if self.state.enrolled else []
+        self.appbar.actions = [self.status, self.sync_button] if self.state.session.enrolled else []
         self.page.appbar = self.appbar
         self.update_status()
         self.page.controls = [screen.build()]
-        self.shown = screen.fingerprint() if hasattr(screen, "fingerprint") else None
+        self.shown = screen.fingerprint()
         self.page.update()
 
     def refresh(self) -> None:
@@ -70,10 +65,10 @@ class Shell:
             self.render()
 
     def update_status(self) -> None:
-        waiting = self.state.outbox_waiting()
-        last = self.state.last_result
+        waiting = self.state.work.outbox_waiting()
+        last = self.state.syncing.last_result
         offline = "" if last is None else "离线 · " if last.offline else "服务器已满 · " if last.server_full else ""
-        self.status.value = "正在同步…" if self.state.syncing else \
+        self.status.value = "正在同步…" if self.state.syncing.running else \
             offline + (f"待同步 {waiting}" if waiting else "已全部同步")
 
     async def on_background(self) -> None:
@@ -81,29 +76,23 @@ class Shell:
         under the inspector's finger could swallow a tap), else just the small texts."""
         self.update_status()
         screen = self.stack[-1] if self.stack else None
-        if getattr(screen, "shows_progress", False):
-            self.render()
-        elif getattr(screen, "live", False) and not self.state.syncing and self._changed(screen):
+        if screen is None:
+            self.page.update()
+            return
+        if screen.shows_progress or (screen.live and not self.state.syncing.running
+                                     and screen.fingerprint() != self.shown):
             self.render()
         else:
-            if hasattr(screen, "touch"):
-                screen.touch()
+            screen.touch()
             self.page.update()
-
-    def _changed(self, screen: Any) -> bool:
-        if not hasattr(screen, "fingerprint"):
-            return True
-        return screen.fingerprint() != self.shown
 
     # --- shared actions ---------------------------------------------------------------------------
     def open_sync(self, _: Any = None) -> None:
-        from field_app.ui.sync_view import SyncScreen
-
-        if not isinstance(self.stack[-1], SyncScreen):
-            self.go(SyncScreen(self))
+        if self.stack[-1].route != "/sync":
+            self.go("/sync")
 
     async def run_sync(self) -> None:
-        await asyncio.to_thread(self.state.sync_now)
+        await asyncio.to_thread(self.state.syncing.now)
         self.refresh()
 
     async def pick_photos(self) -> list[tuple[str, bytes]]:
@@ -131,5 +120,5 @@ class Shell:
             if self.page.session.connection is None:  # the browser tab is gone
                 raise ConnectionError("page closed")
             self.page.run_task(self.on_background)
-        self.state.listeners.append(changed)
+        self.state.syncing.listeners.append(changed)
         return changed

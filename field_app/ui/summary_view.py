@@ -9,9 +9,10 @@ import flet as ft
 
 from field_app.core.checklist import counts
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
 
-class SummaryScreen:
+class SummaryScreen(Screen):
     title = "核对并提交"
 
     def __init__(self, shell, visit) -> None:
@@ -52,7 +53,7 @@ class SummaryScreen:
 
     async def _submit(self, _: Any) -> None:
         try:
-            self.saved = await asyncio.to_thread(self.visit.submit, self.shell.state.me.get("id", ""))
+            self.saved = await asyncio.to_thread(self.visit.submit, self.shell.state.session.me.get("id", ""))
         except Exception as exc:  # shown to the inspector, the draft stays as it was
             self.message.value = f"未能保存：{exc}"
             self.message.update()

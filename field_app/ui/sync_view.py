@@ -1,14 +1,16 @@
 """同步: sync now, progress, and each record's state with the server's answer in Chinese."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import flet as ft
 
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
 
-class SyncScreen:
+class SyncScreen(Screen):
     title = "同步"
     live = True
     shows_progress = True  # re-rendered on every progress report, not only when the sync is over
@@ -18,20 +20,20 @@ class SyncScreen:
 
     def build(self) -> ft.Control:
         state = self.shell.state
-        result = state.last_result
+        result = state.syncing.last_result
         status = []
-        if state.syncing:
-            status.append(ft.Row([ft.ProgressRing(width=28, height=28), ft.Text(_stage(state.progress), size=theme.BODY)]))
-            if state.progress and state.progress[2]:
-                status.append(ft.ProgressBar(value=state.progress[1] / state.progress[2], width=480))
+        if state.syncing.running:
+            status.append(ft.Row([ft.ProgressRing(width=28, height=28), ft.Text(_stage(state.syncing.progress), size=theme.BODY)]))
+            if state.syncing.progress and state.syncing.progress[2]:
+                status.append(ft.ProgressBar(value=state.syncing.progress[1] / state.syncing.progress[2], width=480))
         elif result is not None:
             status.append(theme.notice(_summary(result), ft.Colors.RED_50 if (result.offline or result.error)
                                        else ft.Colors.GREEN_50))
-        last = state.last_sync()
+        last = state.work.last_sync()
         lines = [self._line(line) for line in state.outbox_lines()]
         return ft.Column([
-            ft.Row([theme.big_button("立即同步", self._sync, primary=True, icon=ft.Icons.SYNC, disabled=state.syncing),
-                    ft.Text(f"待同步 {state.outbox_waiting()} 条 · 上次同步 {local_time(last) if last else '无'}",
+            ft.Row([theme.big_button("立即同步", self._sync, primary=True, icon=ft.Icons.SYNC, disabled=state.syncing.running),
+                    ft.Text(f"待同步 {state.work.outbox_waiting()} 条 · 上次同步 {local_time(last) if last else '无'}",
                             size=theme.BODY)],
                    wrap=True, spacing=16),
             *status,
@@ -71,8 +73,6 @@ def _stage(progress: tuple[str, int, int] | None) -> str:
 
 def local_time(stamp: str) -> str:
     """A UTC stamp as the tablet's local time, for people."""
-    from datetime import datetime
-
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 

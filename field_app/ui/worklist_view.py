@@ -1,15 +1,17 @@
 """今日任务: the assignments drawn for me, with state, search and filter; works with no network."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import flet as ft
 
 from field_app.core import worklist
 from field_app.ui import theme
+from field_app.ui.screen import Screen
 
 
-class WorkListScreen:
+class WorkListScreen(Screen):
     live = True  # re-rendered when a background sync changes something
 
     def __init__(self, shell) -> None:
@@ -17,30 +19,30 @@ class WorkListScreen:
 
     @property
     def title(self) -> str:
-        me = self.shell.state.me
+        me = self.shell.state.session.me
         role = "组长" if me.get("role") == "leader" else "检查员"
         return f"今日任务 · {me.get('name', '')}（{role}）"
 
     def build(self) -> ft.Control:
         state = self.shell.state
-        rows = state.work_rows()
+        rows = state.work.rows()
         shown = worklist.filtered(rows, self.query, self.state_filter)
         counts = worklist.tally(rows)
         self.last_text = ft.Text("", size=theme.BODY)
         self.touch()
         header = ft.Row([
             ft.Text(f"共 {len(rows)} 项", size=theme.BODY),
-            ft.Text(f"待同步 {state.outbox_waiting()} 条", size=theme.BODY),
+            ft.Text(f"待同步 {state.work.outbox_waiting()} 条", size=theme.BODY),
             self.last_text,
         ], spacing=24, wrap=True)
         search = ft.TextField(label="搜索单位、地址、专业", value=self.query, on_change=self._search,
                               prefix_icon=ft.Icons.SEARCH, text_size=theme.BODY, expand=True)
         chips = [self._chip("全部", None, len(rows))] + [self._chip(zh, code, counts[code])
                                                         for code, zh in worklist.STATES.items()]
-        waiting = sum(1 for item in state.review_items() if not item.decided and not item.own_team) \
-            if state.is_leader else 0
-        tools = [theme.big_button(f"审核记录（待审 {waiting}）", self._review, label="审核记录")] if state.is_leader else []
-        dues = len(state.reinspections_due())
+        waiting = sum(1 for item in state.review.items() if not item.decided and not item.own_team) \
+            if state.session.is_leader else 0
+        tools = [theme.big_button(f"审核记录（待审 {waiting}）", self._review, label="审核记录")] if state.session.is_leader else []
+        dues = len(state.reinspections.due())
         if dues:
             tools.append(theme.big_button(f"复查（{dues}）", self._reinspect, label="复查"))
         self.cards = ft.ListView(self._cards(shown), spacing=10, expand=True)
@@ -54,16 +56,14 @@ class WorkListScreen:
 
     def fingerprint(self) -> tuple:
         state = self.shell.state
-        waiting = tuple(i.record_id for i in state.review_items() if not i.decided) if state.is_leader else ()
-        return tuple(state.work_rows()), state.outbox_waiting(), waiting, len(state.reinspections_due())
+        waiting = tuple(i.record_id for i in state.review.items() if not i.decided) if state.session.is_leader else ()
+        return tuple(state.work.rows()), state.work.outbox_waiting(), waiting, len(state.reinspections.due())
 
     def _reinspect(self, _: Any = None) -> None:
-        from field_app.ui.reinspect_view import ReinspectScreen
-
-        self.shell.go(ReinspectScreen(self.shell))
+        self.shell.go("/reinspect")
 
     def touch(self) -> None:
-        last = self.shell.state.last_sync()
+        last = self.shell.state.work.last_sync()
         self.last_text.value = f"上次同步 {_local(last)}" if last else "尚未同步"
 
     def _chip(self, text: str, code: str | None, count: int) -> ft.Control:
@@ -85,7 +85,7 @@ class WorkListScreen:
 
     def _search(self, event: ft.ControlEvent) -> None:
         self.query = event.control.value or ""
-        self.cards.controls = self._cards(worklist.filtered(self.shell.state.work_rows(), self.query,
+        self.cards.controls = self._cards(worklist.filtered(self.shell.state.work.rows(), self.query,
                                                             self.state_filter))
         self.cards.update()
 
@@ -94,20 +94,14 @@ class WorkListScreen:
         self.shell.refresh()
 
     def _open(self, row: worklist.WorkRow) -> None:
-        from field_app.ui.checklist_view import ChecklistScreen, RecordScreen
-
         if row.state in ("submitted", "approved"):
-            self.shell.go(RecordScreen(self.shell, row))
+            self.shell.go("/record", row=row)
         else:
-            self.shell.go(ChecklistScreen(self.shell, row.assignment_id))
+            self.shell.go("/visit", assignment_id=row.assignment_id)
 
     def _review(self, _: Any) -> None:
-        from field_app.ui.review_view import ReviewListScreen
-
-        self.shell.go(ReviewListScreen(self.shell))
+        self.shell.go("/review")
 
 
 def _local(stamp: str) -> str:
-    from datetime import datetime
-
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%m-%d %H:%M")

@@ -1,17 +1,18 @@
 """Enrollment: a device trades a one-time code for a token; the office manages users and devices."""
 from __future__ import annotations
 
-import sqlite3
 
 from starlette.requests import Request
 
 from sync_server.accounts import service as accounts, throttle
+from sync_server.db import Connection
 from sync_server.web.http import JSONResponse, admin_of, device_of, read_json, read_body
 from schemas.specialties import is_specialty
 from sync_server.accounts.core.throttle import Rule
 from sync_server.errors import ApiError, BadRequest, TooManyFailures
 from schemas.jcs import loads_strict
 from schemas.errors import ContractError
+from starlette.routing import Route
 
 ROLES = ("admin", "leader", "inspector")
 CODE_FAILURES = ("enrollment.code_invalid", "enrollment.code_expired", "enrollment.code_used")
@@ -33,13 +34,13 @@ async def enroll(request: Request) -> JSONResponse:
     return JSONResponse(outcome, status_code=201)
 
 
-def _enroll_wait(conn: sqlite3.Connection, address: str, code: str, rule: Rule) -> tuple[list[str], int]:
+def _enroll_wait(conn: Connection, address: str, code: str, rule: Rule) -> tuple[list[str], int]:
     owner = accounts.enrollment_code_owner(conn, code)
     subjects = [address] + ([f"user:{owner}"] if owner else [])
     return subjects, throttle.wait_seconds(conn, throttle.ENROLL, subjects, rule)
 
 
-def _enroll_counted(conn: sqlite3.Connection, body: dict, subjects: list[str], rule: Rule) -> dict | ApiError | int:
+def _enroll_counted(conn: Connection, body: dict, subjects: list[str], rule: Rule) -> dict | ApiError | int:
     """In the one writer, so the limit holds under concurrent guesses: the wait again, then the
     enrollment; a wrong code is counted and returned (committed with the count: `accounts.enroll`
     refuses a code before it writes anything)."""
@@ -101,3 +102,12 @@ def _user_from(body: dict) -> dict:
     if not isinstance(specialties, list) or not all(isinstance(s, str) and is_specialty(s) for s in specialties):
         raise BadRequest("user.specialty", "unknown specialty code", "专业代码无效")
     return {**user, "specialties": specialties, "department": user["department"] or "", "phone": user["phone"] or ""}
+
+
+ROUTES = [
+    Route("/v1/enroll", enroll, methods=["POST"]),
+    Route("/v1/me", me),
+    Route("/v1/admin/users", create_user, methods=["POST"]),
+    Route("/v1/admin/users/{user_id}/enrollment-codes", enrollment_code, methods=["POST"]),
+    Route("/v1/admin/devices/{device_id}/revoke", revoke_device, methods=["POST"]),
+]

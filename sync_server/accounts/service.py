@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import uuid
 from typing import Any
 
 from schemas.envelope import keyid_of
 from sync_server.audit import service as audit
 from schemas.clock import hours_from_now, utc_now
+from sync_server.db import Connection, Row
 from sync_server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from sync_server.accounts.queries import users as q
 
@@ -27,7 +27,7 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def create_user(conn: sqlite3.Connection, user: dict[str, Any]) -> dict[str, Any]:
+def create_user(conn: Connection, user: dict[str, Any]) -> dict[str, Any]:
     if q.get_user_by_id(conn, user["id"]) is not None:
         raise Conflict("user.exists", f"user {user['id']} exists", f"用户 {user['id']} 已存在")
     now = utc_now()
@@ -39,13 +39,13 @@ def create_user(conn: sqlite3.Connection, user: dict[str, Any]) -> dict[str, Any
     return result
 
 
-def new_admin_token(conn: sqlite3.Connection, user_id: str) -> str:
+def new_admin_token(conn: Connection, user_id: str) -> str:
     token = "adm_" + secrets.token_urlsafe(32)
     q.insert_admin_token(conn, digest(token), user_id, utc_now())
     return token
 
 
-def new_enrollment_code(conn: sqlite3.Connection, user_id: str, hours: int) -> dict[str, Any]:
+def new_enrollment_code(conn: Connection, user_id: str, hours: int) -> dict[str, Any]:
     user = q.get_user_by_id(conn, user_id)
     if user is None:
         raise NotFound("user.unknown", f"no user {user_id}", f"没有该用户：{user_id}")
@@ -55,7 +55,7 @@ def new_enrollment_code(conn: sqlite3.Connection, user_id: str, hours: int) -> d
     return {"user_id": user_id, "code": f"{raw[:4]}-{raw[4:8]}-{raw[8:]}", "expires_at": expires}
 
 
-def enroll(conn: sqlite3.Connection, request: dict[str, Any]) -> dict[str, Any]:
+def enroll(conn: Connection, request: dict[str, Any]) -> dict[str, Any]:
     """Trade a one-time code for registering the device's public key; return its token."""
     code_hash = digest(normalize_code(request["code"]))
     code = _usable_code(conn, code_hash)
@@ -73,13 +73,13 @@ def enroll(conn: sqlite3.Connection, request: dict[str, Any]) -> dict[str, Any]:
     return {"device_id": device_id, "token": token, "keyid": keyid_of(public_raw), "user": user_json(user)}
 
 
-def enrollment_code_owner(conn: sqlite3.Connection, code: str) -> str | None:
+def enrollment_code_owner(conn: Connection, code: str) -> str | None:
     """The user a one-time code was made for, used or expired alike; None for a code never made."""
     row = q.get_enrollment_code(conn, digest(normalize_code(code)))
     return None if row is None else row["user_id"]
 
 
-def _usable_code(conn: sqlite3.Connection, code_hash: str) -> sqlite3.Row:
+def _usable_code(conn: Connection, code_hash: str) -> Row:
     code = q.get_enrollment_code(conn, code_hash)
     if code is None:
         raise BadRequest("enrollment.code_invalid", "unknown enrollment code", "注册码无效，请核对后重新输入")
@@ -96,7 +96,7 @@ def _code_used() -> Conflict:
                     "该注册码已被使用，请向监督所重新申请")
 
 
-def revoke_device(conn: sqlite3.Connection, device_id: str) -> None:
+def revoke_device(conn: Connection, device_id: str) -> None:
     if q.get_device_by_id(conn, device_id) is None:
         raise NotFound("device.unknown", f"no device {device_id}", "没有该设备")
     now = utc_now()
@@ -104,7 +104,7 @@ def revoke_device(conn: sqlite3.Connection, device_id: str) -> None:
         audit.append(conn, "device.revoked", device_id, now)
 
 
-def device_for_token(conn: sqlite3.Connection, authorization: str | None) -> sqlite3.Row:
+def device_for_token(conn: Connection, authorization: str | None) -> Row:
     device = q.get_device_by_token_hash(conn, digest(_bearer(authorization)))
     if device is None:
         raise Unauthorized("auth.invalid_token", "unknown or revoked device token",
@@ -112,7 +112,7 @@ def device_for_token(conn: sqlite3.Connection, authorization: str | None) -> sql
     return device
 
 
-def admin_for_token(conn: sqlite3.Connection, authorization: str | None) -> sqlite3.Row:
+def admin_for_token(conn: Connection, authorization: str | None) -> Row:
     admin = q.get_admin_by_token_hash(conn, digest(_bearer(authorization)))
     if admin is None:
         raise Forbidden("auth.not_admin", "an office admin token is required", "需要监督所管理员权限")
@@ -126,5 +126,5 @@ def _bearer(authorization: str | None) -> str:
     return authorization[len("Bearer "):].strip()
 
 
-def user_json(user: sqlite3.Row) -> dict[str, Any]:
+def user_json(user: Row) -> dict[str, Any]:
     return {"id": user["id"], "name": user["name"], "role": user["role"], "department": user["department"]}

@@ -14,15 +14,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 
 from sync_server.accounts.service import digest
 from schemas.clock import hours_from_now, utc_now
 from sync_server.accounts.queries import sessions as q
 from sync_server.accounts.queries import users
+from sync_server.db import Connection, Row
 
 
-def open_session(conn: sqlite3.Connection, token: str, hours: int) -> str | None:
+def open_session(conn: Connection, token: str, hours: int) -> str | None:
     """A new session for a valid admin token (its id, for the cookie); None for any other token."""
     admin = users.get_admin_by_token_hash(conn, digest(token))
     if admin is None:
@@ -33,11 +33,11 @@ def open_session(conn: sqlite3.Connection, token: str, hours: int) -> str | None
     return session_id
 
 
-def admin_for_session(conn: sqlite3.Connection, session_id: str) -> sqlite3.Row | None:
+def admin_for_session(conn: Connection, session_id: str) -> Row | None:
     return q.get_admin_by_session_hash(conn, digest(session_id), utc_now()) if session_id else None
 
 
-def close_session(conn: sqlite3.Connection, session_id: str) -> bool:
+def close_session(conn: Connection, session_id: str) -> bool:
     return q.delete_office_session_by_hash(conn, digest(session_id))
 
 

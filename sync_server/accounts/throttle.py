@@ -15,7 +15,6 @@ refused attempt is not recorded; each failure prunes the rows that have left eve
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Sequence
 
@@ -23,6 +22,7 @@ from schemas import clock
 from schemas.clock import format_time
 from sync_server.accounts.core.throttle import Rule, retry_after
 from sync_server.accounts.queries import throttle as q
+from sync_server.db import Connection
 from sync_server.settings import Settings
 
 logger = logging.getLogger("sync_server.throttle")
@@ -33,7 +33,7 @@ def rule_of(settings: Settings) -> Rule:
     return Rule(settings.auth_failure_limit, timedelta(seconds=settings.auth_failure_window_seconds))
 
 
-def wait_seconds(conn: sqlite3.Connection, scope: str, subjects: Sequence[str], rule: Rule) -> int:
+def wait_seconds(conn: Connection, scope: str, subjects: Sequence[str], rule: Rule) -> int:
     """Seconds before these subjects may try again (0: now)."""
     now = clock.now()
     since = format_time(now - rule.window)
@@ -41,7 +41,7 @@ def wait_seconds(conn: sqlite3.Connection, scope: str, subjects: Sequence[str], 
                             now, rule) for s in subjects), default=0)
 
 
-def record_failure(conn: sqlite3.Connection, scope: str, subjects: Sequence[str], rule: Rule, reason: str) -> None:
+def record_failure(conn: Connection, scope: str, subjects: Sequence[str], rule: Rule, reason: str) -> None:
     now = clock.now()
     q.delete_auth_failures_before(conn, format_time(now - rule.window))
     for subject in subjects:

@@ -1,10 +1,10 @@
 """The audit log's rows (SQL only); hashing is in core.merkle, entries in sync_server.audit."""
 from __future__ import annotations
 
-import sqlite3
+from sync_server.db import Connection, Row
 
 
-def append_entry(conn: sqlite3.Connection, at: str, kind: str, subject: str,
+def append_entry(conn: Connection, at: str, kind: str, subject: str,
                  entry: bytes, leaf_hash: bytes) -> int:
     cur = conn.execute(
         "INSERT INTO audit_log (idx, at, kind, subject, entry, leaf_hash)"
@@ -13,19 +13,19 @@ def append_entry(conn: sqlite3.Connection, at: str, kind: str, subject: str,
     return cur.fetchone()[0]
 
 
-def list_leaf_hashes(conn: sqlite3.Connection, size: int) -> list[bytes]:
+def list_leaf_hashes(conn: Connection, size: int) -> list[bytes]:
     return [bytes(row[0]) for row in conn.execute(
         "SELECT leaf_hash FROM audit_log WHERE idx < ? ORDER BY idx", (size,))]
 
 
-def get_entry_by_index(conn: sqlite3.Connection, idx: int) -> sqlite3.Row | None:
+def get_entry_by_index(conn: Connection, idx: int) -> Row | None:
     return conn.execute("SELECT * FROM audit_log WHERE idx = ?", (idx,)).fetchone()
 
 
-def count_entries(conn: sqlite3.Connection) -> int:
+def count_entries(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
 
 
-def list_entries_by_subject(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
+def list_entries_by_subject(conn: Connection, subject: str) -> list[Row]:
     return conn.execute("SELECT idx, at, kind, subject FROM audit_log WHERE subject = ? ORDER BY idx",
                         (subject,)).fetchall()

@@ -9,6 +9,7 @@ from schemas.clock import utc_now
 from sync_server.errors import BadRequest
 from sync_server.web.http import JSONResponse
 from sync_server.web.params import path_number, query_number
+from starlette.routing import Route
 
 
 async def head(request: Request) -> JSONResponse:
@@ -33,3 +34,11 @@ async def consistency(request: Request) -> JSONResponse:
         raise BadRequest("request.bad_parameter", "first (the older tree size) is required",
                          "缺少参数 first（较早的树大小）", {"parameter": "first"})
     return JSONResponse(await request.app.state.db.read(audit.consistency, first, second))
+
+
+ROUTES = [
+    Route("/v1/log/head", head),
+    Route("/v1/log/key", public_key),
+    Route("/v1/log/proof/{index}", proof),
+    Route("/v1/log/consistency", consistency),
+]

@@ -7,7 +7,6 @@ so a log that rewrote its past is caught. Nothing in the log is ever updated or 
 """
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,23 +14,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas import envelope
 from schemas.jcs import canonicalize
 from sync_server.audit.core import merkle
+from sync_server.db import Connection
 from sync_server.errors import BadRequest, NotFound
 from sync_server.audit import queries as q
 
 LOG_NAME = "suijian-audit-log/1"
 
 
-def append(conn: sqlite3.Connection, kind: str, subject: str, at: str, **facts: Any) -> int:
+def append(conn: Connection, kind: str, subject: str, at: str, **facts: Any) -> int:
     entry = canonicalize({"kind": kind, "subject": subject, "at": at, **facts})
     return q.append_entry(conn, at, kind, subject, entry, merkle.leaf_hash(entry))
 
 
-def tree_head(conn: sqlite3.Connection) -> dict[str, Any]:
+def tree_head(conn: Connection) -> dict[str, Any]:
     size = q.count_entries(conn)
     return {"log": LOG_NAME, "size": size, "root": merkle.root(q.list_leaf_hashes(conn, size)).hex()}
 
 
-def checkpoint(conn: sqlite3.Connection, key: Ed25519PrivateKey, at: str) -> dict[str, Any]:
+def checkpoint(conn: Connection, key: Ed25519PrivateKey, at: str) -> dict[str, Any]:
     """The tree head signed by the server's key: a DSSE envelope anyone can check and keep,
     so that a later, different history for the same size can be shown to be a fork."""
     head = {**tree_head(conn), "at": at}
@@ -39,7 +39,7 @@ def checkpoint(conn: sqlite3.Connection, key: Ed25519PrivateKey, at: str) -> dic
     return {**head, "envelope": signed.decode("utf-8"), "keyid": envelope.keyid_of(envelope.public_raw_of(key))}
 
 
-def proof(conn: sqlite3.Connection, index: int, size: int | None = None) -> dict[str, Any]:
+def proof(conn: Connection, index: int, size: int | None = None) -> dict[str, Any]:
     count = q.count_entries(conn)
     size = count if size is None else size
     if size > count:   # a proof for a tree this log has not grown to would claim a size it never had
@@ -54,7 +54,7 @@ def proof(conn: sqlite3.Connection, index: int, size: int | None = None) -> dict
             "proof": [h.hex() for h in merkle.inclusion_proof(index, leaves)]}
 
 
-def consistency(conn: sqlite3.Connection, first: int, second: int | None = None) -> dict[str, Any]:
+def consistency(conn: Connection, first: int, second: int | None = None) -> dict[str, Any]:
     """RFC 9162 consistency proof from the tree of `first` entries to that of `second` (the
     current size when None), with both roots as this log computes them now."""
     size = q.count_entries(conn)

@@ -1,9 +1,12 @@
-"""The server's SQLite file: connection settings, migrations, and the one-writer rule.
+"""The SQLite engine: the server's file, its connection settings, migrations, and the one-writer rule.
 
 Every write request runs as one function in one transaction on the single writer thread;
 reads run on the thread pool with a connection per thread (WAL lets them run beside the writer).
 A full disk (SQLITE_FULL) is mapped here to StorageFull (507): the transaction is rolled back
 whole, so nothing of the request is kept and everything committed before stays.
+
+This module is the one place that knows the driver (sqlite3); what differs in SQL text is in
+sync_server.db.dialect, and services see only sync_server.db.Connection.
 """
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import sqlite_utils
 
+from schemas.clock import utc_now
+from sync_server.db.dialect import SQLITE
+from sync_server.db.migrations import BY_ENGINE
 from sync_server.errors import StorageFull
-from sync_server.db.migrations import MIGRATIONS
 
 T = TypeVar("T")
 SQLITE_FULL = 13
@@ -27,10 +32,8 @@ SQLITE_FULL = 13
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    for setting in SQLITE.session_settings:
+        conn.execute(setting)
     return conn
 
 
@@ -40,24 +43,24 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {row["name"] for row in conn.execute("SELECT name FROM migrations")}
     applied = []
-    for name, step in MIGRATIONS:
+    for name, step in BY_ENGINE[SQLITE.engine]:
         if name in done:
             continue
         with transaction(conn):
             step(db)
-            conn.execute("INSERT INTO migrations VALUES (?, datetime('now'))", (name,))
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, utc_now()))
         applied.append(name)
     return applied
 
 
 class transaction:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
+    """BEGIN IMMEDIATE (the dialect's begin_write) … COMMIT, or ROLLBACK on any exception."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute(SQLITE.begin_write)
         return self.conn
 
     def __exit__(self, kind: object, *_: object) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
-from sync_server.disclosure import workcalendar
+from sync_server.disclosure import service as disclosure, workcalendar
 from sync_server.db.connection import open_db, transaction
 
 
@@ -30,7 +30,7 @@ def cmd_workdays_add(args: argparse.Namespace) -> int:
 def cmd_load_calendar(args: argparse.Namespace) -> int:
     conn = open_db(Path(args.db))
     with transaction(conn):
-        year = workcalendar.load_notice(conn, Path(args.file).read_text(encoding="utf-8"), Path(args.file).name)
+        year = disclosure.load_calendar_notice(conn, Path(args.file).read_text(encoding="utf-8"), Path(args.file).name)
     print(f"已载入 {year} 年放假安排；该年度的暂定期限将按正式安排重新计算")
     return 0
 

@@ -10,8 +10,8 @@ from sync_server.disclosure import service as disclosure, followups
 from schemas.categories import LABELS
 from sync_server.disclosure.core.disclosure import TRANSFER_KINDS
 from sync_server.db.connection import open_db, transaction
-from demo.seed import ADMIN
 
+OFFICE_ADMIN = "admin"   # the user id `create-user --role admin` is usually given; --by names another
 BASIS = {"inspection": "检查后20个工作日", "penalty_decision": "处罚决定后7个工作日", "followup": "后续处置后7个工作日"}
 
 
@@ -85,12 +85,12 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     penalty.add_argument("--decision-no", required=True, help="行政处罚决定书文号")
     penalty.add_argument("--date", required=True, help="decision date, YYYY-MM-DD")
     penalty.add_argument("--amount-yuan", type=float, default=None)
-    penalty.add_argument("--by", default=ADMIN["id"], help="the office user entering it")
+    penalty.add_argument("--by", default=OFFICE_ADMIN, help="the office user entering it")
     transfer = command(sub, "transfer", cmd_transfer, "enter a transfer to another body")
     transfer.add_argument("result")
     transfer.add_argument("--to", required=True, help="the receiving body")
     transfer.add_argument("--kind", choices=sorted(TRANSFER_KINDS), default="transfer")
     transfer.add_argument("--date", required=True)
     transfer.add_argument("--note", default="")
-    transfer.add_argument("--by", default=ADMIN["id"])
+    transfer.add_argument("--by", default=OFFICE_ADMIN)
     command(sub, "ledger", cmd_ledger, "the follow-up ledger: open rectifications, open cases, transfers")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import tempfile
 from pathlib import Path
 from datetime import date
 from typing import Any, Iterator
 
+from sync_server.db import Connection
 from sync_server.xlsx import writer as xlsx_writer
 from sync_server.disclosure.core.disclosure import EXPORT_HEADERS, export_row
 from schemas.specialties import SPECIALTIES
@@ -34,7 +34,7 @@ def csv_cell(value: object) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
-def chunk(conn: sqlite3.Connection, filters: dict[str, Any], after_id: int) -> tuple[list[dict[str, Any]], int | None]:
+def chunk(conn: Connection, filters: dict[str, Any], after_id: int) -> tuple[list[dict[str, Any]], int | None]:
     """The next chunk of published documents, and the id to continue after (None at the end)."""
     rows = q.list_public_after(conn, filters, after_id, CHUNK)
     docs = [{**json.loads(bytes(r["doc"])), "_specialty": r["specialty"]} for r in rows]
@@ -58,7 +58,7 @@ def json_text(docs: list[dict[str, Any]], first: bool) -> str:
     return ("" if first or not parts else ",") + ",".join(parts)
 
 
-def xlsx_file(conn: sqlite3.Connection, filters: dict[str, Any]) -> Path:
+def xlsx_file(conn: Connection, filters: dict[str, Any]) -> Path:
     handle = tempfile.NamedTemporaryFile(prefix="suijian-results-", suffix=".xlsx", delete=False)
     handle.close()
     xlsx_writer.write(Path(handle.name), "双随机抽查结果", EXPORT_HEADERS, _rows(conn, filters),
@@ -66,7 +66,7 @@ def xlsx_file(conn: sqlite3.Connection, filters: dict[str, Any]) -> Path:
     return Path(handle.name)
 
 
-def _rows(conn: sqlite3.Connection, filters: dict[str, Any]) -> Iterator[tuple[object, ...]]:
+def _rows(conn: Connection, filters: dict[str, Any]) -> Iterator[tuple[object, ...]]:
     after: int | None = 0
     while after is not None:
         docs, after = chunk(conn, filters, after)

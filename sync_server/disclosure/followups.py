@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
 from datetime import date
 from typing import Any
@@ -22,11 +21,12 @@ from schemas import envelope
 from schemas.errors import ContractError
 from schemas.jcs import canonicalize
 from sync_server.audit import service as audit
+from sync_server.db import Connection, Row
 from sync_server.disclosure import service as disclosure
 from schemas.clock import utc_now
 from sync_server.disclosure.core import disclosure as rules
 from sync_server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
-from sync_server.records.ingest import refusal, refusal_error, signed_document
+from sync_server.records.intake import Refusal, signed_document
 from sync_server.planning.queries import assignments
 from sync_server.disclosure.queries import disclosures as q
 from sync_server.records.queries import photos, records
@@ -34,23 +34,23 @@ from sync_server.records.queries import photos, records
 
 # --- re-inspections from the tablets -------------------------------------------------------------
 
-def reinspect_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str],
+def reinspect_batch(conn: Connection, pusher: Row, texts: list[str],
                     now: str | None = None) -> list[dict[str, Any]]:
     now = now or utc_now()
     return [_reinspect_one(conn, pusher, text.encode("utf-8", "surrogatepass"), now) for text in texts]
 
 
-def _reinspect_one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, now: str) -> dict[str, Any]:
+def _reinspect_one(conn: Connection, pusher: Row, raw: bytes, now: str) -> dict[str, Any]:
     sha = hashlib.sha256(raw).hexdigest()
     try:
         return _reinspect(conn, pusher, raw, sha, now)
     except (ContractError, ApiError, rules.FollowupError) as exc:
         if isinstance(exc, rules.FollowupError):
             exc = BadRequest(exc.code, str(exc), exc.message_zh)
-        return refusal(raw, sha, refusal_error(exc))
+        return Refusal.of(exc).receipt(raw, sha)
 
 
-def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
+def _reinspect(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     device, doc = signed_document(conn, raw, envelope.REINSPECTION_TYPE, "reinspection", "此处只接收复查记录")
     stored = q.get_followup(conn, doc["id"])
     if stored is not None:   # authorized before anything about the stored follow-up is told
@@ -79,8 +79,8 @@ def _reinspect(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: s
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
 
 
-def _team_of_record(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlite3.Row, doc: dict[str, Any],
-                    record: sqlite3.Row) -> None:
+def _team_of_record(conn: Connection, device: Row, pusher: Row, doc: dict[str, Any],
+                    record: Row) -> None:
     """Signed, sent and confirmed by members of the record's team, or refused as a stranger."""
     team = assignments.get_team_by_assignment(conn, record["assignment_id"]) or set()
     if device["user_id"] not in team or pusher["user_id"] not in team or not set(doc["inspectors"]) <= team \
@@ -89,7 +89,7 @@ def _team_of_record(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlit
                         "复查须由原检查组成员签名提交")
 
 
-def _followed_record(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row:
+def _followed_record(conn: Connection, record_id: str) -> Row:
     record = records.get_record_by_id(conn, record_id)
     if record is None:
         raise NotFound("record.unknown", "no such record", "服务器上没有该记录")
@@ -99,7 +99,7 @@ def _followed_record(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row:
     return record
 
 
-def _store(conn: sqlite3.Connection, record_id: str, kind: str, on: date, doc: dict[str, Any], by: str,
+def _store(conn: Connection, record_id: str, kind: str, on: date, doc: dict[str, Any], by: str,
            raw: bytes | None, sha: str, now: str) -> int:
     index = audit.append(conn, f"followup.{kind}", record_id, now, followup=doc["id"], on=on.isoformat(),
                          doc_sha256=sha)
@@ -112,7 +112,7 @@ def _store(conn: sqlite3.Connection, record_id: str, kind: str, on: date, doc: d
 
 # --- the office's entries ------------------------------------------------------------------------
 
-def record_penalty(conn: sqlite3.Connection, by: str, record_id: str, decision_no: str, decided_on: str,
+def record_penalty(conn: Connection, by: str, record_id: str, decision_no: str, decided_on: str,
                    amount_fen: int | None = None, now: str | None = None) -> dict[str, Any]:
     now = now or utc_now()
     record = _followed_record(conn, record_id)
@@ -136,7 +136,7 @@ def record_penalty(conn: sqlite3.Connection, by: str, record_id: str, decision_n
     return {**doc, "record_id": record_id, "log_index": index, "entry": _entry_state(conn, record_id)}
 
 
-def record_transfer(conn: sqlite3.Connection, by: str, record_id: str, to_body: str, kind: str, on: str,
+def record_transfer(conn: Connection, by: str, record_id: str, to_body: str, kind: str, on: str,
                     note: str = "", now: str | None = None) -> dict[str, Any]:
     now = now or utc_now()
     _followed_record(conn, record_id)
@@ -164,11 +164,11 @@ def _date(text: str, what_zh: str) -> date:
         raise BadRequest("followup.bad_date", f"not a date: {text!r}", f"{what_zh}格式应为 2026-10-01") from None
 
 
-def _entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | None:
+def _entry_state(conn: Connection, record_id: str) -> dict[str, Any] | None:
     return disclosure.entry_state(conn, record_id)
 
 
-def resolve_record(conn: sqlite3.Connection, ref: str) -> str:
+def resolve_record(conn: Connection, ref: str) -> str:
     """A record id from a record id or a public entry number (2026-000123)."""
     entry = q.get_entry_by_no(conn, ref)
     if entry is not None:
@@ -180,7 +180,7 @@ def resolve_record(conn: sqlite3.Connection, ref: str) -> str:
 
 # --- the ledger ----------------------------------------------------------------------------------
 
-def ledger(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
+def ledger(conn: Connection, now: str | None = None) -> dict[str, Any]:
     today = rules.beijing_date(now or utc_now())
     rectifications = []
     for row in q.list_open_rectifications(conn):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 from typing import Any, AsyncIterator
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
 from schemas import clock
+from sync_server.db import Connection
 from sync_server.disclosure import service as disclosure, exports
 from schemas.categories import LABELS
 from sync_server.disclosure.core.disclosure import beijing_date, handling_text
@@ -100,7 +100,7 @@ async def results(request: Request) -> HTMLResponse:
                 next=_query(filters, page=number + 1) if number < pages else None)
 
 
-def _results(conn: sqlite3.Connection, filters: dict[str, Any], number: int) -> dict[str, Any]:
+def _results(conn: Connection, filters: dict[str, Any], number: int) -> dict[str, Any]:
     docs, total = q.page_public(conn, filters, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return {"docs": [json.loads(d) for d in docs], "total": total,
             "years": q.list_public_years(conn)}
@@ -118,7 +118,7 @@ async def entry(request: Request) -> HTMLResponse:
                 handling_lines=handling_text(doc["handling"], beijing_date(utc_now())))
 
 
-def _published(conn: sqlite3.Connection, no: str) -> dict[str, Any] | None:
+def _published(conn: Connection, no: str) -> dict[str, Any] | None:
     row = q.get_entry_by_no(conn, no)
     doc = None if row is None else q.get_doc(conn, row["id"])
     return None if doc is None else {**dict(row), "doc": doc}

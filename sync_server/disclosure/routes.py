@@ -7,6 +7,8 @@ from starlette.requests import Request
 from sync_server.disclosure import service as disclosure, followups
 from sync_server.accounts.routes import _admin_json
 from sync_server.web.http import JSONResponse, admin_of, device_of, read_envelopes, require
+from starlette.routing import Route
+from sync_server.disclosure import pages as results
 
 
 async def push_reinspections(request: Request) -> JSONResponse:
@@ -60,3 +62,19 @@ def _text(body: dict, key: str) -> str:
     value = body.get(key, "")
     require(isinstance(value, str), "request.field_type", f"{key} is a string", f"字段 {key} 应为文本")
     return value
+
+
+ROUTES = [
+    Route("/v1/reinspections/batch", push_reinspections, methods=["POST"]),
+    Route("/v1/admin/results/{ref}/penalty", penalty, methods=["POST"]),
+    Route("/v1/admin/results/{ref}/transfers", transfer, methods=["POST"]),
+    Route("/v1/admin/ledger", ledger),
+    Route("/v1/admin/disclosures", status),
+    Route("/v1/admin/disclosures/publish", publish, methods=["POST"]),
+    Route("/public/results", results.results),
+    Route("/public/results.{kind}", results.download),
+    Route("/public/results/{no}.json", results.entry_json),
+    Route("/public/results/{no}/proof.json", results.proof_json),
+    Route("/public/results/{no}/verify", results.verify, name="result_verify"),
+    Route("/public/results/{no}", results.entry),
+]

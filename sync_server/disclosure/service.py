@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import date
 from typing import Any
 
 from schemas import envelope
 from schemas.jcs import canonicalize
 from sync_server.audit import service as audit
+from sync_server.db import Connection, Row
 from sync_server.disclosure import workcalendar
 from schemas.clock import utc_now
 from sync_server.disclosure.core import disclosure as rules
@@ -29,32 +29,39 @@ from sync_server.disclosure.core.workdays import Calendar
 from sync_server.planning.queries import assignments
 from sync_server.disclosure.queries import disclosures as q
 from sync_server.db import meta
+from sync_server.office import profile
 from sync_server.records.queries import records
 
-DEFAULT_BODY = "云溪县卫生健康综合监督执法大队"
 REMIND_WITHIN = 3   # working days before a rectification deadline
 
 
-def body_name(conn: sqlite3.Connection) -> str:
-    return meta.get_meta(conn, "body_name") or DEFAULT_BODY
+def body_name(conn: Connection) -> str:
+    """The inspecting body an entry is published under: the office's own name (sync_server.office.profile)."""
+    return profile.name_to_sign(conn)
 
 
-def publish_mode(conn: sqlite3.Connection) -> str:
+def _publishes_now(conn: Connection) -> bool:
+    """On approval, unless the office publishes in a daily batch or has not set its name yet
+    (the entry then waits, due, and `publish` says what to do)."""
+    return publish_mode(conn) == "on_approval" and profile.read(conn).name is not None
+
+
+def publish_mode(conn: Connection) -> str:
     return meta.get_meta(conn, "publish_mode") or "on_approval"
 
 
-def set_publish_mode(conn: sqlite3.Connection, mode: str) -> None:
+def set_publish_mode(conn: Connection, mode: str) -> None:
     if mode not in ("on_approval", "daily"):
         raise ValueError(mode)
     meta.set_meta(conn, "publish_mode", mode)
     audit.append(conn, "disclosure.mode", mode, utc_now())
 
 
-def signed_record(conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
+def signed_record(conn: Connection, record_id: str) -> dict[str, Any]:
     return envelope.parse(records.get_envelope_by_id(conn, record_id) or b"").document()
 
 
-def followups_of(conn: sqlite3.Connection, record_id: str) -> rules.Followups:
+def followups_of(conn: Connection, record_id: str) -> rules.Followups:
     reinspections, transfers, penalty = [], [], None
     for row in q.list_followups(conn, record_id):
         doc = json.loads(row["doc"])
@@ -68,7 +75,7 @@ def followups_of(conn: sqlite3.Connection, record_id: str) -> rules.Followups:
     return rules.Followups(tuple(reinspections), penalty, tuple(transfers))
 
 
-def on_approved(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calendar | None = None) -> int:
+def on_approved(conn: Connection, record_id: str, now: str, calendar: Calendar | None = None) -> int:
     """The approved record's entry; published at once unless the office publishes in a daily batch."""
     calendar = calendar or workcalendar.official(conn)
     record = records.get_record_by_id(conn, record_id)
@@ -88,14 +95,14 @@ def on_approved(conn: sqlite3.Connection, record_id: str, now: str, calendar: Ca
                             ensure_ascii=False),
         "items": json.dumps(items, ensure_ascii=False),
         "handling": json.dumps(rules.handling(doc, record["category"], followups), ensure_ascii=False),
-        "body": body_name(conn), "approved_at": now,
+        "body": profile.read(conn).name or "", "approved_at": now,
         **rules.due_fields(calendar, rules.obligation(inspected, followups))})
-    if publish_mode(conn) == "on_approval":
+    if _publishes_now(conn):
         publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
     return entry_id
 
 
-def entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | None:
+def entry_state(conn: Connection, record_id: str) -> dict[str, Any] | None:
     entry = q.get_entry_by_record(conn, record_id)
     if entry is None:
         return None
@@ -103,7 +110,7 @@ def entry_state(conn: sqlite3.Connection, record_id: str) -> dict[str, Any] | No
             "revision": entry["revision"]}
 
 
-def refresh(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calendar | None = None) -> None:
+def refresh(conn: Connection, record_id: str, now: str, calendar: Calendar | None = None) -> None:
     """Recompute an entry after a follow-up; changed content is due for publication again."""
     entry = q.get_entry_by_record(conn, record_id)
     if entry is None:
@@ -120,18 +127,19 @@ def refresh(conn: sqlite3.Connection, record_id: str, now: str, calendar: Calend
                                  rules.obligation(date.fromisoformat(entry["inspected_on"]), followups),
                                  rules.beijing_date(now))
     q.update_content(conn, entry["id"], category, handling, rules.due_fields(calendar, duty))
-    if publish_mode(conn) == "on_approval":
+    if _publishes_now(conn):
         publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
 
 
-def publish(conn: sqlite3.Connection, entry: sqlite3.Row, now: str, calendar: Calendar) -> dict[str, Any]:
+def publish(conn: Connection, entry: Row, now: str, calendar: Calendar) -> dict[str, Any]:
     today = rules.beijing_date(now)
     record = records.get_record_by_id(conn, entry["record_id"])
     revision = entry["revision"] + 1
     doc = rules.entry_doc(
         entry["no"], revision, {"name": entry["unit_name"], "uscc": entry["unit_id"]}, entry["specialty"],
         json.loads(entry["tasks"]), json.loads(entry["items"]), date.fromisoformat(entry["inspected_on"]),
-        entry["category"], json.loads(entry["handling"]), entry["body"], date.fromisoformat(entry["due_on"]), today,
+        entry["category"], json.loads(entry["handling"]), body_name(conn),
+        date.fromisoformat(entry["due_on"]), today,
         record["envelope_sha256"], record["log_index"])
     body = canonicalize(doc)
     sha = hashlib.sha256(body).hexdigest()
@@ -147,7 +155,7 @@ def publish(conn: sqlite3.Connection, entry: sqlite3.Row, now: str, calendar: Ca
     return {"no": entry["no"], "revision": revision, "doc_sha256": sha, "log_index": index, "late_days": late}
 
 
-def publish_due(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
+def publish_due(conn: Connection, now: str | None = None) -> dict[str, Any]:
     """The daily batch: publish everything due, and remind teams of rectification deadlines."""
     now = now or utc_now()
     calendar = workcalendar.official(conn)
@@ -156,7 +164,7 @@ def publish_due(conn: sqlite3.Connection, now: str | None = None) -> dict[str, A
     return {"published": len(done), "late": sum(1 for d in done if d["late_days"]), "reminders": reminded}
 
 
-def remind(conn: sqlite3.Connection, now: str, calendar: Calendar) -> int:
+def remind(conn: Connection, now: str, calendar: Calendar) -> int:
     """A notice through the feed to each team member, once, when a rectification deadline is
     within REMIND_WITHIN working days (or past) and no re-inspection has found it rectified."""
     today = rules.beijing_date(now)
@@ -180,7 +188,15 @@ def remind(conn: sqlite3.Connection, now: str, calendar: Calendar) -> int:
     return sent
 
 
-def recompute_provisional(conn: sqlite3.Connection) -> int:
+def load_calendar_notice(conn: Connection, text: str, source: str) -> int:
+    """Load an official holiday notice (国务院办公厅 放假安排), then recompute the provisional due
+    dates it settles; return its year."""
+    year = workcalendar.load_notice(conn, text, source)
+    recompute_provisional(conn)
+    return year
+
+
+def recompute_provisional(conn: Connection) -> int:
     """After a year's official notice is loaded: due dates counted on weekends alone are counted
     again on the official calendar, and so is the lateness of publications against them."""
     calendar = workcalendar.official(conn)
@@ -196,12 +212,12 @@ def recompute_provisional(conn: sqlite3.Connection) -> int:
     return len(rows)
 
 
-def due_list(conn: sqlite3.Connection, until: str) -> list[dict[str, Any]]:
+def due_list(conn: Connection, until: str) -> list[dict[str, Any]]:
     """Entries waiting for publication due on or before a day (overdue ones included)."""
     return [dict(r) for r in q.list_due_until(conn, until, 200)]
 
 
-def status(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
+def status(conn: Connection, now: str | None = None) -> dict[str, Any]:
     today = rules.beijing_date(now or utc_now()).isoformat()
     counts = q.count_status(conn, today)
     on_time = counts["publications"] - counts["late_publications"]
@@ -211,7 +227,7 @@ def status(conn: sqlite3.Connection, now: str | None = None) -> dict[str, Any]:
             "overdue_list": [dict(r) for r in q.list_overdue(conn, today, 50)]}
 
 
-def verification(conn: sqlite3.Connection, no: str, key: Any, now: str | None = None) -> dict[str, Any] | None:
+def verification(conn: Connection, no: str, key: Any, now: str | None = None) -> dict[str, Any] | None:
     """Everything needed to check a published entry without trusting this server: its bytes, the
     audit-log entry that holds their hash with its inclusion proof, the record's receipt entry
     with its proof, and a checkpoint (tree head) signed by the server's key."""

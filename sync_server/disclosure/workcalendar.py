@@ -1,16 +1,16 @@
 """The official working-day calendar: years from the maintained `chinesecalendar` package, and
 a year's State Council notice loaded from a small file when it is published (docs/CALENDAR.md).
 
-Loading a notice returns its year, after the disclosure list's provisional due dates have been
-counted again on the official calendar.
+Loading a notice returns its year; the disclosure service (`load_calendar_notice`) then counts the
+list's provisional due dates again on the official calendar. This module imports nothing of it.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
+from sync_server.db import Connection
 from sync_server.disclosure.core.workdays import Calendar, NoticeError, parse_notice
 from sync_server.errors import BadRequest
 from sync_server.disclosure.queries import calendar as q
@@ -18,7 +18,7 @@ from sync_server.disclosure.queries import calendar as q
 PACKAGE = "chinesecalendar 1.11.0"
 
 
-def load_package_years(conn: sqlite3.Connection) -> list[int]:
+def load_package_years(conn: Connection) -> list[int]:
     """Years the package covers (holidays and swapped working days), unless a notice replaced them."""
     from chinese_calendar import constants
 
@@ -32,7 +32,7 @@ def load_package_years(conn: sqlite3.Connection) -> list[int]:
     return years
 
 
-def load_notice(conn: sqlite3.Connection, text: str, source: str) -> int:
+def load_notice(conn: Connection, text: str, source: str) -> int:
     try:
         year, days = parse_notice(text)
     except NoticeError as exc:
@@ -40,13 +40,10 @@ def load_notice(conn: sqlite3.Connection, text: str, source: str) -> int:
     now = utc_now()
     q.replace_year(conn, year, [(d.day.isoformat(), int(d.is_workday), d.name) for d in days], source, now)
     audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days))
-    from sync_server.disclosure import service as disclosure   # the disclosure list reads this calendar
-
-    disclosure.recompute_provisional(conn)
     return year
 
 
-def official(conn: sqlite3.Connection) -> Calendar:
+def official(conn: Connection) -> Calendar:
     """The calendar for deadlines, inside a write transaction: the package's years are loaded on
     first use."""
     if not q.list_years(conn):
@@ -54,6 +51,6 @@ def official(conn: sqlite3.Connection) -> Calendar:
     return calendar_from_db(conn)
 
 
-def calendar_from_db(conn: sqlite3.Connection) -> Calendar:
+def calendar_from_db(conn: Connection) -> Calendar:
     return Calendar({date.fromisoformat(r["day"]): bool(r["is_workday"]) for r in q.list_days(conn)},
                     frozenset(r["year"] for r in q.list_years(conn)))

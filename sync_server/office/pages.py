@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import sqlite3
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from sync_server.db import Connection
 from sync_server.disclosure import service as disclosure, followups
 from sync_server.accounts import sessions as office_sessions, throttle
 from schemas.categories import LABELS
@@ -85,7 +85,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _open_counted(conn: sqlite3.Connection, token: str, subjects: list[str], rule: Rule, hours: int) -> str | int | None:
+def _open_counted(conn: Connection, token: str, subjects: list[str], rule: Rule, hours: int) -> str | int | None:
     """In the one writer, so the limit holds under concurrent guesses: the wait again (an int), then
     a session (its id) or a counted failure (None)."""
     wait = throttle.wait_seconds(conn, throttle.OFFICE, subjects, rule)
@@ -145,7 +145,7 @@ async def dashboard(request: Request) -> Response:
                          transfer_kinds=TRANSFER_KINDS, csrf=office_sessions.csrf_token(session_id), **found))
 
 
-def _dashboard(conn: sqlite3.Connection) -> dict[str, Any]:
+def _dashboard(conn: Connection) -> dict[str, Any]:
     status = disclosure.status(conn)
     book = followups.ledger(conn)
     today = date.fromisoformat(status["today"])

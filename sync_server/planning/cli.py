@@ -146,7 +146,7 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     plan = sub.add_parser("plan", help="annual plans and tasks").add_subparsers(dest="plan_command", required=True)
     add = command(plan, "add-task", cmd_plan_add_task, "add a task to a year's plan")
     add.add_argument("--year", type=int, required=True)
-    add.add_argument("--number", required=True, help="the published task number, e.g. 云溪卫〔2026〕随抽15号")
+    add.add_argument("--number", required=True, help="the published task number, e.g. 沂源卫〔2026〕随抽15号")
     add.add_argument("--title", required=True)
     add.add_argument("--specialty", action="append", required=True, help="specialty code; repeat for a joint task")
     add.add_argument("--period", required=True, help="START:END, ISO dates")

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator
@@ -23,6 +22,7 @@ from typing import Any, Iterator
 from schemas.errors import ContractError
 from schemas.jcs import canonicalize, loads_strict
 from sync_server.audit import service as audit
+from sync_server.db import Connection, Row
 from sync_server.planning import plans
 from schemas.clock import format_time, utc_now
 from sync_server.planning.core import draw as core
@@ -36,12 +36,12 @@ _WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2
                           r"[+-][0-9]{2}:[0-9]{2}")  # RFC 3339 with an offset, to the millisecond
 
 
-def _state(task: sqlite3.Row, wanted: str, code: str, message_zh: str) -> None:
+def _state(task: Row, wanted: str, code: str, message_zh: str) -> None:
     if task["state"] != wanted:
         raise Conflict(code, f"task is {task['state']}, not {wanted}", message_zh, {"state": task["state"]})
 
 
-def announce(conn: sqlite3.Connection, task_key: str, beacon: str, beacon_at: str,
+def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
              commitments: list[str], now: str | None = None, office_nonce: bytes | None = None) -> dict[str, Any]:
     """Freeze and publish the announcement. The office's own nonce is made here and returned
     (keep it secret until the reveal); observers' commitments come in `commitments`."""
@@ -97,7 +97,7 @@ def _refusal() -> Iterator[None]:
         raise BadRequest.from_contract(exc) from exc
 
 
-def build_announcement(conn: sqlite3.Connection, task: sqlite3.Row, now: str, beacon: str, beacon_at: str,
+def build_announcement(conn: Connection, task: Row, now: str, beacon: str, beacon_at: str,
                        commitments: list[str]) -> dict[str, Any]:
     specialties = json.loads(task["specialties"])
     strata = plans.compute_strata(conn, task["id"], specialties, task["ratio_percent"] or None)
@@ -119,13 +119,13 @@ def build_announcement(conn: sqlite3.Connection, task: sqlite3.Row, now: str, be
     }
 
 
-def _inspectors(conn: sqlite3.Connection, task: sqlite3.Row) -> list[dict[str, Any]]:
+def _inspectors(conn: Connection, task: Row) -> list[dict[str, Any]]:
     loads = q.count_load_by_inspector(conn, int(task["period_start"][:4]))
     return [{"id": row["id"], "specialties": sorted(json.loads(row["specialties"])), "load": loads.get(row["id"], 0)}
             for row in q.list_eligible_inspectors(conn, task["period_end"])]
 
 
-def reveal(conn: sqlite3.Connection, task_key: str, beacon_value: str, nonces: list[str],
+def reveal(conn: Connection, task_key: str, beacon_value: str, nonces: list[str],
            now: str | None = None) -> dict[str, Any]:
     now = now or utc_now()
     task = plans.task_by_key(conn, task_key)
@@ -144,7 +144,7 @@ def reveal(conn: sqlite3.Connection, task_key: str, beacon_value: str, nonces: l
     return {"task": task["id"], "beacon_value": beacon_value}
 
 
-def run(conn: sqlite3.Connection, task_key: str, now: str | None = None) -> dict[str, Any]:
+def run(conn: Connection, task_key: str, now: str | None = None) -> dict[str, Any]:
     """Draw, publish the result, and place the visits."""
     now = now or utc_now()
     task = plans.task_by_key(conn, task_key)
@@ -172,7 +172,7 @@ def compute(announcement: bytes, reveal_doc: bytes) -> dict[str, Any]:
     return result
 
 
-def published_files(conn: sqlite3.Connection, task_key: str) -> dict[str, bytes]:
+def published_files(conn: Connection, task_key: str) -> dict[str, bytes]:
     """announcement.json, reveal.json, result.json as stored (JCS bytes): what is published."""
     task = plans.task_by_key(conn, task_key)
     row = q.get_draw_by_task(conn, task["id"])

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
+from sync_server.db import Connection, Row
 from sync_server.planning.core.sampling import SamplingError, in_specialty, strata_for
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import BadRequest, Conflict, NotFound
@@ -34,7 +34,7 @@ class TaskSpec:
     reason: str = ""
 
 
-def ensure_plan(conn: sqlite3.Connection, year: int, title: str | None = None) -> str:
+def ensure_plan(conn: Connection, year: int, title: str | None = None) -> str:
     plan = q.get_plan_by_year(conn, year)
     if plan is not None:
         return plan["id"]
@@ -45,7 +45,7 @@ def ensure_plan(conn: sqlite3.Connection, year: int, title: str | None = None) -
     return plan_id
 
 
-def add_task(conn: sqlite3.Connection, spec: TaskSpec) -> dict[str, Any]:
+def add_task(conn: Connection, spec: TaskSpec) -> dict[str, Any]:
     _check_spec(spec)
     if q.get_task_by_key(conn, spec.number) is not None:
         raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
@@ -78,7 +78,7 @@ def _check_spec(spec: TaskSpec) -> None:
         raise BadRequest("plan.period", "the period ends before it starts", "任务期限的结束日期早于开始日期")
 
 
-def compute_strata(conn: sqlite3.Connection, task_id: str, specialties: tuple[str, ...] | list[str],
+def compute_strata(conn: Connection, task_id: str, specialties: tuple[str, ...] | list[str],
                    ratio_percent: int | None) -> list:
     """The strata as the registry stands now (recomputed and frozen at the announcement)."""
     members = population(conn, task_id, specialties)
@@ -92,7 +92,7 @@ def compute_strata(conn: sqlite3.Connection, task_id: str, specialties: tuple[st
         raise BadRequest(exc.code, exc.message, exc.message_zh) from exc
 
 
-def population(conn: sqlite3.Connection, task_id: str, specialties: tuple[str, ...] | list[str]) -> dict[str, str]:
+def population(conn: Connection, task_id: str, specialties: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Covered units of the task's specialties → the stratum (specialty) each first falls in."""
     members: dict[str, str] = {}
     for row in q.list_units_for_population(conn):
@@ -105,11 +105,11 @@ def population(conn: sqlite3.Connection, task_id: str, specialties: tuple[str, .
     return members
 
 
-def _excluded(conn: sqlite3.Connection, task_id: str) -> set[str]:
+def _excluded(conn: Connection, task_id: str) -> set[str]:
     return {row["unit_id"] for row in q.list_task_exclusions(conn, task_id)}
 
 
-def exclude_unit(conn: sqlite3.Connection, task_key: str, unit_id: str, reason: str, note: str) -> None:
+def exclude_unit(conn: Connection, task_key: str, unit_id: str, reason: str, note: str) -> None:
     task = planned_task(conn, task_key)
     if reason not in EXCLUSION_REASONS:
         raise BadRequest("plan.exclusion_reason", f"reason is one of {sorted(EXCLUSION_REASONS)}", "排除原因无效")
@@ -119,7 +119,7 @@ def exclude_unit(conn: sqlite3.Connection, task_key: str, unit_id: str, reason: 
     audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason)
 
 
-def recuse(conn: sqlite3.Connection, task_key: str, inspector: str, unit_id: str, reason: str) -> None:
+def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason: str) -> None:
     task = planned_task(conn, task_key)
     if reason not in ("recusal", "rotation"):
         raise BadRequest("plan.recusal_reason", "reason is recusal or rotation", "回避原因只能是 recusal 或 rotation")
@@ -128,14 +128,14 @@ def recuse(conn: sqlite3.Connection, task_key: str, inspector: str, unit_id: str
                  reason=reason)
 
 
-def task_by_key(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+def task_by_key(conn: Connection, key: str) -> Row:
     task = q.get_task_by_key(conn, key)
     if task is None:
         raise NotFound("task.unknown", f"no task {key}", f"没有该抽查任务：{key}")
     return task
 
 
-def planned_task(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+def planned_task(conn: Connection, key: str) -> Row:
     task = task_by_key(conn, key)
     if task["state"] != "planned":
         raise Conflict("task.frozen", "the task is announced; its plan can no longer change",
@@ -143,7 +143,7 @@ def planned_task(conn: sqlite3.Connection, key: str) -> sqlite3.Row:
     return task
 
 
-def redraw(conn: sqlite3.Connection, task_key: str, number: str, reason: str) -> dict[str, Any]:
+def redraw(conn: Connection, task_key: str, number: str, reason: str) -> dict[str, Any]:
     """A redraw is a new task with a published reason; the old draw stays as it was."""
     old = task_by_key(conn, task_key)
     if not reason.strip():

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sync_server.db import Connection
 from sync_server.planning.queries import assignments
 from sync_server.web.http import device_of
 from sync_server.web.params import query_number
+from starlette.routing import Route
 
 
 async def feed(request: Request) -> Response:
@@ -20,7 +21,7 @@ async def feed(request: Request) -> Response:
     return Response(page, media_type="application/json")
 
 
-def _page(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> bytes:
+def _page(conn: Connection, user_id: str, after: int, limit: int) -> bytes:
     """`{"items": [{"kind", "data"}…], "cursor", "more"}`, the stored documents spliced in
     as they are (they were serialized once, when the assignment was made)."""
     rows = assignments.list_feed_by_user(conn, user_id, after, limit + 1)
@@ -29,3 +30,6 @@ def _page(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> byt
     items = ",".join('{"kind":"' + row["kind"] + '","data":' + row["doc"] + "}" for row in rows)
     tail = json.dumps({"cursor": str(cursor), "more": more})[1:]
     return ('{"items":[' + items + "]," + tail).encode("utf-8")
+
+
+ROUTES = [Route("/v1/feed", feed)]

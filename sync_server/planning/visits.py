@@ -7,11 +7,11 @@ none of them holds the new task's specialty, the first officer drawn for it (进
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
 from sync_server.audit import service as audit
+from sync_server.db import Connection, Row
 from sync_server.planning.queries import assignments, plans as q
 from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
@@ -19,7 +19,7 @@ from sync_server.accounts.queries import users
 NAMESPACE = uuid.UUID("6f1c3a52-3d0e-4b7e-9b8a-2c5d7e9f0a11")
 
 
-def place_visits(conn: sqlite3.Connection, task: sqlite3.Row, selected: list[dict[str, Any]],
+def place_visits(conn: Connection, task: Row, selected: list[dict[str, Any]],
                  now: str) -> dict[str, int]:
     items = [_item(row, task["id"]) for row in q.list_items_by_codes(conn, json.loads(task["item_codes"]))]
     created = joined = 0
@@ -34,7 +34,7 @@ def place_visits(conn: sqlite3.Connection, task: sqlite3.Row, selected: list[dic
     return {"visits_created": created, "visits_joined": joined}
 
 
-def _create(conn: sqlite3.Connection, task: sqlite3.Row, pick: dict[str, Any], items: list[dict], now: str) -> None:
+def _create(conn: Connection, task: Row, pick: dict[str, Any], items: list[dict], now: str) -> None:
     unit = registry.get_unit_by_id(conn, pick["unit"])
     doc = {
         "schema": "suijian.assignment/1", "id": str(uuid.uuid5(NAMESPACE, f"{task['id']}:{pick['unit']}")),
@@ -46,7 +46,7 @@ def _create(conn: sqlite3.Connection, task: sqlite3.Row, pick: dict[str, Any], i
     assignments.insert_assignment(conn, doc, [task["id"]], now)
 
 
-def _join(conn: sqlite3.Connection, row: sqlite3.Row, task: sqlite3.Row, pick: dict[str, Any], items: list[dict]) -> bool:
+def _join(conn: Connection, row: Row, task: Row, pick: dict[str, Any], items: list[dict]) -> bool:
     doc = json.loads(row["doc"])
     if any(t["id"] == task["id"] for t in doc["tasks"]):
         return False
@@ -61,20 +61,20 @@ def _join(conn: sqlite3.Connection, row: sqlite3.Row, task: sqlite3.Row, pick: d
     return True
 
 
-def _specialties(conn: sqlite3.Connection, user_id: str) -> list[str]:
+def _specialties(conn: Connection, user_id: str) -> list[str]:
     user = users.get_user_by_id(conn, user_id)
     return [] if user is None else json.loads(user["specialties"])
 
 
-def _member(conn: sqlite3.Connection, user_id: str) -> dict[str, str]:
+def _member(conn: Connection, user_id: str) -> dict[str, str]:
     user = users.get_user_by_id(conn, user_id)
     return {"id": user_id, "name": user["name"] if user else user_id}
 
 
-def _task_ref(task: sqlite3.Row) -> dict[str, str]:
+def _task_ref(task: Row) -> dict[str, str]:
     return {"id": task["id"], "number": task["number"], "title": task["title"]}
 
 
-def _item(row: sqlite3.Row, task_id: str) -> dict[str, str]:
+def _item(row: Row, task_id: str) -> dict[str, str]:
     return {"code": row["code"], "name": row["name"], "specialty": row["specialty"], "legal_basis": row["legal_basis"],
             "content": row["content"], "method": row["method"], "task_id": task_id}

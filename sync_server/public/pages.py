@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from schemas.specialties import SPECIALTIES
+from sync_server.db import Connection
 from sync_server.errors import NotFound
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.public import queries as q
@@ -52,7 +52,7 @@ async def items(request: Request) -> HTMLResponse:
                 specialties=list(SPECIALTIES.items()), **found)
 
 
-def _items(conn: sqlite3.Connection, specialty: str | None, version: int | None) -> dict[str, Any] | None:
+def _items(conn: Connection, specialty: str | None, version: int | None) -> dict[str, Any] | None:
     latest = q.latest_item_version(conn)
     wanted = version if version is not None else latest
     versions = q.list_item_versions(conn)
@@ -76,7 +76,7 @@ async def plan(request: Request) -> HTMLResponse:
     return page("plan.html", **found)
 
 
-def _plan(conn: sqlite3.Connection, year: int) -> dict[str, Any] | None:
+def _plan(conn: Connection, year: int) -> dict[str, Any] | None:
     row = q.get_plan_by_year(conn, year)
     if row is None:
         return None
@@ -97,7 +97,7 @@ async def task(request: Request) -> HTMLResponse:
     return page("task.html", **found)
 
 
-def _task(conn: sqlite3.Connection, task_id: str) -> dict[str, Any] | None:
+def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     row = q.get_task_with_draw(conn, task_id)
     if row is None:
         return None

@@ -1,47 +1,47 @@
 """What the public pages read (SQL only)."""
 from __future__ import annotations
 
-import sqlite3
+from sync_server.db import Connection, Row
 
 
-def list_item_versions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def list_item_versions(conn: Connection) -> list[Row]:
     return conn.execute("SELECT version, imported_at, rows FROM item_list_versions ORDER BY version DESC").fetchall()
 
 
-def list_items(conn: sqlite3.Connection, version: int, specialty: str | None) -> list[sqlite3.Row]:
+def list_items(conn: Connection, version: int, specialty: str | None) -> list[Row]:
     if specialty is None:
         return conn.execute("SELECT * FROM items WHERE version = ? ORDER BY code", (version,)).fetchall()
     return conn.execute("SELECT * FROM items WHERE version = ? AND specialty = ? ORDER BY code",
                         (version, specialty)).fetchall()
 
 
-def latest_item_version(conn: sqlite3.Connection) -> int | None:
+def latest_item_version(conn: Connection) -> int | None:
     return conn.execute("SELECT max(version) FROM items").fetchone()[0]
 
 
-def list_plans(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def list_plans(conn: Connection) -> list[Row]:
     return conn.execute("SELECT p.*, (SELECT count(*) FROM tasks t WHERE t.plan_id = p.id) AS tasks"
                         " FROM plans p ORDER BY year DESC").fetchall()
 
 
-def get_plan_by_year(conn: sqlite3.Connection, year: int) -> sqlite3.Row | None:
+def get_plan_by_year(conn: Connection, year: int) -> Row | None:
     return conn.execute("SELECT * FROM plans WHERE year = ?", (year,)).fetchone()
 
 
-def list_tasks_by_plan(conn: sqlite3.Connection, plan_id: str) -> list[sqlite3.Row]:
+def list_tasks_by_plan(conn: Connection, plan_id: str) -> list[Row]:
     return conn.execute("SELECT t.*, d.announcement_hash, d.result_hash FROM tasks t LEFT JOIN draws d"
                         " ON d.task_id = t.id WHERE t.plan_id = ? ORDER BY t.period_start, t.number",
                         (plan_id,)).fetchall()
 
 
-def get_task_with_draw(conn: sqlite3.Connection, task_id: str) -> sqlite3.Row | None:
+def get_task_with_draw(conn: Connection, task_id: str) -> Row | None:
     return conn.execute(
         "SELECT t.*, d.announcement, d.announcement_hash, d.announced_at, d.beacon, d.beacon_at, d.reveal,"
         " d.revealed_at, d.result, d.result_hash, d.drawn_at FROM tasks t LEFT JOIN draws d ON d.task_id = t.id"
         " WHERE t.id = ?", (task_id,)).fetchone()
 
 
-def names_by_ids(conn: sqlite3.Connection, table: str, ids: list[str]) -> dict[str, str]:
+def names_by_ids(conn: Connection, table: str, ids: list[str]) -> dict[str, str]:
     assert table in ("units", "users")
     found: dict[str, str] = {}
     for start in range(0, len(ids), 900):

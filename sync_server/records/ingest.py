@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import sqlite3
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import contract, envelope
+from schemas import envelope
 from schemas.errors import ContractError
-from schemas.jcs import canonicalize_parsed
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from schemas.categories import Category, categorize
 from schemas.photo_refs import referenced_photos
-from sync_server.errors import ApiError, Conflict, Forbidden, NotFound, error_json
+from sync_server.db import Connection, Row
+from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
+from sync_server.records.intake import Refusal, active_device, checked_document
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import photos, records
 from sync_server.accounts.queries import users
-
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
 
 @dataclass(frozen=True)
 class Checked:
@@ -45,14 +41,14 @@ class Refused:
     """An envelope refused before any transaction; plain data, so it crosses processes."""
     raw: bytes
     sha: str
-    error: dict[str, Any]
+    refusal: Refusal
 
 
 KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status")
 PARALLEL_FROM = 16   # smaller batches are checked in-process: IPC would cost more than it saves
 
 
-def parse_keys(conn: sqlite3.Connection, texts: list[str]) -> dict[str, dict[str, Any]]:
+def parse_keys(conn: Connection, texts: list[str]) -> dict[str, dict[str, Any]]:
     """The devices whose keys the envelopes name (a read; the write re-checks their status)."""
     keyids = {_keyid_or_none(text) for text in texts} - {None}
     rows = {k: users.get_device_by_keyid(conn, k) for k in keyids}
@@ -81,7 +77,7 @@ def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
         doc = checked_document(env)
         return Checked(raw, sha, env.keyid, doc, categorize(doc))
     except (ContractError, ApiError) as exc:
-        return Refused(raw, sha, refusal_error(exc))
+        return Refused(raw, sha, Refusal.of(exc))
 
 
 def check_chunk(texts: list[str], keys: dict[str, dict[str, Any]]) -> list[Checked | Refused]:
@@ -97,52 +93,30 @@ def check_all(texts: list[str], keys: dict[str, dict[str, Any]], pool: Executor 
     return [item for part in pool.map(check_chunk, chunks, [keys] * len(chunks)) for item in part]
 
 
-ID_CONFLICTS = ("record.conflict", "review.conflict")   # the one meaning of a "conflict" receipt
-
-
-def refusal_error(exc: ContractError | ApiError) -> dict[str, Any]:
-    return {**error_json(exc), "_conflict": exc.code in ID_CONFLICTS}
-
-
-def active_device(device: Any) -> Any:
-    if device is None:
-        raise ContractError("key.unknown", "the signing key is not enrolled", "签名密钥未注册")
-    if device["status"] != "active":
-        raise ContractError("key.revoked", "the signing key was revoked",
-                            "签名设备已被停用，记录不能接收；请联系监督所")
-    return device
-
-
-def ingest_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str]) -> list[dict[str, Any]]:
+def ingest_batch(conn: Connection, pusher: Row, texts: list[str]) -> list[dict[str, Any]]:
     """Check and store in one go, inside the caller's transaction."""
     return store_all(conn, pusher, check_all(texts, parse_keys(conn, texts)))
 
 
-def store_all(conn: sqlite3.Connection, pusher: sqlite3.Row, items: list[Checked | Refused],
+def store_all(conn: Connection, pusher: Row, items: list[Checked | Refused],
               now: str | None = None) -> list[dict[str, Any]]:
     """The writer's part: key status now, duplicates, team, supersedes; store; one receipt each."""
     now, status = now or utc_now(), {}
     receipts = []
     for item in items:
         if isinstance(item, Refused):
-            receipts.append(refusal(item.raw, item.sha, item.error))
+            receipts.append(item.refusal.receipt(item.raw, item.sha))
             continue
         try:
             if item.keyid not in status:
                 status[item.keyid] = users.get_device_by_keyid(conn, item.keyid)
             receipts.append(_store_checked(conn, pusher, active_device(status[item.keyid]), item, now))
         except (ContractError, ApiError) as exc:
-            receipts.append(refusal(item.raw, item.sha, refusal_error(exc)))
+            receipts.append(Refusal.of(exc).receipt(item.raw, item.sha))
     return receipts
 
 
-def refusal(raw: bytes, sha: str, error: dict[str, Any]) -> dict[str, Any]:
-    error = dict(error)
-    status = "conflict" if error.pop("_conflict") else "rejected"
-    return {"id": _claimed_id(raw), "status": status, "envelope_sha256": sha, "error": error}
-
-
-def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row,
+def _store_checked(conn: Connection, pusher: Row, signer: Row,
                    item: Checked, now: str) -> dict[str, Any]:
     stored = records.get_record_by_id(conn, item.doc["id"])
     if stored is not None:   # authorized before anything about the stored record is told
@@ -153,28 +127,7 @@ def _store_checked(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite
     return _store(conn, signer, item, now)
 
 
-def signed_document(conn: sqlite3.Connection, raw: bytes, payload_type: str, schema: str,
-                    wrong_type_zh: str) -> tuple[sqlite3.Row, dict[str, Any]]:
-    """A decision or follow-up envelope: its type, an active enrolled key, the signature, the
-    canonical form and the schema; the signing device and the document."""
-    env = envelope.parse(raw)
-    if env.payload_type != payload_type:
-        raise ContractError("envelope.payload_type", f"push {payload_type} here", wrong_type_zh)
-    device = active_device(users.get_device_by_keyid(conn, env.keyid))
-    envelope.verify(env, bytes.fromhex(device["public_key"]), device["algorithm"])
-    return device, checked_document(env, schema)
-
-
-def checked_document(env: envelope.Envelope, schema: str = "inspection-record") -> dict[str, Any]:
-    doc = env.document()
-    if canonicalize_parsed(doc) != env.payload:
-        raise ContractError("payload.not_canonical", "the payload is not RFC 8785 canonical JSON",
-                            "记录未按规范编码（非规范 JSON）")
-    contract.validate(schema, doc)
-    return doc
-
-
-def _again(conn: sqlite3.Connection, stored: sqlite3.Row, sha: str) -> dict[str, Any]:
+def _again(conn: Connection, stored: Row, sha: str) -> dict[str, Any]:
     if stored["envelope_sha256"] != sha:
         raise Conflict("record.conflict", "this record id is stored with other bytes",
                        "同一编号的记录已以不同内容提交，不能覆盖；如需更正请提交新记录",
@@ -182,7 +135,7 @@ def _again(conn: sqlite3.Connection, stored: sqlite3.Row, sha: str) -> dict[str,
     return {**receipt_for(conn, stored), "status": "duplicate"}
 
 
-def _authorize(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, doc: dict[str, Any]) -> None:
+def _authorize(conn: Connection, pusher: Row, signer: Row, doc: dict[str, Any]) -> None:
     team = _on_team(conn, pusher, signer, doc["assignment_id"])
     if signer["user_id"] not in doc["inspectors"] or not set(doc["inspectors"]) <= team:
         raise ContractError("record.inspectors", "inspectors must be team members, the signer among them",
@@ -191,7 +144,7 @@ def _authorize(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Ro
         _check_supersedes(conn, doc)
 
 
-def _on_team(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row, assignment_id: str) -> set[str]:
+def _on_team(conn: Connection, pusher: Row, signer: Row, assignment_id: str) -> set[str]:
     """The assignment's team, if both the signer and the pushing device's user are on it."""
     team = assignments.get_team_by_assignment(conn, assignment_id)
     if team is None:
@@ -202,7 +155,7 @@ def _on_team(conn: sqlite3.Connection, pusher: sqlite3.Row, signer: sqlite3.Row,
     return team
 
 
-def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
+def _check_supersedes(conn: Connection, doc: dict[str, Any]) -> None:
     earlier = records.get_record_by_id(conn, doc["supersedes"])
     if earlier is None or earlier["assignment_id"] != doc["assignment_id"]:
         raise ContractError("record.supersedes_unknown", "supersedes names no record of this assignment",
@@ -212,7 +165,7 @@ def _check_supersedes(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
                        "只有被组长退回的记录才能更正提交", {"review_state": earlier["review_state"]})
 
 
-def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: str) -> dict[str, Any]:
+def _store(conn: Connection, signer: Row, item: Checked, now: str) -> dict[str, Any]:
     doc, category = item.doc, item.category
     missing = photos.list_missing_shas(conn, referenced_photos(doc))
     state = "incomplete" if missing else "received"
@@ -233,7 +186,7 @@ def _store(conn: sqlite3.Connection, signer: sqlite3.Row, item: Checked, now: st
             "missing_photos": missing}
 
 
-def receipt_for(conn: sqlite3.Connection, stored: sqlite3.Row) -> dict[str, Any]:
+def receipt_for(conn: Connection, stored: Row) -> dict[str, Any]:
     missing = records.list_missing_photos_by_record(conn, stored["id"])
     return {"id": stored["id"], "status": "incomplete" if missing else "accepted",
             "envelope_sha256": stored["envelope_sha256"], "received_at": stored["received_at"],
@@ -241,17 +194,7 @@ def receipt_for(conn: sqlite3.Connection, stored: sqlite3.Row) -> dict[str, Any]
             "missing_photos": missing}
 
 
-def _claimed_id(raw: bytes) -> str | None:
-    """The id the payload claims, for the client to match a rejection (not trusted)."""
-    try:
-        doc = envelope.parse(raw).document()
-    except (ContractError, ValueError):
-        return None
-    claimed = doc.get("id") if isinstance(doc, dict) else None
-    return claimed if isinstance(claimed, str) and UUID.match(claimed) else None
-
-
-def photo_arrived(conn: sqlite3.Connection, device_id: str, sha: str, facts: Any, size: int) -> dict[str, Any]:
+def photo_arrived(conn: Connection, device_id: str, sha: str, facts: Any, size: int) -> dict[str, Any]:
     """Record a stored photo; records that waited only for it become complete (and are logged)."""
     now = utc_now()
     if photos.insert_photo(conn, {"sha256": sha, "media_type": facts.media_type, "bytes": size,
@@ -264,7 +207,7 @@ def photo_arrived(conn: sqlite3.Connection, device_id: str, sha: str, facts: Any
             "width": row["width"], "height": row["height"]}
 
 
-def photo_for_viewer(conn: sqlite3.Connection, device: sqlite3.Row, sha: str) -> sqlite3.Row:
+def photo_for_viewer(conn: Connection, device: Row, sha: str) -> Row:
     """A stored photo's row, if this device's user may see it (team, uploader, or a reviewing leader).
 
     Unknown and not-yours answer alike, so a hash alone tells nobody whether a photo exists."""

@@ -12,36 +12,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from typing import Any
 
 from schemas import envelope
 from schemas.errors import ContractError
 from sync_server.audit import service as audit
+from sync_server.db import Connection, Row
 from sync_server.disclosure import service as disclosure
 from schemas.clock import utc_now
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
-from sync_server.records.ingest import refusal, refusal_error, signed_document
+from sync_server.records.intake import Refusal, signed_document
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import records
 from sync_server.accounts.queries import users
 
 
-def decide_batch(conn: sqlite3.Connection, pusher: sqlite3.Row, texts: list[str],
+def decide_batch(conn: Connection, pusher: Row, texts: list[str],
                  now: str | None = None) -> list[dict[str, Any]]:
     now = now or utc_now()
     return [_one(conn, pusher, text.encode("utf-8", "surrogatepass"), now) for text in texts]
 
 
-def _one(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, now: str) -> dict[str, Any]:
+def _one(conn: Connection, pusher: Row, raw: bytes, now: str) -> dict[str, Any]:
     sha = hashlib.sha256(raw).hexdigest()
     try:
         return _decide(conn, pusher, raw, sha, now)
     except (ContractError, ApiError) as exc:
-        return refusal(raw, sha, refusal_error(exc))
+        return Refusal.of(exc).receipt(raw, sha)
 
 
-def _decide(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
+def _decide(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     device, doc = signed_document(conn, raw, envelope.REVIEW_TYPE, "review-decision", "此处只接收审核意见")
     stored = records.get_review_by_id(conn, doc["id"])
     if stored is not None:   # only its leader hears about a stored decision; others get a stranger's answer
@@ -52,14 +52,14 @@ def _decide(conn: sqlite3.Connection, pusher: sqlite3.Row, raw: bytes, sha: str,
     return _store(conn, device, doc, record, raw, sha, now)
 
 
-def _again(stored: sqlite3.Row, sha: str) -> dict[str, Any]:
+def _again(stored: Row, sha: str) -> dict[str, Any]:
     if stored["envelope_sha256"] != sha:
         raise Conflict("review.conflict", "this decision id is stored with other bytes", "同一编号的审核意见已以不同内容提交")
     return {"id": stored["id"], "status": "duplicate", "envelope_sha256": sha, "received_at": stored["received_at"],
             "log_index": stored["log_index"]}
 
 
-def _reviewable(conn: sqlite3.Connection, device: sqlite3.Row, pusher: sqlite3.Row, doc: dict[str, Any]) -> sqlite3.Row:
+def _reviewable(conn: Connection, device: Row, pusher: Row, doc: dict[str, Any]) -> Row:
     leader = users.get_user_by_id(conn, device["user_id"])
     if leader is None or leader["role"] != "leader" or doc["leader"] != leader["id"] or pusher["user_id"] != leader["id"]:
         raise _not_leader()
@@ -83,7 +83,7 @@ def _not_leader() -> Forbidden:
                      "审核意见须由组长本人在其设备上签名提交")
 
 
-def _store(conn: sqlite3.Connection, device: sqlite3.Row, doc: dict[str, Any], record: sqlite3.Row, raw: bytes,
+def _store(conn: Connection, device: Row, doc: dict[str, Any], record: Row, raw: bytes,
            sha: str, now: str) -> dict[str, Any]:
     state = "approved" if doc["decision"] == "approve" else "returned"
     index = audit.append(conn, f"review.{state}", record["id"], now, review=doc["id"], leader=doc["leader"],
@@ -100,7 +100,7 @@ def _store(conn: sqlite3.Connection, device: sqlite3.Row, doc: dict[str, Any], r
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index}
 
 
-def _notify(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[str, Any], now: str) -> None:
+def _notify(conn: Connection, record: Row, doc: dict[str, Any], now: str) -> None:
     """The returned record, with the reason, goes to everyone who signed or confirmed it."""
     signed = envelope.parse(records.get_envelope_by_id(conn, record["id"]) or b"").document()
     notice = json.dumps({"record_id": record["id"], "assignment_id": record["assignment_id"], "decision": "return",
@@ -110,7 +110,7 @@ def _notify(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[str, Any], 
         assignments.insert_notice(conn, person, "review", notice, now)
 
 
-def _notify_approved(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[str, Any], now: str) -> None:
+def _notify_approved(conn: Connection, record: Row, doc: dict[str, Any], now: str) -> None:
     """The approval, to everyone who signed or confirmed the record: their tablets show it approved."""
     signed = envelope.parse(records.get_envelope_by_id(conn, record["id"]) or b"").document()
     entry = disclosure.entry_state(conn, record["id"])
@@ -121,7 +121,7 @@ def _notify_approved(conn: sqlite3.Connection, record: sqlite3.Row, doc: dict[st
         assignments.insert_notice(conn, person, "approved", notice, now)
 
 
-def queue(conn: sqlite3.Connection, leader: sqlite3.Row, limit: int) -> dict[str, Any]:
+def queue(conn: Connection, leader: Row, limit: int) -> dict[str, Any]:
     if leader["role"] != "leader":
         raise Forbidden("review.not_leader", "only team leaders review", "只有组长可以审核记录")
     rows = records.list_review_queue(conn, leader["user_id"], limit)

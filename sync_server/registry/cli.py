@@ -8,11 +8,19 @@ from typing import Any, Callable
 
 from sync_server.db.connection import open_db
 from sync_server.registry.imports import ImportResult, import_file
-from demo.seed import progress
 
 KINDS = {"import-units": ("units", "检查对象名录"), "import-inspectors": ("inspectors", "执法检查人员名录"),
          "import-items": ("items", "抽查事项清单")}
 
+
+
+def progress(label: str, done: int, total: int) -> None:
+    """A progress bar on stderr for long imports: `label [#####.....] done/total`."""
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r{label:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end,
+          file=sys.stderr, flush=True)
 
 def cmd_import(args: argparse.Namespace) -> int:
     kind, label = KINDS[args.command]

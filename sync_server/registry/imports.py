@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
+from sync_server.db import Connection
 from sync_server.registry.core.import_rules import RowError, check_rows, missing_columns
 from sync_server.errors import BadRequest
 from sync_server.registry import queries as registry
@@ -99,7 +99,7 @@ def check_file(kind: str, path: Path) -> tuple[list[dict[str, Any]], list[RowErr
     return check_rows(kind, rows)
 
 
-def import_file(conn: sqlite3.Connection, kind: str, path: Path, skip_errors: bool = False,
+def import_file(conn: Connection, kind: str, path: Path, skip_errors: bool = False,
                 report: Progress | None = None) -> ImportResult:
     good, errors = check_file(kind, path)
     result = ImportResult(kind, errors=errors, skipped=len({e.row for e in errors if e.row}))
@@ -112,7 +112,7 @@ def import_file(conn: sqlite3.Connection, kind: str, path: Path, skip_errors: bo
     return result
 
 
-def _write(conn: sqlite3.Connection, kind: str, rows: list[dict[str, Any]], result: ImportResult,
+def _write(conn: Connection, kind: str, rows: list[dict[str, Any]], result: ImportResult,
            report: Progress | None) -> None:
     now = utc_now()
     if kind == "items":

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Iterable
+
+from sync_server.db import Connection, Row
 
 UNIT_COLUMNS = ("id", "name", "address", "specialty", "category", "tags", "risk", "complaints",
                 "serious_violations", "covered", "contact", "phone", "town")
 
 
-def upsert_units(conn: sqlite3.Connection, units: Iterable[dict[str, Any]], now: str) -> None:
+def upsert_units(conn: Connection, units: Iterable[dict[str, Any]], now: str) -> None:
     cols = ",".join(UNIT_COLUMNS)
     marks = ",".join(f":{c}" for c in UNIT_COLUMNS)
     updates = ",".join(f"{c}=excluded.{c}" for c in UNIT_COLUMNS[1:])
@@ -20,44 +21,52 @@ def upsert_units(conn: sqlite3.Connection, units: Iterable[dict[str, Any]], now:
           "now": now} for u in units))
 
 
-def get_unit_by_id(conn: sqlite3.Connection, unit_id: str) -> sqlite3.Row | None:
+def get_unit_by_id(conn: Connection, unit_id: str) -> Row | None:
     return conn.execute("SELECT * FROM units WHERE id = ?", (unit_id,)).fetchone()
 
 
-def count_units(conn: sqlite3.Connection) -> int:
+def count_units(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM units").fetchone()[0]
 
 
-def upsert_items(conn: sqlite3.Connection, items: Iterable[dict[str, Any]], version: int) -> None:
+def upsert_items(conn: Connection, items: Iterable[dict[str, Any]], version: int) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO items (code, version, name, specialty, legal_basis, subject, content,"
+        "INSERT INTO items (code, version, name, specialty, legal_basis, subject, content,"
         " method, frequency) VALUES (:code, :version, :name, :specialty, :legal_basis, :subject,"
-        " :content, :method, :frequency)", ({**i, "version": version} for i in items))
+        " :content, :method, :frequency) ON CONFLICT (code, version) DO UPDATE SET name = excluded.name,"
+        " specialty = excluded.specialty, legal_basis = excluded.legal_basis, subject = excluded.subject,"
+        " content = excluded.content, method = excluded.method, frequency = excluded.frequency",
+        ({**i, "version": version} for i in items))
 
 
-def list_items_latest(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def list_items_latest(conn: Connection) -> list[Row]:
     return conn.execute(
         "SELECT * FROM items WHERE version = (SELECT max(version) FROM items) ORDER BY code").fetchall()
 
 
-def insert_plan(conn: sqlite3.Connection, plan: dict[str, Any], now: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO plans VALUES (?,?,?,?)",
+def insert_plan(conn: Connection, plan: dict[str, Any], now: str) -> None:
+    conn.execute("INSERT INTO plans (id, year, title, created_at) VALUES (?,?,?,?) ON CONFLICT (id)"
+                 " DO UPDATE SET year = excluded.year, title = excluded.title, created_at = excluded.created_at",
                  (plan["id"], plan["year"], plan["title"], now))
 
 
-def insert_task(conn: sqlite3.Connection, task: dict[str, Any]) -> None:
+def insert_task(conn: Connection, task: dict[str, Any]) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO tasks (id, plan_id, number, title, specialty, item_codes, ratio_percent,"
+        "INSERT INTO tasks (id, plan_id, number, title, specialty, item_codes, ratio_percent,"
         " team_size, period_start, period_end, state) VALUES (:id, :plan_id, :number, :title,"
-        " :specialty, :item_codes, :ratio_percent, :team_size, :period_start, :period_end, :state)",
+        " :specialty, :item_codes, :ratio_percent, :team_size, :period_start, :period_end, :state)"
+        " ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, number = excluded.number,"
+        " title = excluded.title, specialty = excluded.specialty, item_codes = excluded.item_codes,"
+        " ratio_percent = excluded.ratio_percent, team_size = excluded.team_size,"
+        " period_start = excluded.period_start, period_end = excluded.period_end, state = excluded.state",
         {**task, "item_codes": json.dumps(list(task["item_codes"]))})
 
 
-def set_task_risk_weights(conn: sqlite3.Connection, task_id: str, weights: str | None) -> None:
+def set_task_risk_weights(conn: Connection, task_id: str, weights: str | None) -> None:
     conn.execute("UPDATE tasks SET risk_weights = ? WHERE id = ?", (weights, task_id))
 
 
-def list_existing_ids(conn: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
+def list_existing_ids(conn: Connection, table: str, ids: list[str]) -> set[str]:
     """Which of these keys are already in units or users (the import's updated count)."""
     assert table in ("units", "users")
     found: set[str] = set()
@@ -68,14 +77,14 @@ def list_existing_ids(conn: sqlite3.Connection, table: str, ids: list[str]) -> s
     return found
 
 
-def next_item_version(conn: sqlite3.Connection) -> int:
+def next_item_version(conn: Connection) -> int:
     return conn.execute("SELECT coalesce(max(version), 0) + 1 FROM items").fetchone()[0]
 
 
-def insert_item_list_version(conn: sqlite3.Connection, version: int, now: str, source: str,
+def insert_item_list_version(conn: Connection, version: int, now: str, source: str,
                              sha256: str, rows: int) -> None:
     conn.execute("INSERT INTO item_list_versions VALUES (?, ?, ?, ?, ?)", (version, now, source, sha256, rows))
 
 
-def list_items_by_version(conn: sqlite3.Connection, version: int) -> list[sqlite3.Row]:
+def list_items_by_version(conn: Connection, version: int) -> list[Row]:
     return conn.execute("SELECT * FROM items WHERE version = ? ORDER BY code", (version,)).fetchall()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from schemas.categories import KINDS
 from sync_server.reports.core.report import SAMPLING_TARGET, Rate, Report, Row
 
 WIDTH = 360
 ROW_HEIGHT = 38
 TOP, TARGET_TOP = 4, 24   # room above the first bar; more for a target line's label
 BAR_Y, BAR_HEIGHT = 20, 12
-CATEGORY_COLOURS = (("no_problem", "未发现问题", "#2e7d32"), ("rectify", "发现问题已责令整改", "#e69f00"),
-                    ("penalty", "行政处罚", "#c62828"), ("unreachable", "无法联系", "#757575"))
 
 
 @dataclass(frozen=True)
@@ -74,16 +73,15 @@ def rate_chart(title: str, rows: list[Row], rate_of: object, colour: str, floor:
 def category_chart(rows: list[Row]) -> Chart:
     bars = []
     for index, r in enumerate(rows):
-        counts = [getattr(r.counts, "penalized" if code == "penalty" else code) for code, _, _ in CATEGORY_COLOURS]
-        whole, done, segments = sum(counts), 0, []
-        for (code, name, colour), n in zip(CATEGORY_COLOURS, counts):
+        whole, done, segments = sum(r.counts.categories), 0, []
+        for kind, n in zip(KINDS, r.counts.categories):
             start, done = done, done + n
             x0, x1 = _x(Fraction(start), Fraction(whole)), _x(Fraction(done), Fraction(whole))
             if x1 > x0:
-                segments.append(Segment(x0, x1 - x0, colour, f"{r.name}：{name} {n}"))
+                segments.append(Segment(x0, x1 - x0, kind.colour, f"{r.name}：{kind.label} {n}"))
         bars.append(Bar(TOP + index * ROW_HEIGHT, r.name, f"{whole} 户次", tuple(segments), r.code == "total"))
     return Chart("检查结果类别构成", TOP + len(rows) * ROW_HEIGHT, tuple(bars),
-                 legend=tuple((name, colour) for _, name, colour in CATEGORY_COLOURS))
+                 legend=tuple((kind.label, kind.colour) for kind in KINDS))
 
 
 def charts(report: Report) -> list[Chart]:

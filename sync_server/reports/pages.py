@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from sync_server.db import Connection
 from sync_server.reports import service
 from sync_server.reports.core.report import Period, PeriodError, failed_checks
+from schemas.categories import KINDS
 from sync_server.reports.charts import charts
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.reports import queries as q
@@ -46,11 +47,11 @@ async def report_page(request: Request) -> HTMLResponse:
     found = await request.app.state.db.read(_report, period)
     if found is None:
         return _missing(period)
-    return page("report.html", report=found, charts=charts(found), missed=[m for m in failed_checks(found) if not m.startswith(found.total.name)],
+    return page("report.html", report=found, kinds=KINDS, charts=charts(found), missed=[m for m in failed_checks(found) if not m.startswith(found.total.name)],
                 definitions=service.DEFINITIONS, generated=service.beijing_time(found.generated_at))
 
 
-def _report(conn: sqlite3.Connection, period: Period) -> Any:
+def _report(conn: Connection, period: Period) -> Any:
     if not q.has_report_year(conn, period.year):
         return None
     return service.assemble(conn, period).report
@@ -67,7 +68,7 @@ async def report_xlsx(request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="report-{period.slug}.xlsx"', **CACHE})
 
 
-def _workbook(conn: sqlite3.Connection, period: Period) -> bytes | None:
+def _workbook(conn: Connection, period: Period) -> bytes | None:
     if not q.has_report_year(conn, period.year):
         return None
     out = io.BytesIO()

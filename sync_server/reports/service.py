@@ -2,7 +2,6 @@
 (core/report.py), write the workbook (汇总表, 公示及时性, 说明). Definitions: docs/REPORTS.md."""
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
@@ -16,7 +15,8 @@ from openpyxl.utils import get_column_letter
 
 from schemas import clock
 from schemas.clock import utc_now
-from schemas.categories import LABELS
+from schemas.categories import KINDS, LABELS
+from sync_server.db import Connection
 from sync_server.reports.core.report import Counts, populations, Period, Rate, Report, Row, build, counts_by_specialty, drawn_counts, late_days_by_specialty
 from schemas.specialties import SPECIALTIES
 from sync_server.reports import queries as q
@@ -39,7 +39,7 @@ def beijing_today() -> date:
     return clock.beijing_today()
 
 
-def assemble(conn: sqlite3.Connection, period: Period, today: date | None = None) -> Assembled:
+def assemble(conn: Connection, period: Period, today: date | None = None) -> Assembled:
     """The report of a period as the database stands now (today: Beijing date, for tests)."""
     today = today or beijing_today()
     cutoff, year, half = period.cutoff(today).isoformat(), period.year, period.half
@@ -58,7 +58,7 @@ def assemble(conn: sqlite3.Connection, period: Period, today: date | None = None
     return Assembled(report, details)
 
 
-def write_report(conn: sqlite3.Connection, period: Period, out: Path | IO[bytes], today: date | None = None) -> Report:
+def write_report(conn: Connection, period: Period, out: Path | IO[bytes], today: date | None = None) -> Report:
     """Assemble the report of a period and write it as .xlsx (a path or a binary stream)."""
     assembled = assemble(conn, period, today)
     workbook(assembled).save(out)
@@ -74,11 +74,9 @@ SUMMARY = [  # (header, value of a row); a Rate is written as a number formatted
     ("抽查比例", lambda r: r.sampling),
     ("抽查比例达标（≥3%）", lambda r: r.checks["sampling"]),
     ("检查单位数（户次）", lambda r: r.counts.inspected),
-    ("无法联系", lambda r: r.counts.unreachable),
-    ("未发现问题", lambda r: r.counts.no_problem),
+    *((kind.label, lambda r, code=kind.code: r.counts.category(code)) for kind in KINDS),
     ("发现问题", lambda r: r.counts.problems),
     ("已整改（复查确认）", lambda r: r.counts.rectified),
-    ("行政处罚", lambda r: r.counts.penalized),
     ("问题发现率", lambda r: r.discovery),
     ("抽取任务数", lambda r: r.counts.draws),
     ("按风险分类抽取任务数", lambda r: r.counts.risk_draws),

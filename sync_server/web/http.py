@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from schemas import contract
 from schemas.errors import ContractError
 from schemas.jcs import loads_strict
 from sync_server.accounts import service as accounts
+from sync_server.db import Row
 from sync_server.errors import BadRequest, TooLarge
 
 
@@ -56,11 +56,11 @@ async def read_envelopes(request: Request) -> list[str]:
     return (await read_json(request, "push-batch", allow_lone_surrogates=True))["envelopes"]
 
 
-async def device_of(request: Request) -> sqlite3.Row:
+async def device_of(request: Request) -> Row:
     return await request.app.state.db.read(accounts.device_for_token, request.headers.get("authorization"))
 
 
-async def admin_of(request: Request) -> sqlite3.Row:
+async def admin_of(request: Request) -> Row:
     return await request.app.state.db.read(accounts.admin_for_token, request.headers.get("authorization"))
 
 

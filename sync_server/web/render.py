@@ -2,6 +2,7 @@
 filters that turn stored values into what a reader expects (Beijing time, π as a percentage)."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from sync_server.office.profile import PLACEHOLDER
 from sync_server.planning.core.draw import D
 from schemas.specialties import SPECIALTIES
 
 ENV = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                   autoescape=select_autoescape(["html"]), auto_reload=False)
-BODY_NAME = "云溪县卫生健康综合监督执法大队"
+OFFICE_NAME: ContextVar[str] = ContextVar("office_name", default=PLACEHOLDER)  # set per request (web/office_name.py)
 STATES = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
 CACHE = {"Cache-Control": "public, max-age=60"}
 BEIJING = timezone(timedelta(hours=8))
@@ -42,7 +44,7 @@ ENV.filters.update(percent=percent, beijing=beijing)
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = ENV.get_template(template).render(body_name=BODY_NAME, states=STATES, names=SPECIALTIES, **context)
+    html = ENV.get_template(template).render(body_name=OFFICE_NAME.get(), states=STATES, names=SPECIALTIES, **context)
     return HTMLResponse(html, status_code=status, headers=CACHE if status == 200 else None)
 
 

@@ -16,11 +16,11 @@ PHOTOS_PER_RECORD = 3
 def fill_tablet(home: Path, server_url: str, code: str) -> list[str]:
     """Enroll, pull, then finish every visit offline with photos: the outbox a day's work leaves."""
     state = AppState(Settings(home, server_url, sync_interval=0))
-    assert state.enroll(server_url, code) is None
-    state.sync_now()
+    assert state.session.enroll(server_url, code) is None
+    state.syncing.now()
     ids = []
-    for n, row in enumerate(state.work_rows()):
-        visit = state.open_visit(row.assignment_id)
+    for n, row in enumerate(state.work.rows()):
+        visit = state.work.open_visit(row.assignment_id)
         for item, _ in visit.items():
             visit.set_outcome(f"{item['task_id']}/{item['code']}", "compliant")
         first = f"{visit.assignment['items'][0]['task_id']}/{visit.assignment['items'][0]['code']}"

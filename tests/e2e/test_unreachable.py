@@ -2,11 +2,26 @@
 category 无法联系 previewed on the tablet and computed by the server."""
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
+from tests.e2e.test_field_app import local_rows
+
+
+def wait_pending_photos(data: Path, count: int, seconds: float = 20) -> None:
+    """Until the attempt being written down names `count` photos in the saved draft (processing a
+    picked photo takes a moment longer on a busy machine than a fixed wait allows)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        drafts = [json.loads(row[0]) for row in local_rows(data, "SELECT doc FROM drafts")]
+        if any(len(d.get("pending_attempt", {}).get("photos", [])) >= count for d in drafts):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the attempt's photo was not saved within {seconds} s")
 
 
 def test_unreachable_with_attempts_and_photo(county, server, browser, shots, apps, tmp_path: Path) -> None:
@@ -29,7 +44,7 @@ def test_unreachable_with_attempts_and_photo(county, server, browser, shots, app
     with page.expect_file_chooser() as chooser:
         tap(page, "尝试 添加照片")
     chooser.value.set_files(str(photo))
-    page.wait_for_timeout(500)
+    wait_pending_photos(app.data, 1)
     tap(page, "记录本次尝试")
     wait_text(page, "2. 上门")
     wait_text(page, "1 张照片")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_server.disclosure import workcalendar
+from sync_server.disclosure import service as disclosure, workcalendar
 from sync_server.errors import BadRequest
 from sync_server.db.connection import open_db, transaction
 from tests.support.server import ROOT
@@ -26,7 +26,7 @@ def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -
     before = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
     assert before.provisional
     with transaction(conn):
-        assert workcalendar.load_notice(conn, EXAMPLE.read_text(encoding="utf-8"), "example") == 2027
+        assert disclosure.load_calendar_notice(conn, EXAMPLE.read_text(encoding="utf-8"), "example") == 2027
     after = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
     assert not after.provisional and after.day > before.day, "the Spring Festival week now counts as holiday"
     assert conn.execute("SELECT kind FROM audit_log ORDER BY idx DESC LIMIT 1").fetchone()[0] == "calendar.loaded"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from field_app.core.ids import uuid7
+from field_app.ids import uuid7
 from field_app.outbox import sign_and_queue
 from schemas import envelope
 from tests.integration.conftest import County, server_rows

@@ -31,8 +31,8 @@ def proxy(server) -> Iterator[FaultProxy]:
 def tablet(tmp_path: Path, proxy: FaultProxy, admin, county) -> Iterator[AppState]:
     state = AppState(Settings(tmp_path / "tablet", proxy.url, sync_interval=0,
                               retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)))
-    assert state.enroll(proxy.url, admin.code_for(county.inspector)) is None
-    assert state.sync_now().pulled >= 8
+    assert state.session.enroll(proxy.url, admin.code_for(county.inspector)) is None
+    assert state.syncing.now().pulled >= 8
     yield state
     state.close()
 
@@ -64,7 +64,7 @@ def test_one_record_the_server_fails_on_is_parked_and_the_rest_go_through(tablet
     poisoned = ids[2]
     proxy.fail_record(poisoned)
 
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert not result.offline and result.error is None
     assert result.receipts == {"accepted": 6} and result.parked == 1
     assert stored(county) == set(ids) - {poisoned}, "the six others are in the server's database"
@@ -72,40 +72,40 @@ def test_one_record_the_server_fails_on_is_parked_and_the_rest_go_through(tablet
     assert (line.state, line.state_zh) == ("parked", "服务器暂时无法接收，已暂存本机")
     assert line.error_zh == "服务器内部错误，请稍后重试"
     assert "其他记录照常同步" in line.help_zh
-    assert tablet.outbox_waiting() == 1, "a parked record is not on the server yet"
+    assert tablet.work.outbox_waiting() == 1, "a parked record is not on the server yet"
 
     # A background sync with a new record: the new one goes through, the parked one is not sent.
     sent_before = batches_naming(proxy, poisoned)
     (newer,) = queue(tablet, county, 1)
-    result = tablet.sync_now(retry_parked=False)
+    result = tablet.syncing.now(retry_parked=False)
     assert result.error is None and result.receipts == {"accepted": 1}
     assert newer in stored(county) and batches_naming(proxy, poisoned) == sent_before
 
     # The inspector taps 立即同步 while the server still fails on it: tried once, parked again.
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.error is None and result.parked == 1
     assert batches_naming(proxy, poisoned) == sent_before + 1
     assert line_of(tablet, poisoned).state == "parked"
 
     proxy.pass_through()    # the server is fixed
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.receipts == {"accepted": 1} and result.parked == 0
     assert poisoned in stored(county)
-    assert line_of(tablet, poisoned).state == "accepted" and tablet.outbox_waiting() == 0
+    assert line_of(tablet, poisoned).state == "accepted" and tablet.work.outbox_waiting() == 0
 
 
 def test_a_parked_record_is_retried_by_itself_after_some_hours(tablet, proxy, county) -> None:
     ids = queue(tablet, county, 4)
     proxy.fail_record(ids[-1])
-    assert tablet.sync_now().parked == 1
+    assert tablet.syncing.now().parked == 1
     proxy.pass_through()
 
-    tablet.sync_now(retry_parked=False)
+    tablet.syncing.now(retry_parked=False)
     assert line_of(tablet, ids[-1]).state == "parked", "not retried at every background sync"
     before = clock.current()
     clock.install(clock.Clock(before.offset + timedelta(hours=7)))
     try:
-        result = tablet.sync_now(retry_parked=False)
+        result = tablet.syncing.now(retry_parked=False)
     finally:
         clock.install(before)
     assert result.receipts == {"accepted": 1}
@@ -116,14 +116,14 @@ def test_a_server_that_fails_every_batch_parks_nothing(tablet, proxy, county) ->
     ids = queue(tablet, county, 7)
     proxy.fail(500)
 
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.parked == 0 and result.receipts == {}
     assert "服务器" in result.error and "稍后" in result.error
     assert tablet.store.outbox_counts() == {"pending": 7}
     assert stored(county) == set()
 
     proxy.pass_through()
-    assert tablet.sync_now().receipts == {"accepted": 7}
+    assert tablet.syncing.now().receipts == {"accepted": 7}
     assert stored(county) == set(ids)
 
 
@@ -131,15 +131,15 @@ def test_a_full_server_keeps_the_whole_outbox_and_says_so(tablet, proxy, county)
     ids = queue(tablet, county, 3)
     proxy.fail(507, code="storage.full")
 
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.server_full and not result.offline and result.parked == 0
     assert result.error == "服务器存储空间已满，记录已保存在本机，稍后自动重试"
-    assert tablet.store.outbox_counts() == {"pending": 3} and tablet.outbox_waiting() == 3
+    assert tablet.store.outbox_counts() == {"pending": 3} and tablet.work.outbox_waiting() == 3
     assert [seen.outcome for seen in proxy.seen if seen.path == BATCH] == ["failed 507"], "not narrowed"
     assert {line.state for line in tablet.outbox_lines()} == {"pending"}
 
     proxy.pass_through()
-    assert tablet.sync_now().receipts == {"accepted": 3}
+    assert tablet.syncing.now().receipts == {"accepted": 3}
     assert stored(county) == set(ids)
 
 
@@ -147,16 +147,16 @@ def test_cut_connections_are_offline_for_the_whole_batch(tablet, proxy, county) 
     ids = queue(tablet, county, 5)
 
     proxy.cut(after=40, requests=2, where="request", path=BATCH)     # the server never gets a whole batch
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.offline and result.parked == 0
     assert tablet.store.outbox_counts() == {"pending": 5} and stored(county) == set()
 
     proxy.cut(after=40, requests=2, where="response", path=BATCH)    # stored, but the answer is lost
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.offline and result.parked == 0
     assert tablet.store.outbox_counts() == {"pending": 5} and stored(county) == set(ids)
     assert [s.outcome for s in proxy.seen if s.path == BATCH] == ["cut request"] * 2 + ["cut response"] * 2
 
-    result = tablet.sync_now()
+    result = tablet.syncing.now()
     assert result.receipts == {"duplicate": 5}, "the retry finds them stored"
     assert tablet.store.outbox_counts() == {"accepted": 5}

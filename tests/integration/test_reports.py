@@ -9,9 +9,11 @@ The county (tests/support/report_rows.py, year 2025, long past, so the cutoff is
 Worked out by hand:
   drawn      公共场所 PP1–PP6 + MD3 (T2 does not draw 医疗执业) = 7, 医疗执业 MD1–MD3 = 3, total distinct 9
   draws      公共场所 T1 T2 T3 (2 with risk), 医疗执业 T3 (1), total 3 (2): 66.7%
-  公共场所   inspected 7, unreachable 1, problems 4, rectified 1, penalized 1; publications on time 4,
+  公共场所   inspected 7, unreachable 1, problems 4, rectified 1; published as 未发现问题 3, 责令整改 3
+             (one recorded as a case), 行政处罚 1, 无法联系 1; publications on time 4,
              late 2 (2 and 3 working days), overdue 1, not yet due 2 → 4/7 = 57.1%
-  医疗执业   inspected 2, problems 1, rectified 1; on time 1, late 1 (5 days) → 50.0%
+  医疗执业   inspected 2, problems 1, rectified 1; published 未发现问题 1, 责令整改 1; on time 1, late 1
+             (5 days) → 50.0%
 """
 from __future__ import annotations
 
@@ -91,6 +93,7 @@ def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys:
     assert [pp[k] for k in ("检查单位数（户次）", "无法联系", "未发现问题", "发现问题", "已整改（复查确认）", "行政处罚")] == \
         [7, 1, 3, 4, 1, 1]
     assert [md[k] for k in ("检查单位数（户次）", "无法联系", "发现问题", "已整改（复查确认）", "行政处罚")] == [2, 0, 1, 1, 0]
+    assert (pp["发现问题已责令整改"], md["发现问题已责令整改"], total["发现问题已责令整改"]) == (3, 1, 4)
     assert (bp(pp["问题发现率"]), bp(md["问题发现率"]), bp(total["问题发现率"])) == (5714, 5000, 5556)
     assert [total[k] for k in ("抽取任务数", "按风险分类抽取任务数", "风险分类占比达标（≥80%）")] == [3, 2, "否"]
     assert (pp["抽取任务数"], md["抽取任务数"], bp(md["按风险分类抽取占比"]), bp(total["按风险分类抽取占比"])) == \
@@ -191,9 +194,11 @@ def test_the_list_of_years(web: httpx.Client) -> None:
 def test_the_yearly_page_shows_the_figures_and_charts(web: httpx.Client) -> None:
     text = page(web, "/public/reports/2025")
     assert "2025年度双随机、一公开工作统计报告" in text
-    assert cells(text, "公共场所") == ["100", "7", "7.0%", "7", "1", "4", "1", "1", "57.1%"]
-    assert cells(text, "医疗执业") == ["40", "3", "7.5%", "2", "0", "1", "1", "0", "50.0%"]
-    assert cells(text, "合计") == ["140", "9", "6.4%", "9", "1", "5", "2", "1", "55.6%"]
+    # registry, drawn, sampling, inspected, one column per category (未发现问题, 发现问题已责令整改,
+    # 行政处罚, 无法联系), problems, rectified, discovery
+    assert cells(text, "公共场所") == ["100", "7", "7.0%", "7", "3", "3", "1", "1", "4", "1", "57.1%"]
+    assert cells(text, "医疗执业") == ["40", "3", "7.5%", "2", "1", "1", "0", "0", "1", "1", "50.0%"]
+    assert cells(text, "合计") == ["140", "9", "6.4%", "9", "4", "4", "1", "1", "5", "2", "55.6%"]
     second = text[text.index("二、按风险分类"):]
     assert cells(second, "公共场所") == ["3", "2", "66.7%", "7", "4", "2", "1", "57.1%", "2.5 / 3"]
     assert cells(second, "合计") == ["3", "2", "66.7%", "9", "5", "3", "1", "55.6%", "3 / 5"]

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from field_app.core.ids import uuid7
+from field_app.ids import uuid7
 from field_app.outbox import sign_and_queue
 from schemas import envelope
 from schemas.jcs import canonicalize

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from field_app.core.ids import uuid7
+from field_app.ids import uuid7
 from tests.support import dates
 
 

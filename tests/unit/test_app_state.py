@@ -40,7 +40,7 @@ def state(tmp_path: Path):
 
 
 def work_visit(state: AppState) -> None:
-    visit = state.open_visit(ASSIGNMENT["id"])
+    visit = state.work.open_visit(ASSIGNMENT["id"])
     visit.set_outcome("T1/GG-001", "compliant")
     visit.set_outcome("T1/GG-002", "non_compliant")
     visit.set_note("T1/GG-002", "卫生管理档案缺失")
@@ -50,7 +50,7 @@ def work_visit(state: AppState) -> None:
 
 
 def states(state: AppState) -> dict[str, str]:
-    return {row.unit_name: row.state for row in state.work_rows()}
+    return {row.unit_name: row.state for row in state.work.rows()}
 
 
 def test_every_change_survives_a_restart(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_every_change_survives_a_restart(tmp_path: Path) -> None:
     work_visit(first)
     first.store.conn.close()  # no orderly shutdown: the process is gone
     again = make_state(tmp_path / "tablet")
-    visit = again.open_visit(ASSIGNMENT["id"])
+    visit = again.work.open_visit(ASSIGNMENT["id"])
     finding = visit.draft["findings"]["T1/GG-002"]
     assert (finding["outcome"], finding["note"], len(finding["photos"])) == ("non_compliant", "卫生管理档案缺失", 1)
     assert visit.draft["party"]["name"] == "魏婷芳" and visit.problems() == []
@@ -68,19 +68,19 @@ def test_every_change_survives_a_restart(tmp_path: Path) -> None:
 
 def test_submit_commits_the_signed_record_and_retires_the_draft(state: AppState) -> None:
     work_visit(state)
-    saved = state.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
     (row,) = state.store.outbox_rows()
     assert (row["id"], row["kind"], row["state"]) == (saved.record_id, "record", "pending")
     assert state.store.get_draft(ASSIGNMENT["id"]) is None
     assert saved.category.code == "rectify"
     assert states(state) == {"云溪县绿源皮肤管理中心": "submitted", "云溪县天和影院": "todo"}
-    assert state.outbox_waiting() == 1
+    assert state.work.outbox_waiting() == 1
     with pytest.raises(ValueError, match="已提交"):
-        state.open_visit(ASSIGNMENT["id"])
+        state.work.open_visit(ASSIGNMENT["id"])
 
 
 def test_an_incomplete_visit_cannot_be_submitted(state: AppState) -> None:
-    visit = state.open_visit(ASSIGNMENT["id"])
+    visit = state.work.open_visit(ASSIGNMENT["id"])
     visit.set_outcome("T1/GG-001", "compliant")
     with pytest.raises(ValueError, match="未选择检查结果"):
         visit.submit("p1")
@@ -88,29 +88,29 @@ def test_an_incomplete_visit_cannot_be_submitted(state: AppState) -> None:
 
 
 def test_a_refused_photo_leaves_the_draft_alone(state: AppState) -> None:
-    visit = state.open_visit(ASSIGNMENT["id"])
+    visit = state.work.open_visit(ASSIGNMENT["id"])
     with pytest.raises(PhotoRefused):
         visit.add_photo("T1/GG-001", b"\xff\xd8\xff garbage")
-    assert state.open_visit(ASSIGNMENT["id"]).draft["findings"]["T1/GG-001"]["photos"] == []
+    assert state.work.open_visit(ASSIGNMENT["id"]).draft["findings"]["T1/GG-001"]["photos"] == []
 
 
 def test_offline_sync_changes_nothing(state: AppState) -> None:
     work_visit(state)
-    state.open_visit(ASSIGNMENT["id"]).submit("p1")
-    result = state.sync_now()
-    assert result.offline and state.outbox_waiting() == 1 and state.last_sync() is None
+    state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    result = state.syncing.now()
+    assert result.offline and state.work.outbox_waiting() == 1 and state.work.last_sync() is None
     assert [line.state_zh for line in state.outbox_lines()] == ["待同步"]
 
 
 def test_a_returned_record_is_corrected_by_a_superseding_draft(state: AppState) -> None:
     work_visit(state)
-    first = state.open_visit(ASSIGNMENT["id"]).submit("p1")
+    first = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
     notice = {"record_id": first.record_id, "assignment_id": ASSIGNMENT["id"], "decision": "return",
               "reason": "照片不清晰", "leader": "p9", "decided_at": "2026-11-21T10:00:00Z", "review_id": "r1"}
     state.store.save_feed_page([{"kind": "review", "data": notice}], "3", "2026-11-21T10:01:00Z")
     assert states(state)["云溪县绿源皮肤管理中心"] == "returned"
-    assert state.return_notice(ASSIGNMENT["id"])["reason"] == "照片不清晰"
-    correction = state.start_correction(ASSIGNMENT["id"])
+    assert state.work.return_notice(ASSIGNMENT["id"])["reason"] == "照片不清晰"
+    correction = state.work.start_correction(ASSIGNMENT["id"])
     assert correction.draft["supersedes"] == first.record_id and correction.problems() == []
     second = correction.submit("p1")
     assert states(state)["云溪县绿源皮肤管理中心"] == "submitted"
@@ -122,34 +122,34 @@ def test_the_leader_decides_signed_on_the_device_but_never_for_their_own_team(tm
     leader = make_state(tmp_path / "leader", {"id": "p2", "name": "董英", "role": "leader"})
     inspector = make_state(tmp_path / "tablet")
     work_visit(inspector)
-    saved = inspector.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = inspector.work.open_visit(ASSIGNMENT["id"]).submit("p1")
     envelope = inspector.store.envelope_of(saved.record_id)
     entry = {"record_id": saved.record_id, "envelope": envelope, "envelope_sha256": "a" * 64,
              "category": {"code": "rectify", "label": "发现问题已责令整改", "rules": "categories/1", "basis": []},
              "received_at": "2026-11-21T10:00:00Z", "assignment": ASSIGNMENT}
     leader.store.save_review_queue([entry], "2026-11-21T10:00:00Z")
-    (item,) = leader.review_items()
+    (item,) = leader.review.items()
     assert item.own_team, "p2 is on the assignment's team"
-    assert "双人复核" in leader.decide(item, "approve")
+    assert "双人复核" in leader.review.decide(item, "approve")
     other = {**entry, "assignment": {**ASSIGNMENT, "team": [{"id": "p1", "name": "刘颖"}, {"id": "p3", "name": "丁俊文"}]}}
     leader.store.save_review_queue([other], "2026-11-21T10:00:00Z")
-    (item,) = leader.review_items()
-    assert leader.decide(item, "return", "  ") == "退回时必须填写退回原因"
-    assert leader.decide(item, "return", "照片不清晰") is None
+    (item,) = leader.review.items()
+    assert leader.review.decide(item, "return", "  ") == "退回时必须填写退回原因"
+    assert leader.review.decide(item, "return", "照片不清晰") is None
     (row,) = leader.store.outbox_rows()
-    assert row["kind"] == "review" and leader.review_items()[0].decided == "return"
-    assert leader.decide(leader.review_items()[0], "approve") == "该记录已处理"
+    assert row["kind"] == "review" and leader.review.items()[0].decided == "return"
+    assert leader.review.decide(leader.review.items()[0], "approve") == "该记录已处理"
     leader.close()
     inspector.close()
 
 
 def test_an_unreachable_unit_is_recorded_with_what_was_tried(state: AppState) -> None:
-    visit = state.open_visit(OTHER["id"])
+    visit = state.work.open_visit(OTHER["id"])
     visit.set_unreachable(True)
     assert visit.problems() == ["请至少记录一次联系尝试（上门或电话）"]
     visit.add_attempt("visit", "大门紧锁，无人应答", [scene_jpeg((800, 600), seed=9)])
     visit.add_attempt("phone", "电话 185-0000-3629 无人接听")
-    saved = state.open_visit(OTHER["id"]).submit("p1")
+    saved = state.work.open_visit(OTHER["id"]).submit("p1")
     assert saved.category.code == "unreachable"
     (row,) = state.store.outbox_rows()
     photos = state.store.conn.execute("SELECT count(*) FROM outbox_photos WHERE record_id = ?", (row["id"],))
@@ -158,19 +158,19 @@ def test_an_unreachable_unit_is_recorded_with_what_was_tried(state: AppState) ->
 
 def test_a_refused_record_shows_the_servers_reason_and_what_to_do(state: AppState) -> None:
     work_visit(state)
-    saved = state.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
     error = {"code": "assignment.not_on_team", "message": "not on the team", "message_zh": "您不在该检查组"}
     state.store.apply_receipts([(saved.record_id, {"id": saved.record_id, "status": "rejected",
                                                    "envelope_sha256": "0" * 64, "error": error})], "2026-11-21T10:00:00Z")
     (line,) = state.outbox_lines()
     assert (line.state_zh, line.error_zh) == ("被服务器拒收", "您不在该检查组")
     assert "联系科室核对分组" in line.help_zh
-    assert state.outbox_waiting() == 0, "a refused record is not retried blindly"
+    assert state.work.outbox_waiting() == 0, "a refused record is not retried blindly"
 
 
 def test_an_approval_in_the_feed_marks_the_visit_approved(state: AppState) -> None:
     work_visit(state)
-    saved = state.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
     notice = {"record_id": saved.record_id, "assignment_id": ASSIGNMENT["id"], "decision": "approve", "reason": "",
               "leader": "p9", "decided_at": "2026-11-21T10:00:00Z", "review_id": "r2"}
     state.store.save_feed_page([{"kind": "review", "data": notice}], "4", "2026-11-21T10:01:00Z")
@@ -180,13 +180,13 @@ def test_an_approval_in_the_feed_marks_the_visit_approved(state: AppState) -> No
 
 def test_an_attempt_being_written_survives_a_restart(tmp_path: Path) -> None:
     first = make_state(tmp_path / "tablet")
-    visit = first.open_visit(OTHER["id"])
+    visit = first.work.open_visit(OTHER["id"])
     visit.set_unreachable(True)
     visit.edit_pending_attempt(method="phone", note="拨打两次")
     visit.add_pending_photo(scene_jpeg((800, 600), seed=5))
     first.store.conn.close()
     again = make_state(tmp_path / "tablet")
-    visit = again.open_visit(OTHER["id"])
+    visit = again.work.open_visit(OTHER["id"])
     assert visit.pending_attempt["method"] == "phone" and visit.pending_attempt["note"] == "拨打两次"
     visit.record_pending_attempt()
     (attempt,) = visit.draft["attempts"]

@@ -1,10 +1,13 @@
 """The result category rules: the four cases, their explanation, and invariants (Hypothesis)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from hypothesis import given, strategies as st
 
 from schemas import contract
-from schemas.categories import LABELS, categorize
+from schemas.categories import KINDS, LABELS, PROBLEMS, categorize
 from tests.support.records import ASSIGNMENT, ITEMS, finding, record
 
 SEVERITY = {"no_problem": 0, "rectify": 1, "penalty": 2}
@@ -83,3 +86,17 @@ def test_more_findings_never_lower_the_category(first: list[dict], more: list[di
 def test_unreachable_overrides_findings(findings: list[dict]) -> None:
     doc = record(ASSIGNMENT, ["p1"], findings=findings, outcome="unreachable")
     assert categorize(doc).code == "unreachable"
+
+
+def test_one_definition_of_the_categories_agrees_with_the_receipt_schema() -> None:
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "v1" / "receipt.schema.json")
+                        .read_text(encoding="utf-8"))
+    enums = [node["enum"] for node in _walk(schema) if isinstance(node, dict) and "no_problem" in node.get("enum", [])]
+    assert enums and all(sorted(enum) == sorted(kind.code for kind in KINDS) for enum in enums)
+    assert LABELS == {kind.code: kind.label for kind in KINDS} and len(set(LABELS.values())) == len(KINDS)
+    assert PROBLEMS == ("rectify", "penalty")
+
+
+def _walk(node: object) -> list[object]:
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    return [node, *(found for child in children for found in _walk(child))]

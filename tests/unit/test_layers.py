@@ -105,3 +105,10 @@ def test_the_sql_check_would_catch(snippet: str) -> None:
 
 def test_the_sql_check_lets_prose_through() -> None:
     assert not sql_in('"""Select the units, then update the list; insert a row into the plan."""\n', "doc.py")
+
+
+def test_only_the_database_seam_and_the_query_modules_import_an_engine_driver() -> None:
+    """Services and routes depend on sync_server.db's Connection and Row, never on sqlite3 itself."""
+    bad = {f"{p.relative_to(ROOT)}: {name}" for p in python_files("sync_server") if not is_query_module(p)
+           for name in imported(p) if under(name, {"sqlite3", "sqlite_utils", "psycopg", "psycopg_pool"})}
+    assert not bad, sorted(bad)

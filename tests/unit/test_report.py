@@ -76,7 +76,7 @@ def test_median_of_whole_days() -> None:
 
 
 def test_a_row_computes_every_rate_and_check() -> None:
-    counts = Counts(registry=100, drawn=7, inspected=7, unreachable=1, problems=4, rectified=1, penalized=1,
+    counts = Counts(registry=100, drawn=7, inspected=7, unreachable=1, problems=4, rectified=1, categories=(3, 3, 1, 1),
                     draws=3, risk_draws=2, on_time=4, late=2, overdue=1, not_due=2, late_days=(3, 2))
     r = row("public_places", "公共场所", counts)
     assert (r.sampling.text, r.discovery.text, r.risk_share.text, r.publication.text) == \
@@ -111,9 +111,7 @@ def test_failed_checks_name_the_missed_targets_total_first() -> None:
 
 @given(st.lists(st.integers(0, 10**5), min_size=4, max_size=4).filter(lambda c: sum(c) > 0))
 def test_stacked_segments_fill_the_bar_exactly(parts: list[int]) -> None:
-    no_problem, rectify, penalty, unreachable = parts
-    counts = Counts(inspected=no_problem + rectify + penalty, no_problem=no_problem, rectify=rectify,
-                    penalized=penalty, unreachable=unreachable)
+    counts = Counts(inspected=sum(parts[:3]), unreachable=parts[3], categories=tuple(parts))
     chart = category_chart([row("medical", "医疗执业", counts)])
     segments = chart.bars[0].segments
     assert sum(s.width for s in segments) == WIDTH and segments[0].x == 0
@@ -121,7 +119,7 @@ def test_stacked_segments_fill_the_bar_exactly(parts: list[int]) -> None:
 
 
 def test_charts_show_the_target_line_and_only_specialties_with_data() -> None:
-    per = {"public_places": Counts(registry=100, drawn=7, inspected=7, problems=4, no_problem=3, rectify=4),
+    per = {"public_places": Counts(registry=100, drawn=7, inspected=7, problems=4, categories=(3, 4, 0, 0)),
            "medical": Counts(registry=40, drawn=3)}
     sampling, discovery, categories = charts(build(Period(2025), TODAY, "t", per, drawn=10, draws=0, risk_draws=0))
     assert [b.label for b in sampling.bars] == ["公共场所", "医疗执业", "合计"]
@@ -157,3 +155,10 @@ def test_populations_count_tagged_units_as_the_draw_does() -> None:
     own = {"medical": 10, "radiation": 2}
     tags = [("放射卫生", "medical", 4), ("放射卫生", "radiation", 2), ("未知标签", "medical", 3)]
     assert populations(own, tags) == {"medical": 10, "radiation": 6}
+
+
+def test_category_counts_add_up_per_category_and_read_by_code() -> None:
+    a, b = Counts(inspected=3, categories=(1, 2, 0, 0)), Counts(inspected=2, unreachable=1, categories=(0, 1, 1, 1))
+    whole = a + b
+    assert whole.categories == (1, 3, 1, 1) and whole.inspected == 5
+    assert [whole.category(code) for code in ("no_problem", "rectify", "penalty", "unreachable")] == [1, 3, 1, 1]

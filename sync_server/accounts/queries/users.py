@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Iterable
 
+from sync_server.db import Connection, Row
 
-def insert_user(conn: sqlite3.Connection, user: dict[str, Any], now: str) -> None:
+
+def insert_user(conn: Connection, user: dict[str, Any], now: str) -> None:
     conn.execute(
         "INSERT INTO users (id, name, role, department, specialties, cert_valid_until, phone, created_at)"
         " VALUES (?,?,?,?,?,?,?,?)",
@@ -15,7 +16,7 @@ def insert_user(conn: sqlite3.Connection, user: dict[str, Any], now: str) -> Non
          user.get("cert_valid_until"), user.get("phone", ""), now))
 
 
-def upsert_users(conn: sqlite3.Connection, users: Iterable[dict[str, Any]], now: str) -> None:
+def upsert_users(conn: Connection, users: Iterable[dict[str, Any]], now: str) -> None:
     conn.executemany(
         "INSERT INTO users (id, name, role, department, specialties, cert_valid_until, phone, created_at)"
         " VALUES (:id,:name,:role,:department,:specialties,:cert_valid_until,:phone,:now)"
@@ -26,69 +27,69 @@ def upsert_users(conn: sqlite3.Connection, users: Iterable[dict[str, Any]], now:
          for u in users))
 
 
-def get_user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row | None:
+def get_user_by_id(conn: Connection, user_id: str) -> Row | None:
     return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
 
 
-def list_users(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def list_users(conn: Connection) -> list[Row]:
     return conn.execute("SELECT * FROM users ORDER BY role, id").fetchall()
 
 
-def insert_admin_token(conn: sqlite3.Connection, token_hash: str, user_id: str, now: str) -> None:
+def insert_admin_token(conn: Connection, token_hash: str, user_id: str, now: str) -> None:
     conn.execute("INSERT INTO admin_tokens VALUES (?,?,?,NULL)", (token_hash, user_id, now))
 
 
-def get_admin_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+def get_admin_by_token_hash(conn: Connection, token_hash: str) -> Row | None:
     return conn.execute(
         "SELECT u.* FROM admin_tokens t JOIN users u ON u.id = t.user_id"
         " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.role = 'admin' AND u.active = 1",
         (token_hash,)).fetchone()
 
 
-def insert_enrollment_code(conn: sqlite3.Connection, code_hash: str, user_id: str,
+def insert_enrollment_code(conn: Connection, code_hash: str, user_id: str,
                            now: str, expires_at: str) -> None:
     conn.execute("INSERT INTO enrollment_codes (code_hash, user_id, created_at, expires_at)"
                  " VALUES (?,?,?,?)", (code_hash, user_id, now, expires_at))
 
 
-def get_enrollment_code(conn: sqlite3.Connection, code_hash: str) -> sqlite3.Row | None:
+def get_enrollment_code(conn: Connection, code_hash: str) -> Row | None:
     return conn.execute("SELECT * FROM enrollment_codes WHERE code_hash = ?", (code_hash,)).fetchone()
 
 
-def mark_enrollment_code_used(conn: sqlite3.Connection, code_hash: str, device_id: str, now: str) -> bool:
+def mark_enrollment_code_used(conn: Connection, code_hash: str, device_id: str, now: str) -> bool:
     cur = conn.execute("UPDATE enrollment_codes SET used_at = ?, device_id = ?"
                        " WHERE code_hash = ? AND used_at IS NULL", (now, device_id, code_hash))
     return cur.rowcount == 1
 
 
-def insert_device(conn: sqlite3.Connection, device: dict[str, Any]) -> None:
+def insert_device(conn: Connection, device: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO devices (id, user_id, name, algorithm, public_key, keyid, token_hash, status, enrolled_at)"
         " VALUES (:id,:user_id,:name,:algorithm,:public_key,:keyid,:token_hash,'active',:enrolled_at)", device)
 
 
-def get_device_by_token_hash(conn: sqlite3.Connection, token_hash: str) -> sqlite3.Row | None:
+def get_device_by_token_hash(conn: Connection, token_hash: str) -> Row | None:
     return conn.execute(
         "SELECT d.*, u.role, u.name AS user_name FROM devices d JOIN users u ON u.id = d.user_id"
         " WHERE d.token_hash = ? AND d.status = 'active' AND u.active = 1", (token_hash,)).fetchone()
 
 
-def get_device_by_keyid(conn: sqlite3.Connection, keyid: str) -> sqlite3.Row | None:
+def get_device_by_keyid(conn: Connection, keyid: str) -> Row | None:
     return conn.execute("SELECT * FROM devices WHERE keyid = ?", (keyid,)).fetchone()
 
 
-def get_device_by_id(conn: sqlite3.Connection, device_id: str) -> sqlite3.Row | None:
+def get_device_by_id(conn: Connection, device_id: str) -> Row | None:
     return conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
 
 
-def list_devices(conn: sqlite3.Connection, user_id: str | None = None) -> list[sqlite3.Row]:
+def list_devices(conn: Connection, user_id: str | None = None) -> list[Row]:
     if user_id is None:
         return conn.execute("SELECT * FROM devices ORDER BY enrolled_at").fetchall()
     return conn.execute("SELECT * FROM devices WHERE user_id = ? ORDER BY enrolled_at",
                         (user_id,)).fetchall()
 
 
-def revoke_device_by_id(conn: sqlite3.Connection, device_id: str, now: str) -> bool:
+def revoke_device_by_id(conn: Connection, device_id: str, now: str) -> bool:
     cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?"
                        " WHERE id = ? AND status = 'active'", (now, device_id))
     return cur.rowcount == 1

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from sync_server.db import Connection, Row
 
-def next_seq(conn: sqlite3.Connection) -> int:
+
+def next_seq(conn: Connection) -> int:
     """The feed's one sequence, shared by assignments and notices."""
-    return conn.execute("SELECT max(coalesce((SELECT max(seq) FROM assignments), 0),"
-                        " coalesce((SELECT max(seq) FROM notices), 0)) + 1").fetchone()[0]
+    return conn.execute("SELECT max(top) + 1 FROM (SELECT coalesce(max(seq), 0) AS top FROM assignments"
+                        " UNION ALL SELECT coalesce(max(seq), 0) FROM notices) AS tops").fetchone()[0]
 
 
-def insert_assignment(conn: sqlite3.Connection, doc: dict[str, Any], task_ids: list[str], now: str) -> int:
+def insert_assignment(conn: Connection, doc: dict[str, Any], task_ids: list[str], now: str) -> int:
     seq = next_seq(conn)
     conn.execute(
         "INSERT INTO assignments (id, unit_id, due, status, version, seq, doc, created_at)"
@@ -25,7 +26,7 @@ def insert_assignment(conn: sqlite3.Connection, doc: dict[str, Any], task_ids: l
     return seq
 
 
-def get_team_by_assignment(conn: sqlite3.Connection, assignment_id: str) -> set[str] | None:
+def get_team_by_assignment(conn: Connection, assignment_id: str) -> set[str] | None:
     """The team's user ids, or None when there is no such assignment."""
     rows = conn.execute(
         "SELECT a.id, t.user_id FROM assignments a LEFT JOIN assignment_team t ON t.assignment_id = a.id"
@@ -35,7 +36,7 @@ def get_team_by_assignment(conn: sqlite3.Connection, assignment_id: str) -> set[
     return {row["user_id"] for row in rows if row["user_id"] is not None}
 
 
-def list_feed_by_user(conn: sqlite3.Connection, user_id: str, after: int, limit: int) -> list[sqlite3.Row]:
+def list_feed_by_user(conn: Connection, user_id: str, after: int, limit: int) -> list[Row]:
     return conn.execute(
         "SELECT a.seq, 'assignment' AS kind, a.doc FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
         " WHERE t.user_id = ? AND a.seq > ?"
@@ -43,20 +44,20 @@ def list_feed_by_user(conn: sqlite3.Connection, user_id: str, after: int, limit:
         " ORDER BY 1 LIMIT ?", (user_id, after, user_id, after, limit)).fetchall()
 
 
-def insert_notice(conn: sqlite3.Connection, user_id: str, kind: str, doc: str, now: str) -> None:
+def insert_notice(conn: Connection, user_id: str, kind: str, doc: str, now: str) -> None:
     conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?)", (next_seq(conn), user_id, kind, doc, now))
 
 
-def count_assignments(conn: sqlite3.Connection) -> int:
+def count_assignments(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM assignments").fetchone()[0]
 
 
-def get_assignment_doc(conn: sqlite3.Connection, assignment_id: str) -> str | None:
+def get_assignment_doc(conn: Connection, assignment_id: str) -> str | None:
     row = conn.execute("SELECT doc FROM assignments WHERE id = ?", (assignment_id,)).fetchone()
     return None if row is None else row[0]
 
 
-def list_due_by_with_risk(conn: sqlite3.Connection, last_day: str) -> list[sqlite3.Row]:
+def list_due_by_with_risk(conn: Connection, last_day: str) -> list[Row]:
     """Assignments due on or before a day, with their unit's risk class, in feed order."""
     return conn.execute("SELECT a.id, a.doc, u.risk FROM assignments a JOIN units u ON u.id = a.unit_id"
                         " WHERE a.due <= ? ORDER BY a.seq", (last_day,)).fetchall()

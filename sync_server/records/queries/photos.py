@@ -1,22 +1,24 @@
 """Photo metadata (SQL only; the bytes live in the photo directory)."""
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Iterable
 
+from sync_server.db import Connection, Row
 
-def get_photo_by_sha(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
+
+def get_photo_by_sha(conn: Connection, sha256: str) -> Row | None:
     return conn.execute("SELECT * FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
 
 
-def insert_photo(conn: sqlite3.Connection, photo: dict[str, Any]) -> bool:
+def insert_photo(conn: Connection, photo: dict[str, Any]) -> bool:
     cur = conn.execute(
-        "INSERT OR IGNORE INTO photos (sha256, media_type, bytes, width, height, received_at, device_id)"
-        " VALUES (:sha256, :media_type, :bytes, :width, :height, :received_at, :device_id)", photo)
+        "INSERT INTO photos (sha256, media_type, bytes, width, height, received_at, device_id)"
+        " VALUES (:sha256, :media_type, :bytes, :width, :height, :received_at, :device_id)"
+        " ON CONFLICT (sha256) DO NOTHING", photo)
     return cur.rowcount == 1
 
 
-def list_missing_shas(conn: sqlite3.Connection, hashes: Iterable[str]) -> list[str]:
+def list_missing_shas(conn: Connection, hashes: Iterable[str]) -> list[str]:
     wanted = sorted(set(hashes))
     if not wanted:
         return []
@@ -25,12 +27,12 @@ def list_missing_shas(conn: sqlite3.Connection, hashes: Iterable[str]) -> list[s
     return [h for h in wanted if h not in have]
 
 
-def link_record_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterable[str]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO record_photos (sha256, record_id) VALUES (?, ?)",
+def link_record_photos(conn: Connection, record_id: str, hashes: Iterable[str]) -> None:
+    conn.executemany("INSERT INTO record_photos (sha256, record_id) VALUES (?, ?) ON CONFLICT (sha256, record_id) DO NOTHING",
                      [(h, record_id) for h in sorted(set(hashes))])
 
 
-def may_view_photo(conn: sqlite3.Connection, sha256: str, user_id: str) -> bool:
+def may_view_photo(conn: Connection, sha256: str, user_id: str) -> bool:
     """A photo is shown to the team of a record that names it, to its uploader, and to a leader
     who may review that record (not on its team: four eyes)."""
     row = conn.execute(

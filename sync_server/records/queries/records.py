@@ -1,21 +1,22 @@
 """Stored records and their missing photos (SQL only)."""
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Iterable
 
+from sync_server.db import Connection, Row
 
-def get_record_by_id(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row | None:
+
+def get_record_by_id(conn: Connection, record_id: str) -> Row | None:
     return conn.execute(
         "SELECT id, assignment_id, signer_id, device_id, envelope_sha256, supersedes, state, category,"
         " category_json, received_at, log_index, review_state FROM records WHERE id = ?", (record_id,)).fetchone()
 
 
-def set_review_state(conn: sqlite3.Connection, record_id: str, state: str) -> None:
+def set_review_state(conn: Connection, record_id: str, state: str) -> None:
     conn.execute("UPDATE records SET review_state = ? WHERE id = ?", (state, record_id))
 
 
-def list_review_queue(conn: sqlite3.Connection, leader_id: str, limit: int) -> list[sqlite3.Row]:
+def list_review_queue(conn: Connection, leader_id: str, limit: int) -> list[Row]:
     """Complete records waiting for a decision, of teams the leader is not on (four eyes)."""
     return conn.execute(
         "SELECT r.id, r.assignment_id, r.envelope, r.envelope_sha256, r.category_json, r.received_at, a.doc"
@@ -25,23 +26,23 @@ def list_review_queue(conn: sqlite3.Connection, leader_id: str, limit: int) -> l
         " ORDER BY r.received_at, r.id LIMIT ?", (leader_id, limit)).fetchall()
 
 
-def get_review_by_id(conn: sqlite3.Connection, review_id: str) -> sqlite3.Row | None:
+def get_review_by_id(conn: Connection, review_id: str) -> Row | None:
     return conn.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
 
 
-def insert_review(conn: sqlite3.Connection, review: dict) -> None:
+def insert_review(conn: Connection, review: dict) -> None:
     conn.execute(
         "INSERT INTO reviews (id, record_id, leader_id, device_id, decision, reason, envelope, envelope_sha256,"
         " received_at, log_index) VALUES (:id, :record_id, :leader_id, :device_id, :decision, :reason, :envelope,"
         " :envelope_sha256, :received_at, :log_index)", review)
 
 
-def get_envelope_by_id(conn: sqlite3.Connection, record_id: str) -> bytes | None:
+def get_envelope_by_id(conn: Connection, record_id: str) -> bytes | None:
     row = conn.execute("SELECT envelope FROM records WHERE id = ?", (record_id,)).fetchone()
     return None if row is None else bytes(row[0])
 
 
-def insert_record(conn: sqlite3.Connection, record: dict[str, Any]) -> None:
+def insert_record(conn: Connection, record: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO records (id, assignment_id, signer_id, device_id, envelope, envelope_sha256,"
         " supersedes, state, category, category_json, received_at, log_index) VALUES (:id,"
@@ -49,16 +50,16 @@ def insert_record(conn: sqlite3.Connection, record: dict[str, Any]) -> None:
         " :category, :category_json, :received_at, :log_index)", record)
 
 
-def insert_missing_photos(conn: sqlite3.Connection, record_id: str, hashes: Iterable[str]) -> None:
+def insert_missing_photos(conn: Connection, record_id: str, hashes: Iterable[str]) -> None:
     conn.executemany("INSERT INTO record_missing_photos VALUES (?,?)", [(record_id, h) for h in hashes])
 
 
-def list_missing_photos_by_record(conn: sqlite3.Connection, record_id: str) -> list[str]:
+def list_missing_photos_by_record(conn: Connection, record_id: str) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT sha256 FROM record_missing_photos WHERE record_id = ? ORDER BY sha256", (record_id,))]
 
 
-def resolve_missing_photo(conn: sqlite3.Connection, sha256: str) -> list[str]:
+def resolve_missing_photo(conn: Connection, sha256: str) -> list[str]:
     """Drop a photo from every record waiting for it; return the records now complete."""
     waiting = [row[0] for row in conn.execute(
         "SELECT record_id FROM record_missing_photos WHERE sha256 = ?", (sha256,))]
@@ -69,5 +70,5 @@ def resolve_missing_photo(conn: sqlite3.Connection, sha256: str) -> list[str]:
     return complete
 
 
-def count_records_by_state(conn: sqlite3.Connection) -> dict[str, int]:
+def count_records_by_state(conn: Connection) -> dict[str, int]:
     return dict(conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall())

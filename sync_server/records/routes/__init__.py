@@ -1,1 +1,16 @@
-"""HTTP resources: authorize, validate, call the service, serialize."""
+"""HTTP resources of records, photos and reviews: authorize, validate, call the service, serialize."""
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from sync_server.records.routes import photos, records, reviews
+
+ROUTES = [
+    Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
+    Route("/v1/photos/{sha256}", photos.get_photo, methods=["GET"]),
+    Route("/v1/records/batch", records.push_batch, methods=["POST"]),
+    Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
+    Route("/v1/records/{record_id}/receipt", records.get_receipt),
+    Route("/v1/reviews/batch", reviews.push_decisions, methods=["POST"]),
+    Route("/v1/reviews/queue", reviews.review_queue),
+]

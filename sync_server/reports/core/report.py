@@ -5,9 +5,10 @@
     drawn           distinct units placed by the period's tasks
     inspected       approved entries of the period, unreachable ones excepted
     unreachable     approved entries whose visit found no one
-    problems        entries with problems found (rectify or penalty, as recorded or as published)
+    categories      entries by the category they are published in, one count per KINDS entry
+                    (schemas/categories.py), in that order
+    problems        entries with problems found (a `problem` category, as recorded or as published)
     rectified       problem entries with a re-inspection (复查) that found them rectified
-    penalized       entries published as 行政处罚
     discovery       problems / inspected                                       (no target)
     sampling        drawn / registry                                           target ≥ 3%
     risk share      drawn tasks with risk weights / drawn tasks                target ≥ 80%
@@ -22,8 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from fractions import Fraction
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from schemas.categories import KINDS
 from schemas.specialties import SPECIALTIES, SPECIALTY_BY_NAME
 
 SAMPLING_TARGET = Fraction(3, 100)
@@ -103,11 +105,9 @@ class Counts:
     drawn: int = 0
     inspected: int = 0
     unreachable: int = 0
-    no_problem: int = 0
-    rectify: int = 0          # entries published as 发现问题已责令整改
+    categories: tuple[int, ...] = (0,) * len(KINDS)   # entries published in each category (KINDS order)
     problems: int = 0
     rectified: int = 0
-    penalized: int = 0
     draws: int = 0            # tasks drawn in the period
     risk_draws: int = 0       # of which used the credit-risk classification
     on_time: int = 0          # publications due by the cutoff, published on time
@@ -117,7 +117,13 @@ class Counts:
     late_days: tuple[int, ...] = ()   # working days late of each late publication
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        summed = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        summed["categories"] = tuple(a + b for a, b in zip(self.categories, other.categories))
+        return Counts(**summed)
+
+    def category(self, code: str) -> int:
+        """Entries published in one category, by its code."""
+        return dict(zip((kind.code for kind in KINDS), self.categories))[code]
 
     @property
     def due(self) -> int:
@@ -185,13 +191,20 @@ def counts_by_specialty(registry: Mapping[str, int], drawn: Mapping[str, int],
                         publications: Mapping[str, Mapping[str, int]],
                         late_days: Mapping[str, tuple[int, ...]]) -> dict[str, Counts]:
     """One Counts per specialty met anywhere, from what each query counted (entries and
-    publications by Counts field name; draws as (drawn tasks, of which with risk weights))."""
+    publications by Counts field name, entries' "categories" as {category code: n}; draws as
+    (drawn tasks, of which with risk weights))."""
     codes = set(registry) | set(drawn) | set(draws) | set(entries) | set(publications)
     return {code: Counts(registry=registry.get(code, 0), drawn=drawn.get(code, 0),
                          draws=draws.get(code, (0, 0))[0], risk_draws=draws.get(code, (0, 0))[1],
-                         late_days=late_days.get(code, ()),
-                         **{k: v or 0 for k, v in {**entries.get(code, {}), **publications.get(code, {})}.items()})
+                         late_days=late_days.get(code, ()), **_entry_fields(entries.get(code, {})),
+                         **{k: v or 0 for k, v in publications.get(code, {}).items()})
             for code in codes}
+
+
+def _entry_fields(figures: Mapping[str, Any]) -> dict[str, Any]:
+    by_category = figures.get("categories") or {}
+    return {**{k: v or 0 for k, v in figures.items() if k != "categories"},
+            "categories": tuple(int(by_category.get(kind.code, 0)) for kind in KINDS)}
 
 
 def median(values: Iterable[int]) -> Fraction | None:

@@ -1,4 +1,7 @@
-"""Schema migrations, in order; each runs once, in its own transaction."""
+"""The SQLite engine's schema migrations, in order; each runs once, in its own transaction.
+
+Written in SQLite's DDL (rowid tables, WITHOUT ROWID, partial indexes) and run through sqlite-utils;
+a step is never edited once released, since databases made by earlier versions record it as done."""
 from __future__ import annotations
 
 import json
@@ -200,12 +203,14 @@ def _record_photos(db: sqlite_utils.Database) -> None:
         db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+MIGRATIONS: list[Migration] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
     ("003_reviews", statements(REVIEWS)),
     ("004_calendar", statements(CALENDAR)),
     ("005_disclosure", statements(DISCLOSURE)),
     ("006_record_photos", _record_photos),
-    ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (sync_server/throttle.py)
+    ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
 ]

@@ -1,0 +1,13 @@
+"""The office console's routes (/office, behind office sessions)."""
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from sync_server.office import pages
+
+ROUTES = [
+    Route("/office", pages.dashboard),
+    Route("/office/login", pages.login_form),
+    Route("/office/login", pages.login, methods=["POST"]),
+    Route("/office/logout", pages.logout, methods=["POST"]),
+]
