@@ -45,7 +45,7 @@ def make_files(directory: Path, seed: int = 1) -> tuple[Path, Path]:
 DRAW_ONE = """
 import json, resource, sys, time
 from schemas.jcs import canonicalize
-from sync_server.core.draw import run_draw
+from sync_server.planning.core.draw import run_draw
 a = json.loads(open(sys.argv[1], "rb").read()); r = json.loads(open(sys.argv[2], "rb").read())
 start = time.perf_counter(); result = run_draw(a, r); seconds = time.perf_counter() - start
 open(sys.argv[3], "wb").write(canonicalize(result))

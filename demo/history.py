@@ -90,8 +90,10 @@ class Story:
 
     def run(self) -> None:
         """Every event in time order. The last HELD_AT_END approvals wait to the end and are made
-        while the office publishes in a daily batch, so they stay on its overdue list; an event
-        about a record whose approval waits lets that approval go first."""
+        while the office publishes in a daily batch (switched through the disclosure service a
+        minute before the first, and back a minute after the last), so they stay on its list
+        waiting for publication, overdue once their due dates pass; an event about a record whose
+        approval waits lets that approval go first."""
         waiting: list[Event] = []
         while self.events:
             event = heapq.heappop(self.events)

@@ -13,7 +13,7 @@
                                was saved, what was saved before is intact; retry later
 
 A schemas.ContractError met at the boundary becomes a BadRequest with the same code. A full disk
-(SQLite's SQLITE_FULL in sync_server/queries/db.py, ENOSPC writing a photo in photostore) becomes
+(SQLite's SQLITE_FULL in sync_server/db/connection.py, ENOSPC writing a photo in photostore) becomes
 a StorageFull. Any other exception is a 500 "internal.error" whose traceback goes to the log and
 never to the reply.
 """

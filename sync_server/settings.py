@@ -21,9 +21,9 @@ class Settings:
     check_workers: int = max(2, os.cpu_count() or 1)   # processes that check signatures and schemas
     clock: Clock = Clock()                  # the real time unless SUIJIAN_CLOCK moves it (schemas/clock.py)
     https: bool = False                     # served to browsers over HTTPS (a proxy in front): Secure cookies, HSTS
-    office_session_hours: int = 8           # an office sign-in's lifetime (sync_server/public/office.py)
+    office_session_hours: int = 8           # an office sign-in's lifetime (sync_server/office/pages.py)
     auth_failure_limit: int = 10            # failed enrollments / office sign-ins allowed per client or user …
-    auth_failure_window_seconds: int = 900  # … within this many seconds (sync_server/throttle.py)
+    auth_failure_window_seconds: int = 900  # … within this many seconds (sync_server/accounts/throttle.py)
 
     @classmethod
     def for_db(cls, db_path: str | Path, **overrides: object) -> "Settings":

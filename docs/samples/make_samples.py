@@ -9,8 +9,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from sync_server.core.demo_data import generate_county  # noqa: E402
-from sync_server.core.specialties import SPECIALTIES  # noqa: E402
+from demo.county import generate_county  # noqa: E402
+from schemas.specialties import SPECIALTIES  # noqa: E402
 
 HERE = Path(__file__).parent
 

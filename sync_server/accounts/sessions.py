@@ -1,4 +1,4 @@
-"""Sign-in sessions of the office screen (监督所工作台, sync_server/public/office.py).
+"""Sign-in sessions of the office screen (监督所工作台, sync_server/office/pages.py).
 
 Signing in with the office admin token opens a session: a random id (256 bits) that only the
 browser's cookie holds; the database keeps its SHA-256, the admin, the admin token it was opened

@@ -4,7 +4,7 @@ Each failure is kept in the database (table `auth_failures`) against its subject
 address (`addr:…`) and, where the attempt names one, the user (`user:…`, an enrollment code that
 was made for that user but is used or expired). A subject with `Settings.auth_failure_limit`
 failures within `Settings.auth_failure_window_seconds` is refused (429 with Retry-After) before
-its attempt is even looked at, until old failures age out (the rule: sync_server/core/throttle.py).
+its attempt is even looked at, until old failures age out (the rule: sync_server/accounts/core/throttle.py).
 
 Why the database and not memory: several server processes may share one database file, and a
 restart must not wipe the count. The callers check `wait_seconds` in a read first (a flood of
@@ -25,7 +25,7 @@ from sync_server.accounts.queries import throttle as q
 from sync_server.db import Connection
 from sync_server.settings import Settings
 
-logger = logging.getLogger("sync_server.throttle")
+logger = logging.getLogger("sync_server.accounts.throttle")
 ENROLL, OFFICE = "enroll", "office_login"
 
 

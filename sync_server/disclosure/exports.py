@@ -6,7 +6,7 @@ OWASP rule against CSV injection. The XLSX needs no such quote: its text cells a
 text, dates as dates, the revision as a number, and the USCC stays text.
 
 CSV and JSON are streamed chunk by chunk (keyset pages of CHUNK entries), so memory stays flat
-at any size; XLSX is written to a temporary file by the lean writer (sync_server.xlsx_writer).
+at any size; XLSX is written to a temporary file by the lean writer (sync_server.xlsx.writer).
 """
 from __future__ import annotations
 

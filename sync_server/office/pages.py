@@ -2,11 +2,11 @@
 rate, and the follow-up ledger, for the staff who feed the disclosure list.
 
 Sign-in is the office admin token (the same as the API's). It opens a server-side session
-(sync_server/office_sessions.py): the cookie holds only the session's random id (HttpOnly,
+(sync_server/accounts/sessions.py): the cookie holds only the session's random id (HttpOnly,
 SameSite=Strict, scoped to /office, Secure when Settings.https); signing out deletes the session.
 The two forms that change state, sign-in and sign-out, refuse a foreign Origin (403) and carry a
 CSRF token: before sign-in a random one also set as a cookie (double submit), after it one
-derived from the session. Failed sign-ins are throttled per client address (sync_server/throttle.py).
+derived from the session. Failed sign-ins are throttled per client address (sync_server/accounts/throttle.py).
 The pages only read; penalty decisions and transfers stay in the CLI and the admin API.
 """
 from __future__ import annotations

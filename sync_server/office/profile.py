@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
 from schemas.clock import utc_now
 from sync_server.audit import service as audit
 from sync_server.db import Connection, meta

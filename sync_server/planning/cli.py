@@ -1,5 +1,5 @@
 """CLI for plans and draws: `plan …`, `tasks`, `announce`, `reveal`, `draw`, `export-draw`,
-`draw-files`, `verify-draw`. Thin: parse, call sync_server.plans / sync_server.draws, print."""
+`draw-files`, `verify-draw`. Thin: parse, call sync_server.planning.plans / sync_server.planning.draws, print."""
 from __future__ import annotations
 
 import argparse

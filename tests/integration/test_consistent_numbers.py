@@ -25,7 +25,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from field_app.core.ids import uuid7
+from field_app.ids import uuid7
 from field_app.keys import KeyStore
 from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore

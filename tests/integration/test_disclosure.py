@@ -16,7 +16,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from field_app.core.ids import uuid7
+from field_app.ids import uuid7
 from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoRefused
 from schemas import envelope
@@ -346,25 +346,25 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
     assert "发送整改期限提醒 1 条" in batch.stdout, batch.stdout
     tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))
     try:
-        assert tablet.enroll(server.url, admin.code_for(county.inspector)) is None
-        tablet.sync_now()
-        (due,) = tablet.reinspections_due()
+        assert tablet.session.enroll(server.url, admin.code_for(county.inspector)) is None
+        tablet.syncing.now()
+        (due,) = tablet.reinspections.due()
         assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], deadline)
-        assert tablet.reinspect(due, "not_rectified", " ") == "复查未整改时请写明情况"
-        tablet.edit_reinspection_note(record_id, "已补建消毒记录")
-        photo = tablet.add_reinspection_photo(record_id, jpeg_bytes(31))
+        assert tablet.reinspections.answer(due, "not_rectified", " ") == "复查未整改时请写明情况"
+        tablet.reinspections.edit_note(record_id, "已补建消毒记录")
+        photo = tablet.reinspections.add_photo(record_id, jpeg_bytes(31))
         with pytest.raises(PhotoRefused):
-            tablet.add_reinspection_photo(record_id, b"not a photo")
+            tablet.reinspections.add_photo(record_id, b"not a photo")
     finally:
         tablet.close()
     tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))  # the app was closed: the draft is kept
     try:
-        assert tablet.reinspection_draft(record_id) == {"note": "已补建消毒记录", "photos": [photo]}
-        (due,) = tablet.reinspections_due()
-        assert tablet.reinspect(due, "rectified") is None
-        assert tablet.reinspections_due() == [], "answered on this device: off the to-do list at once"
-        assert tablet.reinspection_draft(record_id) == {"note": "", "photos": []}, "the draft is retired"
-        tablet.sync_now()
+        assert tablet.reinspections.draft(record_id) == {"note": "已补建消毒记录", "photos": [photo]}
+        (due,) = tablet.reinspections.due()
+        assert tablet.reinspections.answer(due, "rectified") is None
+        assert tablet.reinspections.due() == [], "answered on this device: off the to-do list at once"
+        assert tablet.reinspections.draft(record_id) == {"note": "", "photos": []}, "the draft is retired"
+        tablet.syncing.now()
         lines = [line for line in tablet.outbox_lines() if line.kind == "reinspection"]
         assert [(line.unit_name, line.state, line.state_zh[:4]) for line in lines] == [(assignment["unit"]["name"], "accepted", "复查已整")]
     finally:

@@ -1,9 +1,12 @@
 """The public pages on a real server: Chinese, self-contained, escaped, and every published
 hash checkable against the downloadable files.
 
-Two draws are on show: the seeded demo task (drawn through sync_server.draws), and one composed
-here from the registry per DRAW_SPEC §1, computed with run_draw and written with plain sqlite3,
-with a unit and an inspector whose names try to inject HTML."""
+Two draws are on show: the seeded demo task (drawn through sync_server.planning.draws), and one
+composed here from the registry per DRAW_SPEC §1, computed with run_draw and written with plain
+sqlite3, with a unit and an inspector whose names try to inject HTML. Every demo task is drawn, so
+the tasks this module writes on are its own, added to the plan here (sync_server.planning.plans):
+the composed draw's, one only announced, and one drawn before the system was in use (state drawn,
+no files), as an office's earlier tasks are."""
 from __future__ import annotations
 
 import asyncio
@@ -20,24 +23,26 @@ import httpx
 import pytest
 
 from schemas.jcs import canonicalize
-from sync_server.planning.core.draw import announcement_hash, result_hash, run_draw
+from sync_server.db.connection import open_db, transaction
 from sync_server.errors import NotFound
+from sync_server.planning import plans
+from sync_server.planning.core.draw import announcement_hash, result_hash, run_draw
 from sync_server.public import pages
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
 pytestmark = pytest.mark.dates
 
-DEMO_TASK = "T2026-14"
-OWN_TASK = "T2026-02"            # seeded; gets the draw composed below
-ANNOUNCED_TASK = "T2026-03"      # seeded; gets an announcement only
+DEMO_TASK = "T2026-14"           # the demo's second-half task, drawn through the live path
+OWN_TASKS = {"own": "云溪卫〔2026〕测抽1号",        # gets the draw composed below
+             "announced": "云溪卫〔2026〕测抽2号",  # gets an announcement only
+             "legacy": "云溪卫〔2026〕测抽3号"}     # drawn before the system: no files
 SCRIPT = "<script>alert(1)</script>"
 SCRIPT_UNIT = "91369921SCRIPT0001"
 IMG = '<img src=x onerror="alert(2)">'
 IMG_INSPECTOR = "369921990099"
 PAGES = ["/", "/public/items", "/public/items?specialty=medical", "/public/items?version=1", "/public/plans",
-         "/public/plans/2026", "/public/tasks/T2026-01", f"/public/tasks/{DEMO_TASK}", f"/public/tasks/{OWN_TASK}",
-         f"/public/tasks/{ANNOUNCED_TASK}", "/public/verify"]
+         "/public/plans/2026", f"/public/tasks/{DEMO_TASK}", "/public/verify"]
 
 
 @pytest.fixture
@@ -73,7 +78,7 @@ def _inject(conn: sqlite3.Connection) -> None:
                  "'2026-01-01T00:00:00.000Z')", (IMG_INSPECTOR, IMG))
 
 
-def compose_announcement(conn: sqlite3.Connection, commitment: str) -> dict[str, Any]:
+def compose_announcement(conn: sqlite3.Connection, number: str, commitment: str) -> dict[str, Any]:
     """Six public-places units in one stratum (n=2); the script unit and one more in a second
     stratum (n=2, both certain), where recusals leave the second without a team."""
     plain = _rows(conn, "SELECT id, risk FROM units WHERE specialty = 'public_places' AND id != ? "
@@ -84,7 +89,7 @@ def compose_announcement(conn: sqlite3.Connection, commitment: str) -> dict[str,
     units = [{"id": uid, "stratum": "公共场所", "risk": risk} for uid, risk in plain[:6]]
     units += [{"id": lonely, "stratum": "重点单位", "risk": plain[6][1]},
               {"id": SCRIPT_UNIT, "stratum": "重点单位", "risk": "D"}]
-    return {"algo": "ssj-draw-v1", "task": "云溪卫〔2026〕随抽2号", "announced_at": "2026-04-01T02:00:00.000Z",
+    return {"algo": "ssj-draw-v1", "task": number, "announced_at": "2026-04-01T02:00:00.000Z",
             "strata": [{"name": "公共场所", "n": 2}, {"name": "重点单位", "n": 2}],
             "risk_weights": {"A": 1, "B": 2, "C": 4, "D": 8}, "team_size": 2, "specialty": "public_places",
             "units": sorted(units, key=lambda u: u["id"]),
@@ -108,20 +113,39 @@ def _store(conn: sqlite3.Connection, task: str, state: str, files: dict[str, byt
 
 
 @pytest.fixture
-def own_draw(county) -> dict[str, Any]:
+def own(county) -> dict[str, str]:
+    """This module's own tasks, added to the plan as an office adds them ({role: task id}); the
+    legacy one is marked drawn with no draw, as a task drawn before the system was in use."""
+    conn = open_db(county.db)
+    try:
+        with transaction(conn):
+            made = {role: plans.add_task(conn, plans.TaskSpec(2026, number, f"测试任务（{role}）", ("public_places",),
+                                                              "2026-04-15", "2026-10-30"))["id"]
+                    for role, number in OWN_TASKS.items()}
+    finally:
+        conn.close()
+    plain = sqlite3.connect(county.db)
+    plain.execute("UPDATE tasks SET state = 'drawn' WHERE id = ?", (made["legacy"],))
+    plain.commit()
+    plain.close()
+    return made
+
+
+@pytest.fixture
+def own_draw(county, own: dict[str, str]) -> dict[str, Any]:
     nonce = hashlib.sha256(b"test-office-nonce").digest()
     conn = sqlite3.connect(county.db)
     _inject(conn)
-    announcement = compose_announcement(conn, hashlib.sha256(nonce).hexdigest())
+    announcement = compose_announcement(conn, OWN_TASKS["own"], hashlib.sha256(nonce).hexdigest())
     reveal = {"announcement_hash": announcement_hash(announcement), "beacon_value": "03 09 14 21 26 31 + 07",
               "nonces": [nonce.hex()]}
     result = run_draw(announcement, reveal)
     files = {"announcement": canonicalize(announcement), "reveal": canonicalize(reveal), "result": canonicalize(result)}
-    _store(conn, OWN_TASK, "drawn", files)
-    _store(conn, ANNOUNCED_TASK, "announced", {**files, "reveal": None, "result": None})
+    _store(conn, own["own"], "drawn", files)
+    _store(conn, own["announced"], "announced", {**files, "reveal": None, "result": None})
     conn.commit()
     conn.close()
-    return {"files": files, "result": result}
+    return {"files": files, "result": result, **own}
 
 
 def download(web: httpx.Client, task: str, name: str) -> bytes:
@@ -135,7 +159,7 @@ def download(web: httpx.Client, task: str, name: str) -> bytes:
 # --- the pages ---------------------------------------------------------------------------------
 
 def test_every_page_is_chinese_self_contained_and_cached(web: httpx.Client, own_draw) -> None:
-    for path in PAGES:
+    for path in PAGES + [f"/public/tasks/{own_draw[role]}" for role in OWN_TASKS]:
         html(web, path)
     css = web.get("/public/static/site.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
@@ -176,11 +200,12 @@ def test_plan_and_tasks(web: httpx.Client, own_draw) -> None:
 
 
 def test_composed_draw_hashes_match_the_downloads_and_the_rows(web: httpx.Client, county, own_draw) -> None:
-    text = html(web, f"/public/tasks/{OWN_TASK}")
-    served = {name: download(web, OWN_TASK, name) for name in ("announcement", "reveal", "result")}
+    task = own_draw["own"]
+    text = html(web, f"/public/tasks/{task}")
+    served = {name: download(web, task, name) for name in ("announcement", "reveal", "result")}
     assert served == own_draw["files"]
     row = sqlite3.connect(county.db).execute("SELECT announcement, reveal, result FROM draws WHERE task_id = ?",
-                                             (OWN_TASK,)).fetchone()
+                                             (task,)).fetchone()
     assert (served["announcement"], served["reveal"], served["result"]) == tuple(bytes(b) for b in row)
     assert f'<span class="hash">{hashlib.sha256(served["announcement"]).hexdigest()}</span>' in text
     assert f'<span class="hash">{hashlib.sha256(served["result"]).hexdigest()}</span>' in text
@@ -189,7 +214,7 @@ def test_composed_draw_hashes_match_the_downloads_and_the_rows(web: httpx.Client
 
 
 def test_composed_draw_shows_units_pi_teams_and_unmatched(web: httpx.Client, own_draw) -> None:
-    text = html(web, f"/public/tasks/{OWN_TASK}")
+    text = html(web, f"/public/tasks/{own_draw['own']}")
     result = own_draw["result"]
     assert len(result["selected"]) == 3 and len(result["unmatched"]) == 1
     for entry in result["selected"]:
@@ -201,7 +226,7 @@ def test_composed_draw_shows_units_pi_teams_and_unmatched(web: httpx.Client, own
 
 
 def test_names_are_escaped(web: httpx.Client, own_draw) -> None:
-    text = html(web, f"/public/tasks/{OWN_TASK}")
+    text = html(web, f"/public/tasks/{own_draw['own']}")
     drawn = {e["unit"] for e in own_draw["result"]["selected"]}
     assert SCRIPT_UNIT in drawn
     assert SCRIPT not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -210,17 +235,19 @@ def test_names_are_escaped(web: httpx.Client, own_draw) -> None:
 
 
 def test_announced_task_has_only_its_announcement(web: httpx.Client, own_draw) -> None:
-    text = html(web, f"/public/tasks/{ANNOUNCED_TASK}")
+    task = own_draw["announced"]
+    text = html(web, f"/public/tasks/{task}")
     assert "已公告" in text and "一、抽取公告" in text and "三、抽取结果" not in text
-    assert download(web, ANNOUNCED_TASK, "announcement") == own_draw["files"]["announcement"]
+    assert download(web, task, "announcement") == own_draw["files"]["announcement"]
     for name in ("reveal", "result"):
-        response = web.get(f"/public/tasks/{ANNOUNCED_TASK}/{name}.json")
+        response = web.get(f"/public/tasks/{task}/{name}.json")
         assert response.status_code == 404 and response.json()["code"] == "draw.no_file"
 
 
-def test_no_files_before_a_draw(web: httpx.Client) -> None:
-    assert "本系统启用前已抽取" in html(web, "/public/tasks/T2026-01")
-    for path in ("/public/tasks/T2026-01/announcement.json", "/public/tasks/T2026-01/result.json",
+def test_no_files_before_a_draw(web: httpx.Client, own: dict[str, str]) -> None:
+    legacy = own["legacy"]
+    assert "本系统启用前已抽取" in html(web, f"/public/tasks/{legacy}")
+    for path in (f"/public/tasks/{legacy}/announcement.json", f"/public/tasks/{legacy}/result.json",
                  "/public/tasks/T2099-01/result.json", f"/public/tasks/{DEMO_TASK}/secrets.json"):
         response = web.get(path)
         assert response.status_code == 404 and response.json()["code"] in ("draw.no_file", "request.not_found")
@@ -232,18 +259,24 @@ def test_demo_task_page_hashes_match_the_downloads(web: httpx.Client, county) ->
     files = {name: download(web, DEMO_TASK, name) for name in ("announcement", "reveal", "result")}
     assert hashlib.sha256(files["announcement"]).hexdigest() in text
     assert hashlib.sha256(files["result"]).hexdigest() in text
-    assert "中国福利彩票双色球第2026124期开奖号码" in text and "05 11 16 22 27 30 + 12" in text
+    # The task's period starts 2026-11-01: the demo announces ten days before (10:00 Beijing) and takes
+    # the first 双色球 draw (Tue, Thu, Sun) two days on or later, Sunday 2026-10-25, the year's 128th
+    # draw day counted from 1 January; the value is the seeded lottery's, as the reveal file holds it.
+    beacon_value = json.loads(files["reveal"])["beacon_value"]
+    assert re.fullmatch(r"(\d\d ){6}\+ \d\d", beacon_value)
+    assert "中国福利彩票双色球第2026128期开奖号码" in text and beacon_value in text
     announcement = json.loads(files["announcement"])
     assert set(announcement) == {"algo", "task", "announced_at", "strata", "risk_weights", "team_size", "specialty",
                                  "units", "inspectors", "exclusions", "commitments", "beacon", "beacon_at"}
-    assert (announcement["announced_at"], announcement["beacon_at"]) == ("2026-10-20T02:00:00.000Z",
+    assert (announcement["announced_at"], announcement["beacon_at"]) == ("2026-10-22T02:00:00.000Z",
                                                                          "2026-10-25T13:15:00.000Z")
     assert "公布时间 <time datetime=\"2026-10-25T13:15:00.000Z\">2026-10-25 21:15:00（北京时间）</time>" in text
     assert "揭示时间：<time datetime=\"2026-10-26T01:30:00.000Z\">" in text, "revealed after the beacon"
 
 
-@pytest.mark.parametrize("task", [DEMO_TASK, OWN_TASK])
-def test_anyone_can_verify_from_the_site(web: httpx.Client, tmp_path: Path, own_draw, task: str) -> None:
+@pytest.mark.parametrize("which", ["demo", "own"])
+def test_anyone_can_verify_from_the_site(web: httpx.Client, tmp_path: Path, own_draw, which: str) -> None:
+    task = DEMO_TASK if which == "demo" else own_draw["own"]
     script = web.get("/public/verify/ssj_verify.py")
     assert script.status_code == 200 and script.content == (ROOT / "verifier" / "ssj_verify.py").read_bytes()
     (tmp_path / "ssj_verify.py").write_bytes(script.content)
@@ -270,7 +303,7 @@ def test_no_personal_data_beyond_the_draw(web: httpx.Client, county, own_draw) -
                                          "SELECT phone FROM units WHERE phone != ''")]
     addresses = [r[0] for r in conn.execute("SELECT address FROM units WHERE address != ''")]
     assert phones and addresses
-    for path in (f"/public/tasks/{DEMO_TASK}", f"/public/tasks/{OWN_TASK}"):
+    for path in (f"/public/tasks/{DEMO_TASK}", f"/public/tasks/{own_draw['own']}"):
         text = html(web, path)
         assert not any(p in text for p in phones) and not any(a in text for a in addresses)
         assert "<img" not in text

@@ -2,7 +2,7 @@
 
 A client address or a user with `limit` failures inside the last `window` waits until enough of
 them have aged out that one more attempt would be within the limit. Used for enrollment codes
-and the office sign-in (sync_server/throttle.py keeps the failures).
+and the office sign-in (sync_server/accounts/throttle.py keeps the failures).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The office screen's sign-in sessions (SQL only; sync_server/office_sessions.py)."""
+"""The office screen's sign-in sessions (SQL only; sync_server/accounts/sessions.py)."""
 from __future__ import annotations
 
 from sync_server.db import Connection, Row

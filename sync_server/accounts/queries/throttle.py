@@ -1,4 +1,4 @@
-"""Failed sign-in attempts, by scope and subject (SQL only; sync_server/throttle.py)."""
+"""Failed sign-in attempts, by scope and subject (SQL only; sync_server/accounts/throttle.py)."""
 from __future__ import annotations
 
 from sync_server.db import Connection

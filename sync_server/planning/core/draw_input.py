@@ -6,7 +6,7 @@ canonical bytes written fast for a million units.
 JCS's UTF-16 key order; the documents hold exactly their fields; times are RFC 3339 UTC with
 a `Z`, compared as instants.
 
-Split from `sync_server.core.draw`, which re-exports what it needs; pure and exact like it.
+Split from `sync_server.planning.core.draw`, which re-exports what it needs; pure and exact like it.
 """
 from __future__ import annotations
 
