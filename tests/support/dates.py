@@ -3,7 +3,7 @@ written; and an oracle for working days that is independent of the code under te
 
 The oracle reads the `chinesecalendar` package's tables directly (the official holidays and the
 swapped working days it ships) and counts weekends alone in the years it does not cover, which is
-the rule of DOMAIN.md; sync_server/core/workdays.py and workcalendar.py are not used here.
+the rule of DOMAIN.md; sync_server/disclosure/core/workdays.py and workcalendar.py are not used here.
 """
 from __future__ import annotations
 
