@@ -35,6 +35,7 @@ demo: $(STAMP)
 	$(BIN)/python -m demo --dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 # The fault campaign (docs/BENCHMARKS.md): RUNS randomized runs, or fewer if MINUTES run out.

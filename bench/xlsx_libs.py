@@ -1,8 +1,12 @@
-"""Our hand-written .xlsx reader and writer beside python-calamine, XlsxWriter and openpyxl.
+"""Our .xlsx reader and writer beside python-calamine, XlsxWriter and openpyxl.
 
 `python -m bench.xlsx_libs [ROWS]` writes a registry workbook (ROWS units, 15 columns) with each
 writer, reads every file with each reader, checks the values against what was written, tries the
-readers on damaged files, prints a table and writes the figures to /tmp/xlsx_libs.json.
+readers on damaged files, prints a table and writes the figures to /tmp/xlsx_libs.json; `make
+bench` runs it too (`python -m bench xlsx`) and keeps the key ratios in bench/results.json.
+"ours" reader is sync_server/xlsx/reader.py: calamine behind the package checks (unpacked size,
+sheet extent) and the conversion to the importer's types, so "calamine" beside it is the raw
+library and the difference is what the adapter costs. "ours" writer is sync_server/xlsx/writer.py.
 Every timing runs in its own subprocess (`--child`), so a peak RSS belongs to one library; the
 tracemalloc peak sees the Python heap only (not calamine's Rust allocations).
 """
@@ -28,12 +32,8 @@ import openpyxl
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-try:                                        # the layout after the restructure
-    from sync_server.xlsx.reader import read_rows
-    from sync_server.xlsx.writer import write as ours_write
-except ImportError:                         # the layout before it
-    from sync_server.xlsx import read_rows  # type: ignore[no-redef]
-    from sync_server.xlsx_writer import write as ours_write  # type: ignore[no-redef]
+from sync_server.xlsx.reader import read_rows
+from sync_server.xlsx.writer import write as ours_write
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path("/tmp/xlsx_libs.json")
@@ -262,6 +262,24 @@ def table(figures: dict) -> str:
         said = f.get("error") or f.get("value") or f"read without error ({f.get('median_ms')} ms)"
         lines.append(f"  {name:32} {said}  [RSS {f.get('rss_mb', '?')} MB, {f.get('wall_s')} s]")
     return "\n".join(lines)
+
+
+def key_figures(figures: dict) -> dict:
+    """The figures `make bench` keeps: our medians (ms) and each other library's time over ours."""
+    w, r = figures["writers"], figures["readers"]
+    ratio = lambda f, base: round(f["median_ms"] / base["median_ms"], 2) if f.get("median_ms") and base.get("median_ms") else None
+    sst = lambda name: r[f"xlsxwriter-sst file/{name}"]     # the Excel-like file: a shared-strings table
+    return {"xlsx_write_20k_ms": w["ours"]["median_ms"], "xlsx_write_xlsxwriter_x": ratio(w["xlsxwriter"], w["ours"]),
+            "xlsx_write_openpyxl_x": ratio(w["openpyxl"], w["ours"]), "xlsx_read_20k_ms": sst("ours")["median_ms"],
+            "xlsx_read_raw_calamine_x": ratio(sst("calamine"), sst("ours")), "xlsx_read_openpyxl_x": ratio(sst("openpyxl"), sst("ours"))}
+
+
+def run(workdir: Path, county: object = None) -> dict:
+    """`make bench`'s suite: the full comparison at 20,000 rows (about ten minutes)."""
+    figures = main(20_000)
+    OUT.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(table(figures), file=sys.stderr)
+    return key_figures(figures)
 
 
 if __name__ == "__main__":

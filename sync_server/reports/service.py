@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
+from itertools import chain
 from pathlib import Path
-from typing import IO, Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from typing import IO, Any, Iterator
 
 from schemas import clock
 from schemas.clock import utc_now
@@ -20,13 +16,9 @@ from sync_server.db import Connection
 from sync_server.reports.core.report import Counts, populations, Period, Rate, Report, Row, build, counts_by_specialty, drawn_counts, late_days_by_specialty
 from schemas.specialties import SPECIALTIES
 from sync_server.reports import queries as q
+from sync_server.xlsx.writer import Book, Sheet, Styled
 
 BEIJING = timezone(timedelta(hours=8))
-PERCENT = "0.0%"
-DATE = "yyyy-mm-dd"
-BOLD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
-MISSED_FONT = Font(color="B00020", bold=True)
 
 
 @dataclass(frozen=True)
@@ -105,64 +97,41 @@ LATENESS = [
 DETAIL_HEADERS = ["公示编号", "单位名称", "专业", "公示类别", "版次", "应公示日期", "实际公示日期", "逾期工作日"]
 
 
-def workbook(assembled: Assembled) -> Workbook:
-    report = assembled.report
-    book = Workbook(write_only=True)
-    _table_sheet(book, "汇总表", f"{report.period.label}双随机抽查工作汇总表", report, SUMMARY)
-    lateness = _table_sheet(book, "公示及时性", f"{report.period.label}抽查结果公示及时性", report, LATENESS)
-    lateness.append([])
-    lateness.append([_cell(lateness, "逾期公示及逾期未公示明细", BOLD)])
-    lateness.append([_cell(lateness, h, BOLD, HEAD_FILL) for h in DETAIL_HEADERS])
-    for entry in assembled.late_entries:
-        lateness.append([_cell(lateness, value) for value in _detail(entry)])
-    notes = book.create_sheet("说明")
-    notes.column_dimensions["A"].width = 26
-    notes.column_dimensions["B"].width = 100
-    for line in note_lines(report):
-        notes.append(list(line))
-    return book
+def workbook(assembled: Assembled) -> Book:
+    """The report as a workbook to save (sync_server.xlsx.writer): text cells are always text, so a
+    unit registered as `=HYPERLINK(…)` stays a name, never a formula."""
+    report, label = assembled.report, assembled.report.period.label
+    lateness = chain(_table_rows(f"{label}抽查结果公示及时性", report, LATENESS),
+                     [[], [Styled("逾期公示及逾期未公示明细", "bold")], [Styled(h, "header") for h in DETAIL_HEADERS]],
+                     map(_detail, assembled.late_entries))
+    return Book([
+        Sheet("汇总表", _table_rows(f"{label}双随机抽查工作汇总表", report, SUMMARY), _widths(SUMMARY), "B3"),
+        Sheet("公示及时性", lateness, _widths(LATENESS), "B3"),
+        Sheet("说明", note_lines(report), (26, 100)),
+    ])
 
 
-def _table_sheet(book: Workbook, title: str, heading: str, report: Report, columns: list) -> Any:
-    sheet = book.create_sheet(title)
-    sheet.freeze_panes = "B3"
-    sheet.column_dimensions["A"].width = 20
-    for letter in _letters(len(columns))[1:]:
-        sheet.column_dimensions[letter].width = 13
-    sheet.append([_cell(sheet, heading, Font(bold=True, size=14))])
-    sheet.append([_cell(sheet, header, BOLD, HEAD_FILL, wrap=True) for header, _ in columns])
+def _table_rows(heading: str, report: Report, columns: list) -> Iterator[list[Any]]:
+    yield [Styled(heading, "title")]
+    yield [Styled(header, "header") for header, _ in columns]
     for r in (*report.rows, report.total):
-        sheet.append([_value(sheet, get(r), r.code == "total") for _, get in columns])
-    return sheet
+        yield [_value(get(r), r.code == "total") for _, get in columns]
 
 
-def _value(sheet: Any, value: Any, bold: bool) -> Any:
+def _widths(columns: list) -> list[int]:
+    return [20] + [13] * (len(columns) - 1)
+
+
+def _value(value: Any, bold: bool) -> Any:
+    """A figure as a cell: a Rate as a number formatted as a percentage, a check as 是/否 (否 in red)."""
     if isinstance(value, Rate):
         if value.basis_points is None:
-            return _cell(sheet, "—", BOLD if bold else None)
-        cell = _cell(sheet, value.basis_points / 10_000, BOLD if bold else None)
-        cell.number_format = PERCENT
-        return cell
+            return Styled("—", "bold") if bold else "—"
+        return Styled(value.basis_points / 10_000, "percent_bold" if bold else "percent")
     if isinstance(value, bool) or value is None:
         text = {True: "是", False: "否", None: "—"}[value]
-        return _cell(sheet, text, MISSED_FONT if value is False else BOLD if bold else None)
-    return _cell(sheet, value, BOLD if bold else None)
-
-
-def _cell(sheet: Any, value: Any, font: Font | None = None, fill: PatternFill | None = None, wrap: bool = False) -> Any:
-    """A cell; text is always text (openpyxl would write a unit named `=HYPERLINK(…)` as a formula)."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and cell.data_type == "f":
-        cell.data_type = "s"
-    if isinstance(value, date):
-        cell.number_format = DATE
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return cell
+        return Styled(text, "missed") if value is False else Styled(text, "bold") if bold else text
+    return Styled(value, "bold") if bold else value
 
 
 def _whole_or_half(value: Fraction | None) -> int | float | str:
@@ -178,10 +147,6 @@ def _detail(entry: dict[str, Any]) -> list[Any]:
     return [entry["no"], entry["unit_name"], SPECIALTIES.get(entry["specialty"], entry["specialty"]),
             LABELS.get(entry["category"], entry["category"]), int(entry["revision"]), date.fromisoformat(entry["due_on"]),
             date.fromisoformat(published) if published else "尚未公示", late if late is not None else "—"]
-
-
-def _letters(n: int) -> list[str]:
-    return [get_column_letter(i) for i in range(1, n + 1)]
 
 
 def beijing_time(stamp: str) -> str:

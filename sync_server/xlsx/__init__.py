@@ -1,1 +1,1 @@
-""".xlsx files: a streaming reader for imports and a writer for exports and reports."""
+""".xlsx files: the reader for imports (python-calamine behind size checks) and the one writer, for exports and reports."""

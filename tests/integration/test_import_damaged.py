@@ -169,3 +169,32 @@ def test_cli_refuses_damaged_and_xls_files_without_a_traceback(tmp_path: Path) -
                              cwd=ROOT, capture_output=True, text=True)
         assert run.returncode == 1 and "import.bad_xlsx" in run.stderr and words in run.stderr
         assert "Traceback" not in run.stderr
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """260 MB of shared strings in a 260 KB upload: refused by its declared size, before any parsing."""
+    path = rezipped(tmp_path, lambda name, body: body)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package, package.open("xl/sharedStrings.xml", "w") as out:
+        out.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>')
+        for _ in range(260):
+            out.write(b"x" * (1 << 20))
+        out.write(b"</t></si></sst>")
+    assert path.stat().st_size < 1 << 20
+    assert "解压后超过 256 MB" in refused(conn, path).message_zh
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "ZZ999999", "AAA200000"])
+def test_a_cell_far_away_is_refused_before_the_grid_is_built(conn: sqlite3.Connection, tmp_path: Path, ref: str) -> None:
+    """One cell far from the others would make calamine allocate the whole grid between (and abort)."""
+    far = f'<row r="{ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = rezipped(tmp_path, lambda name, body: body.replace(b"</sheetData>", far.encode() + b"</sheetData>")
+                    if name == SHEET else body)
+    assert "使用范围过大" in refused(conn, path).message_zh
+
+
+def test_cells_without_references_are_counted_too(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """A row of 16,384 cells with no r attribute and a million rows with no number: the same grid."""
+    wide = b"<row>" + b"<c/>" * 16_384 + b"</row>" + b"<row/>" * 1_000_000
+    path = rezipped(tmp_path, lambda name, body: body.replace(b"</sheetData>", wide + b"</sheetData>")
+                    if name == SHEET else body)
+    assert "使用范围过大" in refused(conn, path).message_zh

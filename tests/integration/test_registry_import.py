@@ -241,3 +241,17 @@ def test_a_header_without_rows_is_refused(conn: sqlite3.Connection, tmp_path: Pa
         import_file(conn, "items", path)
     assert caught.value.code == "import.empty" and "没有数据行" in caught.value.message_zh
     assert (count(conn, "item_list_versions"), audit_size(conn)) == before
+
+
+def test_a_1904_date_system_workbook_reads_the_right_dates(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    """Excel for Mac once counted days from 1904-01-01: the same cell then means a date 1,462 days later."""
+    from datetime import datetime
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["执法证号", "姓名", "专业", "证件有效期"])
+    book.active.append(["370012", "张三", "公共场所", datetime(2027, 3, 1)])
+    book.save(tmp_path / "mac.xlsx")
+    assert b"date1904" in __import__("zipfile").ZipFile(tmp_path / "mac.xlsx").read("xl/workbook.xml")
+    assert import_file(conn, "inspectors", tmp_path / "mac.xlsx").inserted == 1
+    assert conn.execute("SELECT cert_valid_until FROM users").fetchone()[0] == "2027-03-01"

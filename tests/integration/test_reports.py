@@ -104,6 +104,24 @@ def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys:
     assert book["汇总表"]["D3"].number_format == "0.0%"
 
 
+def test_the_workbook_keeps_its_look(report_db: Path, tmp_path: Path) -> None:
+    """Titles, headers, frozen panes, widths and the red 否, as the office has always seen them."""
+    out = tmp_path / "look.xlsx"
+    run_cli(report_db, out)
+    book = load_workbook(out)
+    summary, lateness = book["汇总表"], book["公示及时性"]
+    for sheet in (summary, lateness):
+        assert sheet.freeze_panes == "B3" and sheet["A1"].font.b and sheet["A1"].font.sz == 14
+        assert sheet["B2"].font.b and sheet["B2"].fill.fgColor.rgb.endswith("DDE6F0") and sheet["B2"].alignment.wrap_text
+        assert (sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width) == (20, 13)
+    assert book["说明"].column_dimensions["B"].width == 100
+    rows = {r[0].value: r for r in summary.iter_rows(min_row=3)}
+    total, headers = rows["合计"], [c.value for c in summary[2]]
+    assert all(c.font.b for c in total) and total[headers.index("抽查比例")].number_format == "0.0%"
+    missed = total[headers.index("公示率达标（100%）")]
+    assert missed.value == "否" and missed.font.color.rgb.endswith("B00020")
+
+
 def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     run_cli(report_db, out)
