@@ -1,8 +1,9 @@
 """Make the demo county in a server database: the demo (`python -m demo`), the tests and the benchmarks.
 
     seed_demo(conn)
-      1. the office's own settings (its name and region code), its admin, the inspectors, the
-         target registry and the item list of a generated county (demo.county)
+      1. the office's own settings (its name and region code) and its admin; the item list, the
+         target registry and the inspectors of a generated county (demo.county), written as the
+         office's import files (demo.files) and imported (sync_server.registry.imports)
       2. the year's plan, every task announced, revealed and drawn per DRAW_SPEC (demo.draws):
          the draws place the visits
       3. with `history`: the year so far through the API (demo.history), the second-half task
@@ -14,26 +15,24 @@ from the same code as live data, and every task shown as 已抽取 can be export
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
+import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable
 
-from demo import draws as demo_draws, words
+from demo import draws as demo_draws, files, words
 from demo.county import County, generate_county
 from schemas.clock import utc_now
 from sync_server.accounts import service as accounts
-from sync_server.accounts.queries import users
-from sync_server.audit import service as audit
 from sync_server.db import Connection, meta
 from sync_server.db.connection import transaction
 from sync_server.office import profile
-from sync_server.registry import queries as registry
+from sync_server.registry import imports
 
-T = TypeVar("T")
 Report = Callable[[str, int, int], None]
 ADMIN = {"id": "admin", "name": "监督所管理员", "role": "admin", "department": "综合监督科",
          "specialties": [], "cert_valid_until": None, "phone": ""}
 OFFICE_NAME = f"{words.COUNTY}卫生健康综合监督执法大队"
+IMPORT_LABELS = {"items": "事项清单", "units": "单位名录", "inspectors": "人员名录"}
 
 
 def progress(label: str, done: int, total: int) -> None:
@@ -63,21 +62,29 @@ def seed_demo(conn: Connection, units: int = 3000, inspectors: int = 30, seed_va
 
 
 def registries(conn: Connection, county: County, report: Report) -> dict[str, Any]:
-    """The office (its name, region, admin), its staff, its registry and its item list."""
-    now = utc_now()
+    """The office (its name, region, admin), then its item list, registry and staff through the
+    office's import (sync_server.registry.imports) from the files demo.files writes."""
     with transaction(conn):
-        profile.update(conn, OFFICE_NAME, words.DIVISION_CODE, now)
-        users.upsert_users(conn, [ADMIN] + [_user(p) for p in county.inspectors], now)
-        admin_token = accounts.new_admin_token(conn, ADMIN["id"])
-        for done, part in _counted(county.units, 2000):
-            registry.upsert_units(conn, [asdict(u) for u in part], now)
-            report("单位名录", done, len(county.units))
-        registry.upsert_items(conn, [asdict(i) for i in county.items], version=1)
-        registry.insert_item_list_version(conn, 1, now, "demo", "", len(county.items))
+        profile.update(conn, OFFICE_NAME, words.DIVISION_CODE, utc_now())
+        # No import column: the admin is no officer of the registry; `sync-server create-user`'s service.
+        admin_token = accounts.create_user(conn, ADMIN)["admin_token"]
+    with tempfile.TemporaryDirectory(prefix="suijian-demo-") as folder:
+        for kind, path in files.write_county(county, Path(folder)).items():
+            _import(conn, kind, path, report)
+    with transaction(conn):
+        # No import column: which officers the two demo tablets belong to.
         meta.set_meta(conn, "demo_inspector", county.demo_inspector_id)
         meta.set_meta(conn, "demo_leader", county.demo_leader_id)
-        audit.append(conn, "registry.seeded", "demo", now, units=len(county.units), inspectors=len(county.inspectors))
     return {"admin_token": admin_token, "units": len(county.units)}
+
+
+def _import(conn: Connection, kind: str, path: Path, report: Report) -> None:
+    label = IMPORT_LABELS[kind]
+    result = imports.import_file(conn, kind, path, report=lambda _, done, total: report(label, done, total))
+    if result.errors or not result.written:
+        raise RuntimeError(f"the demo's {kind} file did not import: " + "; ".join(map(str, result.errors[:5])))
+    if kind == "items":
+        report(label, result.inserted, result.inserted)
 
 
 def draw_plan(conn: Connection, county: County, seed_value: int, report: Report) -> dict[str, dict[str, Any]]:
@@ -103,14 +110,3 @@ def _history(conn: Connection, db: Path, admin_token: str, seed_value: int) -> d
 
 def _file_of(conn: Connection) -> Path:
     return Path(conn.execute("PRAGMA database_list").fetchone()["file"])
-
-
-def _counted(rows: Sequence[T], size: int) -> Iterable[tuple[int, Sequence[T]]]:
-    for start in range(0, len(rows), size):
-        yield min(start + size, len(rows)), rows[start:start + size]
-
-
-def _user(person: Any) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "role": person.role, "department": person.department,
-            "specialties": list(person.specialties), "cert_valid_until": person.cert_valid_until,
-            "phone": person.phone}
