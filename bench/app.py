@@ -84,7 +84,7 @@ def sync_day(home: Path, url: str, county: County) -> float:
     assignments = state.store.list_assignments()
     for n in range(RECORDS):
         _finish(state, assignments[n % len(assignments)], n)
-    seconds = timed(state.sync_now)
+    seconds = timed(state.syncing.now)
     counts = state.store.outbox_counts()
     state.close()
     assert counts == {"accepted": RECORDS}, counts
