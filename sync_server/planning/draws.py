@@ -53,7 +53,8 @@ def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
         core.check_beacon_after(now, beacon_at)
     nonce = office_nonce if office_nonce is not None else secrets.token_bytes(32)
     all_commitments = [hashlib.sha256(nonce).hexdigest(), *commitments]
-    announcement = build_announcement(conn, task, now, beacon, beacon_at, all_commitments)
+    strata = plans.compute_strata(conn, task["id"], json.loads(task["specialties"]), task["ratio_percent"] or None)
+    announcement = build_announcement(conn, task, strata, now, beacon, beacon_at, all_commitments)
     with _refusal():
         core.parse_announcement(announcement)  # publish nothing the spec (and so the verifier) refuses
     body = canonicalize(announcement)
@@ -61,7 +62,6 @@ def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
     index = audit.append(conn, "draw.announced", task["id"], now, announcement_hash=ahash, beacon_at=beacon_at)
     q.insert_draw(conn, {"task_id": task["id"], "announcement": body, "announcement_hash": ahash,
                          "announced_at": now, "beacon": beacon, "beacon_at": beacon_at, "announce_log_index": index})
-    strata = plans.compute_strata(conn, task["id"], json.loads(task["specialties"]), task["ratio_percent"] or None)
     q.set_task_state(conn, task["id"], "announced", [s.as_json() for s in strata])
     return {"task": task["id"], "announcement_hash": ahash, "office_nonce": nonce.hex(), "log_index": index,
             "beacon_at": beacon_at}
@@ -97,10 +97,11 @@ def _refusal() -> Iterator[None]:
         raise BadRequest.from_contract(exc) from exc
 
 
-def build_announcement(conn: Connection, task: Row, now: str, beacon: str, beacon_at: str,
+def build_announcement(conn: Connection, task: Row, strata: list, now: str, beacon: str, beacon_at: str,
                        commitments: list[str]) -> dict[str, Any]:
+    """The announcement of a task, with the strata as the registry stands now (computed once by
+    the caller, in the same transaction, and frozen on the task)."""
     specialties = json.loads(task["specialties"])
-    strata = plans.compute_strata(conn, task["id"], specialties, task["ratio_percent"] or None)
     members = plans.population(conn, task["id"], specialties)
     excluded = {row["unit_id"] for row in q.list_task_exclusions(conn, task["id"])}
     risks = {row["id"]: row["risk"] for row in q.list_units_for_population(conn)}
