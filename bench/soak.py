@@ -50,7 +50,7 @@ from schemas import envelope
 from sync_server.audit.core import merkle
 from tests.support.photos import jpeg_bytes, save_photo
 from tests.support.records import finding, record
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 FAULTS = ("kill_server", "kill_tablet", "cut", "disk_full", "second_server", "idle")

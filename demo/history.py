@@ -15,7 +15,6 @@ leader's decision (the leader's tablet has work).
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import io
 import itertools

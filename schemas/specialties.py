@@ -50,11 +50,6 @@ def is_specialty(code: object) -> bool:
     return isinstance(code, str) and code in SPECIALTIES
 
 
-def is_risk_class(code: object) -> bool:
-    """True if ``code`` is one of the credit-risk classes A-D."""
-    return isinstance(code, str) and code in RISK_CLASSES
-
-
 def specialty_name(code: str) -> str:
     """The Chinese name of a specialty; KeyError for an unknown code."""
     return SPECIALTIES[code]

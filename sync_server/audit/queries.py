@@ -24,8 +24,3 @@ def get_entry_by_index(conn: Connection, idx: int) -> Row | None:
 
 def count_entries(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-
-
-def list_entries_by_subject(conn: Connection, subject: str) -> list[Row]:
-    return conn.execute("SELECT idx, at, kind, subject FROM audit_log WHERE subject = ? ORDER BY idx",
-                        (subject,)).fetchall()

@@ -25,10 +25,6 @@ def get_unit_by_id(conn: Connection, unit_id: str) -> Row | None:
     return conn.execute("SELECT * FROM units WHERE id = ?", (unit_id,)).fetchone()
 
 
-def count_units(conn: Connection) -> int:
-    return conn.execute("SELECT count(*) FROM units").fetchone()[0]
-
-
 def upsert_items(conn: Connection, items: Iterable[dict[str, Any]], version: int) -> None:
     conn.executemany(
         "INSERT INTO items (code, version, name, specialty, legal_basis, subject, content,"
@@ -48,22 +44,6 @@ def insert_plan(conn: Connection, plan: dict[str, Any], now: str) -> None:
     conn.execute("INSERT INTO plans (id, year, title, created_at) VALUES (?,?,?,?) ON CONFLICT (id)"
                  " DO UPDATE SET year = excluded.year, title = excluded.title, created_at = excluded.created_at",
                  (plan["id"], plan["year"], plan["title"], now))
-
-
-def insert_task(conn: Connection, task: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO tasks (id, plan_id, number, title, specialty, item_codes, ratio_percent,"
-        " team_size, period_start, period_end, state) VALUES (:id, :plan_id, :number, :title,"
-        " :specialty, :item_codes, :ratio_percent, :team_size, :period_start, :period_end, :state)"
-        " ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, number = excluded.number,"
-        " title = excluded.title, specialty = excluded.specialty, item_codes = excluded.item_codes,"
-        " ratio_percent = excluded.ratio_percent, team_size = excluded.team_size,"
-        " period_start = excluded.period_start, period_end = excluded.period_end, state = excluded.state",
-        {**task, "item_codes": json.dumps(list(task["item_codes"]))})
-
-
-def set_task_risk_weights(conn: Connection, task_id: str, weights: str | None) -> None:
-    conn.execute("UPDATE tasks SET risk_weights = ? WHERE id = ?", (weights, task_id))
 
 
 def list_existing_ids(conn: Connection, table: str, ids: list[str]) -> set[str]:

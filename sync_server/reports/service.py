@@ -13,7 +13,8 @@ from schemas import clock
 from schemas.clock import utc_now
 from schemas.categories import KINDS, LABELS
 from sync_server.db import Connection
-from sync_server.reports.core.report import Counts, populations, Period, Rate, Report, Row, build, counts_by_specialty, drawn_counts, late_days_by_specialty
+from sync_server.reports.core.report import (Period, Rate, Report, Row, build, counts_by_specialty, drawn_counts,
+                                             late_days_by_specialty, populations)
 from schemas.specialties import SPECIALTIES
 from sync_server.reports import queries as q
 from sync_server.xlsx.writer import Book, Sheet, Styled

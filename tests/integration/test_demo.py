@@ -4,7 +4,6 @@ with `sync-server office`) is what its disclosure entries and page footers carry
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path

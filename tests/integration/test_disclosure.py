@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest

@@ -82,13 +82,6 @@ def get_device_by_id(conn: Connection, device_id: str) -> Row | None:
     return conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
 
 
-def list_devices(conn: Connection, user_id: str | None = None) -> list[Row]:
-    if user_id is None:
-        return conn.execute("SELECT * FROM devices ORDER BY enrolled_at").fetchall()
-    return conn.execute("SELECT * FROM devices WHERE user_id = ? ORDER BY enrolled_at",
-                        (user_id,)).fetchall()
-
-
 def revoke_device_by_id(conn: Connection, device_id: str, now: str) -> bool:
     cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?"
                        " WHERE id = ? AND status = 'active'", (now, device_id))

@@ -87,10 +87,6 @@ def rectify_deadline(record: dict[str, Any]) -> date | None:
     return max(days) if days else None
 
 
-def case_opened(record: dict[str, Any]) -> bool:
-    return any(f["action"] and f["action"]["kind"] == "case" for f in record["findings"])
-
-
 def public_category(record_category: str, followups: Followups) -> str:
     if followups.penalty is not None:
         return "penalty"

@@ -48,10 +48,6 @@ def insert_notice(conn: Connection, user_id: str, kind: str, doc: str, now: str)
     conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?)", (next_seq(conn), user_id, kind, doc, now))
 
 
-def count_assignments(conn: Connection) -> int:
-    return conn.execute("SELECT count(*) FROM assignments").fetchone()[0]
-
-
 def get_assignment_doc(conn: Connection, assignment_id: str) -> str | None:
     row = conn.execute("SELECT doc FROM assignments WHERE id = ?", (assignment_id,)).fetchone()
     return None if row is None else row[0]

@@ -68,7 +68,3 @@ def resolve_missing_photo(conn: Connection, sha256: str) -> list[str]:
         "SELECT 1 FROM record_missing_photos WHERE record_id = ? LIMIT 1", (rid,)).fetchone()]
     conn.executemany("UPDATE records SET state = 'received' WHERE id = ?", [(r,) for r in complete])
     return complete
-
-
-def count_records_by_state(conn: Connection) -> dict[str, int]:
-    return dict(conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall())
