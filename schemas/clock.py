@@ -87,6 +87,12 @@ def beijing_now() -> datetime:
     return now().astimezone(BEIJING)
 
 
+def beijing_text(stamp: str, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """An RFC 3339 time as a person in the office or on site reads it: Beijing time, whatever zone
+    the machine showing it is set to (a tablet or a server may run on UTC)."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(BEIJING).strftime(pattern)
+
+
 def beijing_today() -> date:
     """Today's date in Beijing: the date a person in the office or on site sees."""
     return beijing_now().date()

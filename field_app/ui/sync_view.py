@@ -1,13 +1,13 @@
 """同步: sync now, progress, and each record's state with the server's answer in Chinese."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.screen import Screen
+from schemas.clock import beijing_text
 
 
 class SyncScreen(Screen):
@@ -72,8 +72,8 @@ def _stage(progress: tuple[str, int, int] | None) -> str:
 
 
 def local_time(stamp: str) -> str:
-    """A UTC stamp as the tablet's local time, for people."""
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    """A stamp as people read times here: Beijing time (the tablet's own zone may be UTC)."""
+    return beijing_text(stamp)
 
 
 def _summary(result) -> str:

@@ -1,7 +1,6 @@
 """今日任务: the assignments drawn for me, with state, search and filter; works with no network."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import flet as ft
@@ -9,6 +8,7 @@ import flet as ft
 from field_app.core import worklist
 from field_app.ui import theme
 from field_app.ui.screen import Screen
+from schemas.clock import beijing_text
 
 
 class WorkListScreen(Screen):
@@ -104,4 +104,4 @@ class WorkListScreen(Screen):
 
 
 def _local(stamp: str) -> str:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%m-%d %H:%M")
+    return beijing_text(stamp, "%m-%d %H:%M")

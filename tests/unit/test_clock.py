@@ -74,3 +74,10 @@ def test_nothing_else_reads_the_machines_clock() -> None:
                for path in (root / package).rglob("*.py") if path.name != "clock.py" or path.parent.name != "schemas"
                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if wall.search(line)]
     assert not readers, f"read the time through schemas.clock: {readers}"
+
+
+def test_people_read_times_in_beijing_whatever_the_machine_zone() -> None:
+    # 2026-11-20T13:38:00Z is 21:38 in Beijing (UTC+8, no daylight saving); an offset stamp converts too
+    assert clock.beijing_text("2026-11-20T13:38:00Z") == "2026-11-20 21:38:00"
+    assert clock.beijing_text("2026-11-20T23:30:00.000Z", "%m-%d %H:%M") == "11-21 07:30"
+    assert clock.beijing_text("2026-11-20T09:00:00+09:00", "%H:%M") == "08:00"
