@@ -25,8 +25,8 @@ from sync_server.db import Connection, Row
 from sync_server.disclosure import service as disclosure
 from schemas.clock import utc_now
 from sync_server.disclosure.core import disclosure as rules
-from sync_server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
-from sync_server.records.intake import Refusal, signed_document
+from sync_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from sync_server.records.intake import receipts, signed_document
 from sync_server.planning.queries import assignments
 from sync_server.disclosure.queries import disclosures as q
 from sync_server.records.queries import photos, records
@@ -37,17 +37,14 @@ from sync_server.records.queries import photos, records
 def reinspect_batch(conn: Connection, pusher: Row, texts: list[str],
                     now: str | None = None) -> list[dict[str, Any]]:
     now = now or utc_now()
-    return [_reinspect_one(conn, pusher, text.encode("utf-8", "surrogatepass"), now) for text in texts]
+    return receipts(texts, lambda raw, sha: _reinspect_mapped(conn, pusher, raw, sha, now))
 
 
-def _reinspect_one(conn: Connection, pusher: Row, raw: bytes, now: str) -> dict[str, Any]:
-    sha = hashlib.sha256(raw).hexdigest()
+def _reinspect_mapped(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:
     try:
         return _reinspect(conn, pusher, raw, sha, now)
-    except (ContractError, ApiError, rules.FollowupError) as exc:
-        if isinstance(exc, rules.FollowupError):
-            exc = BadRequest(exc.code, str(exc), exc.message_zh)
-        return Refusal.of(exc).receipt(raw, sha)
+    except rules.FollowupError as exc:
+        raise BadRequest(exc.code, str(exc), exc.message_zh) from exc
 
 
 def _reinspect(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:

@@ -7,9 +7,10 @@ whether it is an id conflict ("conflict" receipt; 409 on PUT) or anything else (
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from schemas import contract, envelope
 from schemas.errors import ContractError
@@ -35,6 +36,20 @@ class Refusal:
     def receipt(self, raw: bytes, sha: str) -> dict[str, Any]:
         return {"id": claimed_id(raw), "status": "conflict" if self.conflict else "rejected",
                 "envelope_sha256": sha, "error": dict(self.error)}
+
+
+def receipts(texts: list[str], handle: Callable[[bytes, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """One receipt per envelope of a batch: `handle(raw, sha256)`'s, or the refusal of what it
+    raised, so one bad document never blocks the others (decisions and re-inspections)."""
+    out = []
+    for text in texts:
+        raw = text.encode("utf-8", "surrogatepass")
+        sha = hashlib.sha256(raw).hexdigest()
+        try:
+            out.append(handle(raw, sha))
+        except (ContractError, ApiError) as exc:
+            out.append(Refusal.of(exc).receipt(raw, sha))
+    return out
 
 
 def active_device(device: Any) -> Any:

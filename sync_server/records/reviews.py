@@ -10,18 +10,16 @@ under the same id a conflict. Every decision is in the audit log.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from schemas import envelope
-from schemas.errors import ContractError
 from sync_server.audit import service as audit
 from sync_server.db import Connection, Row
 from sync_server.disclosure import service as disclosure
 from schemas.clock import utc_now
-from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
-from sync_server.records.intake import Refusal, signed_document
+from sync_server.errors import Conflict, Forbidden, NotFound
+from sync_server.records.intake import receipts, signed_document
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import records
 from sync_server.accounts.queries import users
@@ -30,15 +28,7 @@ from sync_server.accounts.queries import users
 def decide_batch(conn: Connection, pusher: Row, texts: list[str],
                  now: str | None = None) -> list[dict[str, Any]]:
     now = now or utc_now()
-    return [_one(conn, pusher, text.encode("utf-8", "surrogatepass"), now) for text in texts]
-
-
-def _one(conn: Connection, pusher: Row, raw: bytes, now: str) -> dict[str, Any]:
-    sha = hashlib.sha256(raw).hexdigest()
-    try:
-        return _decide(conn, pusher, raw, sha, now)
-    except (ContractError, ApiError) as exc:
-        return Refusal.of(exc).receipt(raw, sha)
+    return receipts(texts, lambda raw, sha: _decide(conn, pusher, raw, sha, now))
 
 
 def _decide(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) -> dict[str, Any]:

@@ -47,7 +47,8 @@ async def report_page(request: Request) -> HTMLResponse:
     found = await request.app.state.db.read(_report, period)
     if found is None:
         return _missing(period)
-    return page("report.html", report=found, kinds=KINDS, charts=charts(found), missed=[m for m in failed_checks(found) if not m.startswith(found.total.name)],
+    missed = [m for m in failed_checks(found) if not m.startswith(found.total.name)]
+    return page("report.html", report=found, kinds=KINDS, charts=charts(found), missed=missed,
                 definitions=service.DEFINITIONS, generated=service.beijing_time(found.generated_at))
 
 

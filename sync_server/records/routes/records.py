@@ -1,18 +1,16 @@
 """Record push: a batch of envelopes in, one receipt each out."""
 from __future__ import annotations
 
-import re
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from sync_server.records import ingest
+from sync_server.records.intake import UUID
 from sync_server.errors import BadRequest, Forbidden, NotFound
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import records
 from sync_server.web.http import JSONResponse, device_of, read_body, read_envelopes
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
 
 
