@@ -12,9 +12,8 @@ import argparse
 import logging
 import os
 import sys
+from importlib import resources
 from pathlib import Path
-
-ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     import flet as ft
 
+    from field_app import fonts
     from field_app.app_state import AppState, Services, Settings
     from field_app.camera import FakeCamera, NoCamera
     from field_app.ui.app import make_main
@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     state.syncing.start_background()
     print(f"随检现场应用 field app: http://{args.host}:{args.port}/  (data: {args.data})", flush=True)
     camera = FakeCamera() if args.fake_camera else NoCamera()
-    ft.run(make_main(state, camera), view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port,
-           assets_dir=str(ASSETS), no_cdn=True)
+    with resources.as_file(fonts.assets()) as assets:   # a folder in web mode (Flet serves it as files)
+        ft.run(make_main(state, camera), view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port,
+               assets_dir=str(assets), no_cdn=True)
     state.close()
     return 0
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Callable
 
 import fastjsonschema
@@ -17,13 +18,14 @@ from schemas.errors import ContractError
 
 VERSION = "v1"
 BASE_URI = f"https://suijian.invalid/schemas/{VERSION}/"
-SCHEMA_DIR = Path(__file__).parent / VERSION
 NAMES = ("assignment", "checklist-item", "inspection-record", "photo", "review-decision", "reinspection",
          "receipt", "error", "push-batch", "enrollment")
 
 
-def schema_path(name: str) -> Path:
-    return SCHEMA_DIR / f"{name}.schema.json"
+def schema_path(name: str) -> Traversable:
+    """The schema file, through importlib.resources: a plain path when the package is a folder (the
+    server serves it as a file), an entry of the archive when the tablet runs the package zipped."""
+    return resources.files("schemas") / VERSION / f"{name}.schema.json"
 
 
 @cache

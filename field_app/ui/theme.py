@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import flet as ft
 
+from field_app.fonts import FONT_FILE
+
 FONT = "NotoSansSC"
-FONTS = {FONT: "fonts/NotoSansSC-Subset.otf"}  # relative to field_app/assets
+FONTS = {FONT: f"fonts/{FONT_FILE}"}  # a URL relative to the assets folder (field_app/assets)
 TOUCH = 56          # minimum height of anything tapped, in logical pixels
 BODY = 18
 TITLE = 22
