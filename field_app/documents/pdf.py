@@ -41,9 +41,10 @@ def font_path() -> Path:
     return source if isinstance(source, Path) else _KEPT.enter_context(resources.as_file(source))
 
 
-def render(papers: Sequence[Paper], signature_png: bytes | None = None) -> bytes:
-    """The papers as one PDF; `signature_png` is the party's signature drawn on the pad."""
-    pdf = _new(papers)
+def render(papers: Sequence[Paper], signature_png: bytes | None = None, shortcut: bool = True) -> bytes:
+    """The papers as one PDF; `signature_png` is the party's signature drawn on the pad.
+    `shortcut=False` writes the font the long way (the test that the bytes are the same)."""
+    pdf = _new(papers, shortcut)
     printable = _printable(pdf.fonts[FONT.lower()].cmap)
     for paper in papers:
         _page(pdf, paper, printable, signature_png)
@@ -58,14 +59,19 @@ def missing_characters(texts: Sequence[str]) -> set[str]:
     return {c for text in texts for c in text if c not in "\n" and ord(c) not in cmap}
 
 
-def _new(papers: Sequence[Paper]) -> FPDF:
+def _new(papers: Sequence[Paper], shortcut: bool = True) -> FPDF:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_font(FONT, fname=str(font_path()))
+    font = pdf.fonts[FONT.lower()]
     # The subset's bounding boxes are not recomputed glyph by glyph when the PDF is written (most
     # of fontTools' time there); the whole font's boxes, which contain them, stay valid.
-    pdf.fonts[FONT.lower()].ttfont.recalcBBoxes = False
+    font.ttfont.recalcBBoxes = False
+    if shortcut and font.is_cff and font.is_cid_keyed:
+        # fpdf2 2.8.9 writes the whole subset font, then embeds only its CFF table, compiled anew,
+        # for a CID-keyed CFF font like ours: the first write is thrown away, so it is skipped.
+        font.ttfont.save = lambda *_args, **_kwargs: None
     pdf.set_title("、".join(p.title for p in papers))
     pdf.set_creator("随检 SuiJian")
     if papers:

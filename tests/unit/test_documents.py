@@ -96,6 +96,8 @@ def test_an_unreachable_visit_has_no_papers(signed) -> None:
 def test_the_same_record_gives_the_same_bytes(signed) -> None:
     job, record, png, made = signed
     assert documents.make(record, job, sample.SERVER, png).data == made.data
+    papers = content.papers(record, job, URL)
+    assert pdf.render(papers, png, shortcut=False) == made.data, "skipping fpdf2's unused font write changes nothing"
 
 
 def test_the_hash_goes_into_the_record_and_older_records_stay_valid(signed) -> None:
