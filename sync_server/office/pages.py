@@ -163,10 +163,12 @@ async def document(request: Request) -> Response:
     admin = await request.app.state.db.read(office_sessions.admin_for_session, request.cookies.get(COOKIE, ""))
     if admin is None:
         return RedirectResponse("/office/login", status_code=303)
-    sha = await request.app.state.db.read(_document_of_entry, request.path_params["no"][:20])
+    no = request.path_params["no"][:20]
+    sha = await request.app.state.db.read(_document_of_entry, no)
     if sha is None:
-        return _private(refusal(404, "没有现场文书", "该记录没有随记录上传的现场文书（早期版本的应用提交的记录没有），或文书尚未同步到服务器。"))
-    return served_document(request, sha)
+        return _private(refusal(404, "没有现场文书",
+                                "该记录没有现场文书（早期版本的应用提交的记录没有），或文书尚未同步到服务器。"))
+    return served_document(request, sha, download_as=f"{no}-现场文书.pdf")
 
 
 def _document_of_entry(conn: Connection, no: str) -> str | None:

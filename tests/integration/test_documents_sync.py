@@ -111,6 +111,8 @@ def test_the_team_the_leader_and_the_office_open_it_and_a_stranger_cannot(synced
         opened = web.get(f"/office/results/{no}/document.pdf")
         assert opened.status_code == 200 and opened.content == data
         assert opened.headers["content-type"] == "application/pdf"
+        assert opened.headers["content-disposition"].startswith("attachment;")
+        assert web.get("/office/results/2099-999999/document.pdf").status_code == 404
 
 
 def decide(leader, doc: dict, county) -> None:

@@ -1,6 +1,8 @@
 """The PDF handed over on site, by SHA-256: uploaded like a photo, shown to whom the record's photos are."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse
@@ -29,15 +31,23 @@ async def get_document(request: Request) -> FileResponse:
     return served(request, sha)
 
 
-def served(request: Request, sha: str) -> FileResponse:
-    """A stored PDF as a file response (the office's link uses it too)."""
+def served(request: Request, sha: str, download_as: str | None = None) -> FileResponse:
+    """A stored PDF as a file response. The office's link (`download_as`, a file name) gets it as a
+    download: Chromium's PDF viewer does not show a document under the sandboxing CSP every
+    non-HTML reply carries (web/security_headers.py), and a saved file opens in any PDF reader."""
     path = photostore.path_for(request.app.state.settings.photo_dir, sha)
     if not path.is_file():
         raise NotFound("document.file_missing", "the document is recorded but its file is missing",
                        "服务器上的现场文书文件缺失，请联系系统管理员从备份恢复")
     return FileResponse(path, media_type=documentstore.MEDIA_TYPE, headers={
         "Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha}"', "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="{sha}.pdf"'})
+        "Content-Disposition": _disposition(sha, download_as)})
+
+
+def _disposition(sha: str, download_as: str | None) -> str:
+    if download_as is None:
+        return f'inline; filename="{sha}.pdf"'
+    return f"attachment; filename=\"{sha}.pdf\"; filename*=UTF-8''{quote(download_as)}"
 
 
 async def _body(request: Request, limit: int) -> bytes:
