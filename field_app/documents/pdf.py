@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -45,9 +46,10 @@ def render(papers: Sequence[Paper], signature_png: bytes | None = None, shortcut
     """The papers as one PDF; `signature_png` is the party's signature drawn on the pad.
     `shortcut=False` writes the font the long way (the test that the bytes are the same)."""
     pdf = _new(papers, shortcut)
-    printable = _printable(pdf.fonts[FONT.lower()].cmap)
+    codes = {url: _modules(url) for url in {p.verify_url for p in papers}}   # both papers: one address
+    ink = _Ink(_printable(pdf.fonts[FONT.lower()].cmap), signature_png, codes)
     for paper in papers:
-        _page(pdf, paper, printable, signature_png)
+        _page(pdf, paper, ink)
     return bytes(pdf.output())
 
 
@@ -85,7 +87,16 @@ def _printable(cmap: Mapping[int, int]) -> Callable[[str], str]:
     return printable
 
 
-def _page(pdf: FPDF, paper: Paper, printable: Callable[[str], str], signature_png: bytes | None) -> None:
+@dataclass(frozen=True)
+class _Ink:
+    """What every page is drawn with: the font check, the pad's signature, the QR codes."""
+    printable: Callable[[str], str]
+    signature_png: bytes | None
+    codes: Mapping[str, Sequence[Sequence[int]]]
+
+
+def _page(pdf: FPDF, paper: Paper, ink: _Ink) -> None:
+    printable = ink.printable
     pdf.add_page()
     pdf.set_font(FONT, size=18)
     pdf.cell(0, 12, printable(paper.title), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -103,7 +114,7 @@ def _page(pdf: FPDF, paper: Paper, printable: Callable[[str], str], signature_pn
     if paper.closing:
         pdf.ln(2)
         pdf.multi_cell(0, 6.5, printable(paper.closing), new_x="LMARGIN", new_y="NEXT")
-    _signatures(pdf, paper, printable, signature_png)
+    _signatures(pdf, paper, ink)
 
 
 def _table(pdf: FPDF, paper: Paper, printable: Callable[[str], str]) -> None:
@@ -118,23 +129,26 @@ def _table(pdf: FPDF, paper: Paper, printable: Callable[[str], str]) -> None:
     pdf.set_font(FONT, size=11)
 
 
-def _signatures(pdf: FPDF, paper: Paper, printable: Callable[[str], str], signature_png: bytes | None) -> None:
+def _signatures(pdf: FPDF, paper: Paper, ink: _Ink) -> None:
+    printable = ink.printable
     needed = QR_MM + 14
     if pdf.get_y() + needed > pdf.h - pdf.b_margin:
         pdf.add_page()
     top = pdf.get_y() + 4
     pdf.set_y(top)
     pdf.multi_cell(118, 7, printable(paper.party), new_x="LMARGIN", new_y="NEXT")
-    if signature_png and paper.signature_photo:
-        pdf.image(io.BytesIO(signature_png), x=pdf.l_margin + 30, h=14)
+    if ink.signature_png and paper.signature_photo:
+        pdf.image(io.BytesIO(ink.signature_png), x=pdf.l_margin + 30, h=14)
     pdf.multi_cell(118, 7, printable("检查人员（签名）：" + "、".join(paper.officers)), new_x="LMARGIN", new_y="NEXT")
     pdf.cell(118, 7, paper.signed_on, new_x="LMARGIN", new_y="NEXT")
-    _qr(pdf, paper.verify_url, pdf.w - pdf.r_margin - QR_MM, top)
+    _qr(pdf, paper.verify_url, pdf.w - pdf.r_margin - QR_MM, top, ink.codes[paper.verify_url])
 
 
-def _qr(pdf: FPDF, url: str, x: float, y: float) -> None:
-    code = segno.make(url, error="m")
-    rows = list(code.matrix)
+def _modules(url: str) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(row) for row in segno.make(url, error="m").matrix)
+
+
+def _qr(pdf: FPDF, url: str, x: float, y: float, rows: Sequence[Sequence[int]]) -> None:
     size = QR_MM / len(rows)
     pdf.set_fill_color(0, 0, 0)
     for r, line in enumerate(rows):
