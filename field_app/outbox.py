@@ -6,7 +6,7 @@ from typing import Any, Iterable
 from schemas import contract, envelope
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
-from schemas.photo_refs import referenced_photos as record_photos  # the server's own rule
+from schemas.photo_refs import referenced_files, referenced_photos as record_photos  # the server's own rule
 
 KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
          "review": ("review-decision", envelope.REVIEW_TYPE),
@@ -27,5 +27,5 @@ def submit_record(store: LocalStore, keys: KeyStore, document: dict[str, Any], n
     """A finished visit: validate, sign, and in one transaction queue it and retire its draft."""
     contract.validate("inspection-record", document)
     signed = envelope.sign(document, envelope.RECORD_TYPE, keys.private_key())
-    store.submit(document, signed, record_photos(document), now)
+    store.submit(document, signed, referenced_files(document), now)
     return signed

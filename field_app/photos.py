@@ -181,6 +181,19 @@ class PhotoFiles:
             _write_durably(self.thumb_path(photo.sha256), photo.thumb)
         return path
 
+    def save_document(self, sha256: str, data: bytes) -> Path:
+        """The PDF handed over on site, kept beside the photos as <sha256>.pdf."""
+        path = self.path_of(sha256, "pdf")
+        if not path.exists():
+            _write_durably(path, data)
+        return path
+
+    def document(self, sha256: str) -> bytes | None:
+        try:
+            return self.path_of(sha256, "pdf").read_bytes()
+        except OSError:
+            return None
+
     def known(self) -> set[str]:
         """The hashes of the photos kept here (full size)."""
         if not self.directory.is_dir():

@@ -17,6 +17,7 @@ it has been parked for PARK_RETRY, in case the server was fixed.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -36,6 +37,7 @@ from field_app.outbox import record_photos
 from field_app.photos import PhotoFiles, PhotoRefused, received
 from field_app.store import LocalStore, document_of
 from schemas import clock
+from schemas.photo_refs import referenced_documents
 
 
 class SyncError(Exception):
@@ -185,7 +187,8 @@ class SyncClient:
         except OSError:
             return json.dumps({"code": "photo.missing_file", "message_zh": "照片文件在本机已丢失，请重新拍摄后再提交"},
                               ensure_ascii=False)
-        return self._request("PUT", f"/v1/photos/{photo['sha256']}", content=data)
+        kind = "documents" if photo["path"].endswith(".pdf") else "photos"   # the PDF handed over on site
+        return self._request("PUT", f"/v1/{kind}/{photo['sha256']}", content=data)
 
     # --- push ---------------------------------------------------------------------------------
     def push(self, result: SyncResult, batch_size: int = 100, in_flight: int = 2,
@@ -319,16 +322,19 @@ class SyncClient:
         self.download_review_photos(page["items"], result)
 
     def download_review_photos(self, items: list[dict[str, Any]], result: SyncResult, in_flight: int = 4) -> None:
-        """The photos of the records in the queue, so the leader sees the evidence offline too.
+        """The photos and the PDF handed over on site of the records in the queue, so the leader
+        sees the evidence offline too.
 
         Each is checked against the hash the signed record names before it is kept; one that
         fails is reported and skipped, and the queue is still usable."""
         if self.files is None:
             return
-        wanted = sorted(sha for sha in {sha for item in items for sha in record_photos(document_of(item["envelope"]))}
-                        if not self.files.has(sha))
+        records = [document_of(item["envelope"]) for item in items]
+        photos = {sha for doc in records for sha in record_photos(doc) if not self.files.has(sha)}
+        pdfs = {sha for doc in records for sha in referenced_documents(doc) if self.files.document(sha) is None}
+        wanted = [(sha, self._get_photo) for sha in sorted(photos)] + [(sha, self._get_document) for sha in sorted(pdfs)]
         with ThreadPoolExecutor(in_flight, thread_name_prefix="photo-down") as pool:
-            for done, (sha, answer) in enumerate(zip(wanted, pool.map(self._get_photo, wanted)), 1):
+            for done, answer in enumerate(pool.map(lambda job: job[1](job[0]), wanted), 1):
                 self.progress("review_photos", done, len(wanted))
                 if isinstance(answer, str):
                     result.download_errors.append(answer)
@@ -344,6 +350,16 @@ class SyncClient:
             self.files.save(received(response.content, sha))
         except PhotoRefused as exc:
             return exc.message_zh
+        return None
+
+    def _get_document(self, sha: str) -> str | None:
+        """The same for the PDF handed over on site: kept only if it hashes to the record's name for it."""
+        response = self._request("GET", f"/v1/documents/{sha}")
+        if response.status_code != 200:
+            return SyncError.of(response).message_zh
+        if hashlib.sha256(response.content).hexdigest() != sha or not response.content.startswith(b"%PDF-"):
+            return "下载的现场文书与记录中的校验值不符，已丢弃"
+        self.files.save_document(sha, response.content)
         return None
 
     def reachable(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from field_app import documents
 from field_app.core import checklist
 from field_app.device_clock import DeviceClock
 from field_app.ids import uuid7
@@ -18,6 +19,7 @@ from field_app.outbox import submit_record
 from field_app.photos import PhotoFiles, Processed, Stroke, process, signature_png
 from field_app.store import LocalStore
 from schemas.categories import Category
+from schemas.record import Documents
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,18 @@ class Visit:
     def preview(self) -> Category | None:
         return checklist.preview(self.draft, self.assignment)
 
+    def _with_documents(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The papers handed over on site made from the record about to be signed, kept as a file,
+        and their hash put into the record (so the signature covers the paper)."""
+        party = record["party"] or {}
+        signature = self.files.full(party["signature_photo"]) if party.get("signature_photo") else None
+        made = documents.make(record, self.assignment, self.store.get_meta("server_url") or "", signature)
+        if made is None:
+            return record
+        path = self.files.save_document(made.sha256, made.data)
+        self.store.add_photo(made.sha256, path, len(made.data))
+        return {**record, "documents": Documents(made.sha256, made.kinds).as_json()}
+
     def submit(self, signer: str) -> Submitted:
         """Build, validate, sign, commit to the outbox. Only after this returns is it "saved"."""
         missing = self.problems()
@@ -163,5 +177,6 @@ class Visit:
         if signer not in self.draft["inspectors"]:
             self.draft["inspectors"].insert(0, signer)
         record = checklist.build_record(self.draft, self.assignment, uuid7(), self.clock.local_stamp())
+        record = self._with_documents(record)
         signed = submit_record(self.store, self.keys, record, self.clock.stamp())
         return Submitted(record["id"], checklist.categorize(record), len(signed))

@@ -14,6 +14,8 @@ the dict by hand:
 The rules of the shape live here, once: an unreachable visit has attempts and no findings and no
 party; an inspected one has findings and a party and no attempts; an action is kept only on a
 non-compliant finding; photo lists and inspectors keep their first order without repeats.
+`documents` (the PDF handed over on site, `field_app/documents/`) is the one optional key: written
+only for an inspected visit that has it, absent in records from app versions before it.
 
 **Adding a field.** A new field of the record (or of a finding, attempt or party) is added in this
 module (a dataclass field with a default, written in `as_json`, read in `from_json`) and in the
@@ -154,6 +156,23 @@ def location_from_json(doc: Mapping[str, Any] | None) -> Location | None:
     return Location(doc["lat_e6"], doc["lon_e6"], doc["accuracy_m"]) if doc else None
 
 
+DOCUMENT_KINDS = ("site_record", "opinion")   # 现场检查笔录, 卫生监督意见书
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The papers handed over on site, as one PDF: its SHA-256 and which papers it holds."""
+    pdf: str
+    kinds: Sequence[str] = ("site_record",)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"pdf": self.pdf, "kinds": unique(self.kinds)}
+
+
+def documents_from_json(doc: Mapping[str, Any] | None) -> Documents | None:
+    return Documents(doc["pdf"], tuple(doc["kinds"])) if doc else None
+
+
 @dataclass(frozen=True)
 class InspectionRecord:
     """What was found on one visit. `as_json()` is the document that is signed."""
@@ -169,18 +188,22 @@ class InspectionRecord:
     attempts: Sequence[Attempt] = ()
     location: Location | None = None
     supersedes: str | None = None
+    documents: Documents | None = None
 
     @property
     def inspected(self) -> bool:
         return self.outcome == "inspected"
 
     def as_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "id": self.record_id, "assignment_id": self.assignment_id,
-                "supersedes": self.supersedes, "visit": self._visit(),
-                "findings": [f.as_json() for f in self.findings] if self.inspected else [],
-                "party": self.party.as_json() if self.inspected and self.party else None,
-                "inspectors": unique(self.inspectors),
-                "device_times": {"started_at": self.started_at, "signed_at": self.signed_at}}
+        doc = {"schema": SCHEMA, "id": self.record_id, "assignment_id": self.assignment_id,
+               "supersedes": self.supersedes, "visit": self._visit(),
+               "findings": [f.as_json() for f in self.findings] if self.inspected else [],
+               "party": self.party.as_json() if self.inspected and self.party else None,
+               "inspectors": unique(self.inspectors),
+               "device_times": {"started_at": self.started_at, "signed_at": self.signed_at}}
+        if self.inspected and self.documents:   # absent, not null: records of earlier app versions have none
+            doc["documents"] = self.documents.as_json()
+        return doc
 
     def _visit(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "arrived_at": self.arrived_at,
@@ -195,4 +218,4 @@ class InspectionRecord:
                    doc["device_times"]["signed_at"], visit["arrived_at"], visit["outcome"],
                    tuple(Finding.from_json(f) for f in doc["findings"]), party_from_json(doc["party"]),
                    tuple(Attempt.from_json(a) for a in visit["attempts"]), location_from_json(visit["location"]),
-                   doc["supersedes"])
+                   doc["supersedes"], documents_from_json(doc.get("documents")))

@@ -16,6 +16,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
+    max_document_bytes: int = 4 * 1024 * 1024   # the PDF handed over on site (about 15 KB plus the signature)
     enrollment_code_hours: int = 72
     feed_page_max: int = 500
     check_workers: int = max(2, os.cpu_count() or 1)   # processes that check signatures and schemas
@@ -40,8 +41,8 @@ class Settings:
             overrides["photo_dir"] = env["SUIJIAN_PHOTO_DIR"]
         if env.get("SUIJIAN_SERVER_KEY"):
             overrides["key_path"] = env["SUIJIAN_SERVER_KEY"]
-        for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels", "auth_failure_limit",
-                     "auth_failure_window_seconds"):
+        for name in ("max_body_bytes", "max_photo_bytes", "max_photo_pixels", "max_document_bytes",
+                     "auth_failure_limit", "auth_failure_window_seconds"):
             if env.get(f"SUIJIAN_{name.upper()}"):
                 overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])
         overrides["https"] = env.get("SUIJIAN_HTTPS", "").strip().lower() in ("1", "true", "yes")

@@ -9,6 +9,7 @@ import flet as ft
 
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, RECTIFY_DAYS, item_key
 from field_app.ui import theme
+from field_app.ui.documents_view import document_lines
 from field_app.ui.review_view import PhotoStrip, record_lines
 from field_app.ui.screen import Screen
 from field_app.ui.sync_view import local_time
@@ -213,5 +214,6 @@ class RecordScreen(Screen):
         assignment = self.shell.state.work.assignment(self.row.assignment_id)
         if record and assignment:
             strip = PhotoStrip(self.shell.page, self.shell.state.files)
-            parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment, strip)]
+            parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment, strip),
+                      *document_lines(self.shell, record, assignment["unit"]["name"])]
         return ft.ListView(parts, spacing=12, expand=True)

@@ -9,6 +9,7 @@ import flet as ft
 from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES
 from field_app.outbox import record_photos
 from field_app.ui import theme
+from field_app.ui.documents_view import document_lines
 from field_app.ui.screen import Screen
 from field_app.ui.sync_view import local_time
 
@@ -64,6 +65,7 @@ class ReviewScreen(Screen):
             theme.notice(f"服务器计算的结果类别：{self.item.category}", ft.Colors.BLUE_50),
         ]
         lines += record_lines(record, assignment, PhotoStrip(self.shell.page, self.shell.state.files))
+        lines += document_lines(self.shell, record, assignment["unit"]["name"])
         if self.item.own_team:
             lines.append(theme.notice("您是该检查组成员，不能审核本组的记录（双人复核）", ft.Colors.RED_50))
         elif self.item.decided:

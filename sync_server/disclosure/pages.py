@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import segno
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from schemas import clock
 from sync_server.db import Connection
@@ -33,6 +33,7 @@ MAX_PAGE = 10_000
 MAX_QUERY = 50
 USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 ENTRY_NO = re.compile(r"20\d{2}-\d{6}")
+RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class BadQuery(ValueError):
@@ -122,6 +123,22 @@ def _published(conn: Connection, no: str) -> dict[str, Any] | None:
     row = q.get_entry_by_no(conn, no)
     doc = None if row is None else q.get_doc(conn, row["id"])
     return None if doc is None else {**dict(row), "doc": doc}
+
+
+async def record(request: Request) -> Response:
+    """Where the QR code on the papers handed over on site leads (field_app/documents): the
+    record's public entry once it is published; until then, a page that says so."""
+    record_id = request.path_params["record_id"]
+    no = await request.app.state.db.read(_published_no, record_id) if RECORD_ID.fullmatch(record_id) else None
+    if no is None:
+        return refusal(404, "该检查记录尚未公示",
+                       "检查结果在组长审核通过后 20 个工作日内公示；记录被退回更正的，以更正后的记录为准。请稍后再扫码查询。")
+    return RedirectResponse(str(request.url_for("result_verify", no=no)), status_code=303)
+
+
+def _published_no(conn: Connection, record_id: str) -> str | None:
+    row = q.get_entry_by_record(conn, record_id)
+    return row["no"] if row is not None and _published(conn, row["no"]) is not None else None
 
 
 async def entry_json(request: Request) -> Response:

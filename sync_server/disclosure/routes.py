@@ -77,4 +77,5 @@ ROUTES = [
     Route("/public/results/{no}/proof.json", results.proof_json),
     Route("/public/results/{no}/verify", results.verify, name="result_verify"),
     Route("/public/results/{no}", results.entry),
+    Route("/public/records/{record_id}", results.record),   # the QR code on the papers left on site
 ]

@@ -102,6 +102,12 @@ def on_approved(conn: Connection, record_id: str, now: str, calendar: Calendar |
     return entry_id
 
 
+def record_of_entry(conn: Connection, no: str) -> str | None:
+    """The record an entry (by its number) discloses."""
+    entry = q.get_entry_by_no(conn, no)
+    return None if entry is None else entry["record_id"]
+
+
 def entry_state(conn: Connection, record_id: str) -> dict[str, Any] | None:
     entry = q.get_entry_by_record(conn, record_id)
     if entry is None:

@@ -24,6 +24,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from sync_server.db import Connection
 from sync_server.disclosure import service as disclosure, followups
 from sync_server.accounts import sessions as office_sessions, throttle
+from sync_server.records import documents
+from sync_server.records.routes.documents import served as served_document
 from schemas.categories import LABELS
 from sync_server.disclosure.core.disclosure import RECTIFY_STATUS, TRANSFER_KINDS
 from sync_server.accounts.core.throttle import Rule, wait_text
@@ -150,4 +152,24 @@ def _dashboard(conn: Connection) -> dict[str, Any]:
     book = followups.ledger(conn)
     today = date.fromisoformat(status["today"])
     soon = (today + timedelta(days=7)).isoformat()
-    return {"summary": status, "ledger": book, "due_soon": disclosure.due_list(conn, soon)}
+    due = disclosure.due_list(conn, soon)
+    lines = [*due, *book["rectifications"], *book["open_cases"]]
+    return {"summary": status, "ledger": book, "due_soon": due,
+            "documents": documents.by_records(conn, [line["record_id"] for line in lines])}
+
+
+async def document(request: Request) -> Response:
+    """The PDF handed over on site for an entry's record (现场检查笔录, 卫生监督意见书), for office staff."""
+    admin = await request.app.state.db.read(office_sessions.admin_for_session, request.cookies.get(COOKIE, ""))
+    if admin is None:
+        return RedirectResponse("/office/login", status_code=303)
+    no = request.path_params["no"][:20]
+    sha = await request.app.state.db.read(_document_of_entry, no)
+    if sha is None:
+        return _private(refusal(404, "没有现场文书",
+                                "该记录没有现场文书（早期版本的应用提交的记录没有），或文书尚未同步到服务器。"))
+    return served_document(request, sha, download_as=f"{no}-现场文书.pdf")
+
+
+def _document_of_entry(conn: Connection, no: str) -> str | None:
+    return documents.of_record(conn, disclosure.record_of_entry(conn, no))

@@ -18,7 +18,7 @@ from schemas.errors import ContractError
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from schemas.categories import Category, categorize
-from schemas.photo_refs import referenced_photos
+from schemas.photo_refs import referenced_files
 from sync_server.db import Connection, Row
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
 from sync_server.records.intake import Refusal, active_device, checked_document
@@ -45,6 +45,7 @@ class Refused:
 
 
 KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status")
+PDF = "application/pdf"   # the papers handed over on site, kept beside the photos (records/documentstore.py)
 PARALLEL_FROM = 16   # smaller batches are checked in-process: IPC would cost more than it saves
 
 
@@ -167,7 +168,7 @@ def _check_supersedes(conn: Connection, doc: dict[str, Any]) -> None:
 
 def _store(conn: Connection, signer: Row, item: Checked, now: str) -> dict[str, Any]:
     doc, category = item.doc, item.category
-    missing = photos.list_missing_shas(conn, referenced_photos(doc))
+    missing = photos.list_missing_shas(conn, referenced_files(doc))
     state = "incomplete" if missing else "received"
     log_index = audit.append(conn, "record.received", doc["id"], now,
                              envelope_sha256=item.sha, state=state, category=category.code)
@@ -178,7 +179,7 @@ def _store(conn: Connection, signer: Row, item: Checked, now: str) -> dict[str, 
         "category_json": json.dumps(category.as_json(), ensure_ascii=False),
         "received_at": now, "log_index": log_index})
     records.insert_missing_photos(conn, doc["id"], missing)
-    photos.link_record_photos(conn, doc["id"], referenced_photos(doc))
+    photos.link_record_photos(conn, doc["id"], referenced_files(doc))
     if doc["supersedes"] is not None:
         records.set_review_state(conn, doc["supersedes"], "superseded")
     return {"id": doc["id"], "status": state if missing else "accepted", "envelope_sha256": item.sha,
@@ -212,7 +213,17 @@ def photo_for_viewer(conn: Connection, device: Row, sha: str) -> Row:
 
     Unknown and not-yours answer alike, so a hash alone tells nobody whether a photo exists."""
     row = photos.get_photo_by_sha(conn, sha)
-    if row is None or not photos.may_view_photo(conn, sha, device["user_id"]):
+    if row is None or row["media_type"] == PDF or not photos.may_view_photo(conn, sha, device["user_id"]):
         raise NotFound("photo.unknown", "no such photo for this user",
                        "服务器上没有该照片，或您无权查看（只有检查组成员和审核组长可以查看）")
+    return row
+
+
+def document_for_viewer(conn: Connection, device: Row, sha: str) -> Row:
+    """The PDF handed over on site, for those who may see its record's photos; unknown and
+    not-yours answer alike."""
+    row = photos.get_photo_by_sha(conn, sha)
+    if row is None or row["media_type"] != PDF or not photos.may_view_photo(conn, sha, device["user_id"]):
+        raise NotFound("document.unknown", "no such document for this user",
+                       "服务器上没有该现场文书，或您无权查看（只有检查组成员和审核组长可以查看）")
     return row

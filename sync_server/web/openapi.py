@@ -74,6 +74,8 @@ REPLIES: dict[str, Any] = {
         "cursor": STR, "more": BOOL}),
     "PhotoStored": obj("the stored photo's facts", {"sha256": HEX, "media_type": {"enum": ["image/jpeg", "image/png"]},
                                                     "bytes": INT, "width": INT, "height": INT}),
+    "DocumentStored": obj("the stored PDF handed over on site", {"sha256": HEX, "media_type": {"const": "application/pdf"},
+                                                                "bytes": INT}),
     "Receipts": obj("one receipt per envelope, in order", {"receipts": {"type": "array", "items": ref("receipt")}}),
     "ReviewQueue": obj("complete records waiting for this leader's decision", {"items": {"type": "array", "items": obj(
         "a record in review", {"record_id": STR, "envelope": STR, "envelope_sha256": HEX,
@@ -166,6 +168,12 @@ PATHS: dict[str, Any] = {
         "get": _op("a photo's bytes, for the record's team and a reviewing leader",
                    {"200": {"description": "the photo", "content": {"image/jpeg": {"schema": IMAGE},
                                                                    "image/png": {"schema": IMAGE}}}},
+                   BEARER, parameters=[_param("sha256")])},
+    "/v1/documents/{sha256}": {
+        "put": _op("upload the PDF handed over on site by its SHA-256 (idempotent)", {"201": ref("DocumentStored")},
+                   BEARER, media="application/pdf", parameters=[_param("sha256")]),
+        "get": _op("the PDF's bytes, for the record's team and a reviewing leader",
+                   {"200": {"description": "the PDF", "content": {"application/pdf": {"schema": IMAGE}}}},
                    BEARER, parameters=[_param("sha256")])},
     "/v1/records/batch": {"post": _op("push signed records; one receipt each", {"200": ref("Receipts")}, BEARER,
                                       body="push-batch")},

@@ -98,9 +98,9 @@ def count_status(conn: Connection, today: str) -> dict[str, int]:
 
 
 def list_due_until(conn: Connection, until: str, limit: int) -> list[Row]:
-    return conn.execute("SELECT no, unit_name, category, due_on, due_basis, due_provisional, first_published_on"
-                        " FROM disclosures WHERE state = 'due' AND due_on <= ? ORDER BY due_on, id LIMIT ?",
-                        (until, limit)).fetchall()
+    return conn.execute("SELECT no, record_id, unit_name, category, due_on, due_basis, due_provisional,"
+                        " first_published_on FROM disclosures WHERE state = 'due' AND due_on <= ?"
+                        " ORDER BY due_on, id LIMIT ?", (until, limit)).fetchall()
 
 
 def list_overdue(conn: Connection, today: str, limit: int) -> list[Row]:

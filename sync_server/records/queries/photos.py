@@ -46,3 +46,14 @@ def may_view_photo(conn: Connection, sha256: str, user_id: str) -> bool:
         " (SELECT 1 FROM assignment_team t WHERE t.assignment_id = r.assignment_id AND t.user_id = u.id)"
         " LIMIT 1", (sha256, user_id, user_id, sha256, user_id, sha256)).fetchone()
     return row is not None
+
+
+def list_documents_by_records(conn: Connection, record_ids: Iterable[str]) -> dict[str, str]:
+    """The PDF handed over on site (arrived, not only named) of each of these records that has one."""
+    wanted = sorted(set(record_ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    rows = conn.execute(f"SELECT rp.record_id, rp.sha256 FROM record_photos rp JOIN photos p ON p.sha256 = rp.sha256"
+                        f" WHERE p.media_type = 'application/pdf' AND rp.record_id IN ({marks})", wanted)
+    return {row[0]: row[1] for row in rows}

@@ -1,13 +1,15 @@
-"""HTTP resources of records, photos and reviews: authorize, validate, call the service, serialize."""
+"""HTTP resources of records, photos, documents and reviews: authorize, validate, call the service, serialize."""
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.records.routes import photos, records, reviews
+from sync_server.records.routes import documents, photos, records, reviews
 
 ROUTES = [
     Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
     Route("/v1/photos/{sha256}", photos.get_photo, methods=["GET"]),
+    Route("/v1/documents/{sha256}", documents.put_document, methods=["PUT"]),
+    Route("/v1/documents/{sha256}", documents.get_document, methods=["GET"]),
     Route("/v1/records/batch", records.push_batch, methods=["POST"]),
     Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
     Route("/v1/records/{record_id}/receipt", records.get_receipt),

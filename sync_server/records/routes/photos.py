@@ -17,7 +17,7 @@ IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png"}   # served as exactly th
 
 async def put_photo(request: Request) -> JSONResponse:
     device = await device_of(request)
-    sha = _sha_of(request)
+    sha = sha_of(request)
     settings = request.app.state.settings
     data = await read_body(request, settings.max_photo_bytes)
     facts = await run_in_threadpool(_check_and_store, settings, sha, data)
@@ -28,7 +28,7 @@ async def put_photo(request: Request) -> JSONResponse:
 async def get_photo(request: Request) -> FileResponse:
     """A stored photo's bytes, for the team that took it and the leader who reviews the record."""
     device = await device_of(request)
-    sha = _sha_of(request)
+    sha = sha_of(request)
     row = await request.app.state.db.read(ingest.photo_for_viewer, device, sha)
     path = photostore.path_for(request.app.state.settings.photo_dir, sha)
     if not path.is_file():
@@ -47,9 +47,9 @@ def _check_and_store(settings, sha: str, data: bytes) -> photostore.PhotoFacts:
     return facts
 
 
-def _sha_of(request: Request) -> str:
+def sha_of(request: Request) -> str:
     sha = request.path_params["sha256"]
     if not SHA256.match(sha):
-        raise BadRequest("photo.bad_hash", "the path must be the photo's lowercase hex SHA-256",
-                         "照片校验值格式错误")
+        raise BadRequest("photo.bad_hash", "the path must be the file's lowercase hex SHA-256",
+                         "照片或文书的校验值格式错误")
     return sha
