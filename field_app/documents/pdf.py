@@ -25,10 +25,10 @@ import segno
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from field_app import fonts
 from field_app.documents.content import Paper
 
 FONT = "NotoSansSC"
-FONT_FILE = "assets/fonts/NotoSansSC-Subset.otf"
 COLUMNS = ("序号", "检查项目", "检查结果", "法律依据", "处理意见")
 WIDTHS = (10, 38, 36, 54, 36)   # mm; A4 minus 18 mm margins each side is 174 mm
 QR_MM = 30
@@ -38,7 +38,7 @@ _KEPT = contextlib.ExitStack()   # a font extracted from a zip stays for the pro
 @cache
 def font_path() -> Path:
     """The bundled font as a file (extracted once if the app runs from a zip, as in the APK)."""
-    source = resources.files("field_app").joinpath(FONT_FILE)
+    source = fonts.font()
     return source if isinstance(source, Path) else _KEPT.enter_context(resources.as_file(source))
 
 
