@@ -57,7 +57,7 @@ class ReviewItem:
 class Review:
     def __init__(self, services: Services, session: Session) -> None:
         self.services, self.session = services, session
-        self.done: str | None = None   # what was just decided, shown at the top of the queue
+        self.done: tuple[str, list[str]] | None = None   # what was just decided, and the decisions' ids
 
     def items(self) -> list[ReviewItem]:
         decided = self.services.store.decided_records()
@@ -99,8 +99,7 @@ class Review:
         error = self._refusal(item, decision, reason)
         if error:
             return error
-        self._sign(item, decision, reason, comment)
-        self.done = f"{DECIDED[decision]}：{item.unit_name}。审核意见已在本机签名，联网后自动上传。"
+        self.done = (f"{DECIDED[decision]}：{item.unit_name}。", [self._sign(item, decision, reason, comment)])
         return None
 
     def approve_many(self, items: list[ReviewItem], comment: str = "") -> str | None:
@@ -111,11 +110,21 @@ class Review:
         wrong = [item.unit_name for item in items if not item.batchable]
         if wrong:
             return "以下记录不能批量通过，请逐条审核：" + "、".join(wrong)
-        for item in items:
-            self._sign(item, "approve", "", comment)
-        self.done = f"已通过 {len(items)} 条记录：" + "、".join(i.unit_name for i in items) + \
-            "。审核意见已在本机逐条签名，联网后自动上传。"
+        ids = [self._sign(item, "approve", "", comment) for item in items]
+        self.done = (f"已通过 {len(items)} 条记录：" + "、".join(i.unit_name for i in items) + "。", ids)
         return None
+
+    def done_text(self) -> str | None:
+        """What was just decided, and whether the server has it yet, for the top of the queue."""
+        if self.done is None:
+            return None
+        text, ids = self.done
+        states = {row["id"]: row["state"] for row in self.services.store.outbox_rows_of("review")}
+        if all(states.get(i) == "accepted" for i in ids):
+            return text + "审核意见已签名，服务器已接收。"
+        if any(states.get(i) in ("rejected", "conflict") for i in ids):
+            return text + "服务器未接收审核意见，原因见“同步”。"
+        return text + "审核意见已在本机签名，联网后自动上传。"
 
     def _refusal(self, item: ReviewItem, decision: str, reason: str) -> str | None:
         if item.own_team:
@@ -126,7 +135,7 @@ class Review:
             return "退回时必须填写退回原因"
         return None
 
-    def _sign(self, item: ReviewItem, decision: str, reason: str, comment: str) -> None:
+    def _sign(self, item: ReviewItem, decision: str, reason: str, comment: str) -> str:
         now = self.services.clock.stamp()
         doc = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": item.record_id,
                "record_envelope_sha256": item.envelope_sha256, "decision": decision, "reason": reason.strip(),
@@ -134,3 +143,4 @@ class Review:
         if comment.strip():
             doc["comment"] = comment.strip()
         sign_and_queue(self.services.store, self.services.keys, "review", doc, [], now)
+        return doc["id"]

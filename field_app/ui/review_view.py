@@ -26,8 +26,9 @@ class ReviewListScreen(Screen):
         self.shell = shell
         self.selected: set[str] = set()   # records ticked for a batch approval (kept between redraws)
 
-    def fingerprint(self) -> list:
-        return [(i.record_id, i.decided) for i in self.shell.state.review.items()]
+    def fingerprint(self) -> tuple:
+        review = self.shell.state.review
+        return [(i.record_id, i.decided) for i in review.items()], review.done_text()
 
     def build(self) -> ft.Control:
         review = self.shell.state.review
@@ -49,7 +50,7 @@ class ReviewListScreen(Screen):
                                             spacing=10, expand=True)], expand=True, spacing=12)
 
     def _done_banner(self) -> ft.Control:
-        text = ft.Text(self.shell.state.review.done, size=theme.BODY, color=ft.Colors.GREEN_900, expand=True)
+        text = ft.Text(self.shell.state.review.done_text(), size=theme.BODY, color=ft.Colors.GREEN_900, expand=True)
         return ft.Container(ft.Row([ft.Icon(ft.Icons.CHECK_CIRCLE, color=ft.Colors.GREEN_800), text,
                                     ft.TextButton(content=ft.Text("知道了", size=16), on_click=self._dismiss)]),
                             bgcolor=ft.Colors.GREEN_50, padding=12, border_radius=8,

@@ -93,7 +93,10 @@ def test_an_approval_with_a_comment_leaves_the_queue_and_says_so(leader: AppStat
     assert (doc["decision"], doc["record_id"], doc["comment"], doc["reason"]) == \
         ("approve", item.record_id, "现场记录完整", "")
     assert leader.review.queue() == [] and leader.review.waiting() == 0, "decided here: gone from the queue"
-    assert leader.review.done.startswith("已通过：云溪县绿源皮肤管理中心"), leader.review.done
+    assert leader.review.done_text() == "已通过：云溪县绿源皮肤管理中心。审核意见已在本机签名，联网后自动上传。"
+    leader.store.apply_receipts([(doc["id"], {"id": doc["id"], "status": "accepted", "envelope_sha256": "0" * 64,
+                                              "log_index": 7})], "2026-11-21T10:05:00Z")
+    assert leader.review.done_text() == "已通过：云溪县绿源皮肤管理中心。审核意见已签名，服务器已接收。"
     assert leader.start_routes() == ["/work"]
 
 
@@ -144,7 +147,7 @@ def test_no_problem_records_are_approved_together_each_signed(leader: AppState, 
     for row in leader.store.outbox_rows_of("review"):   # each verifies with the leader's device key
         envelope.verify(envelope.parse(row["envelope"].encode()), bytes.fromhex(leader.keys.public_key_hex()))
     assert [i.unit_name for i in leader.review.queue()] == ["云溪县绿源皮肤管理中心"]
-    assert leader.review.done.startswith("已通过 2 条记录：云溪县天和影院、云溪县悦容美发店")
+    assert leader.review.done_text().startswith("已通过 2 条记录：云溪县天和影院、云溪县悦容美发店。")
 
 
 def test_photo_time_and_place_from_the_photo_on_this_device(leader: AppState) -> None:
