@@ -154,5 +154,8 @@ def test_a_correction_comes_with_the_returned_record_and_an_approval_keeps_its_c
 def test_a_decision_without_a_comment_is_still_accepted(submitted, county) -> None:
     _, leader, _, doc = submitted
     plain = decision(leader, {"id": doc["id"], "envelope_sha256": stored_sha(county, doc["id"])}, "approve")
+    too_long = {**plain, "id": uuid7(), "comment": "长" * 2001}
+    (refused,) = send(leader, too_long)
+    assert refused["status"] == "rejected" and refused["error"]["code"] == "schema.invalid", refused
     assert "comment" not in plain and send(leader, plain)[0]["status"] == "accepted"
     assert server_rows(county.db, "SELECT comment FROM reviews WHERE id = ?", plain["id"])[0][0] == ""
