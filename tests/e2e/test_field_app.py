@@ -187,7 +187,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(boss, "同步完成")
     tap_until(boss, "返回", "待审核的记录在同步时下载")  # to the queue, now with the correction
     tap_until(boss, re.compile(re.escape(unit) + ".*待审核", re.S), "服务器计算的结果类别")
-    tap_until(boss, "通过", "审核意见（可选）")  # asked before it is signed
+    tap_until(boss, "通过", "确认通过")  # asked before it is signed
     tap(boss, "确认通过")
     _wait_server(county, correction, "approved", boss)
     decisions = county.rows("SELECT decision FROM reviews ORDER BY received_at")

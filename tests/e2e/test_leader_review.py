@@ -85,7 +85,7 @@ def test_a_leader_approves_a_correction_with_a_comment(county, server, browser, 
     wait_text(page, "北纬 36.185000° 东经 118.170000°")   # the photo's place, from its EXIF (36°11'6" N, 118°10'12" E)
     wait_text(page, "拍摄于 ")
     shots(page, "review-correction", docs=True, expect="共 1 处变化")
-    tap_until(page, "通过", "审核意见（可选）")   # asked before it is signed
+    tap_until(page, "通过", "确认通过")   # asked before it is signed
     type_into(page, "审核意见（可选）", COMMENT)
     tap(page, "确认通过")
     wait_text(page, f"已通过：{unit}")
