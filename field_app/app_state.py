@@ -41,6 +41,13 @@ class AppState:
         self.review = Review(self.services, self.session)
         self.reinspections = Reinspections(self.services, self.session)
 
+    def start_routes(self) -> list[str]:
+        """The screens the app opens on, bottom of the back stack first: enrollment; a leader with
+        records waiting, the review queue (over the work list); else the work list."""
+        if not self.session.enrolled:
+            return ["/enroll"]
+        return ["/work", "/review"] if self.session.is_leader and self.review.waiting() else ["/work"]
+
     def outbox_lines(self) -> list[OutboxLine]:
         return outbox_lines(self.store)
 

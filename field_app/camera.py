@@ -53,7 +53,9 @@ def scene_jpeg(size: tuple[int, int] = (4000, 3000), seed: int = 1, orientation:
     exif = Image.Exif()
     exif[0x0112] = orientation
     exif[0x010F] = "SuiJian FakeCamera"
-    exif.get_ifd(0x8769)[0x9003] = clock.now().astimezone().strftime("%Y:%m:%d %H:%M:%S")
+    taken = clock.now().astimezone()
+    exif.get_ifd(0x8769)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(0x8769)[0x9011] = taken.strftime("%z")[:3] + ":" + taken.strftime("%z")[3:]   # OffsetTimeOriginal
     exif.get_ifd(0x8825).update({1: "N", 2: (36.0, 11.0, 6.0), 3: "E", 4: (118.0, 10.0, 12.0)})
     out = io.BytesIO()
     image.save(out, "JPEG", quality=92, exif=exif.tobytes())

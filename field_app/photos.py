@@ -3,7 +3,8 @@ that are hashed, signed into the record and uploaded.
 
     decode (JPEG draft mode: the decoder scales by 1/2, 1/4, 1/8 while reading)
     → long side 1600 px → EXIF orientation applied → JPEG quality 80
-    → EXIF DateTimeOriginal and GPS kept, everything else stripped (maker notes, serial numbers…)
+    → EXIF DateTimeOriginal (with its zone, OffsetTimeOriginal) and GPS kept, everything else
+      stripped (maker notes, serial numbers…)
     → SHA-256 of the stored bytes, a small thumbnail for the lists
 
 Huge or broken input is refused with `PhotoRefused` and a message for the inspector.
@@ -20,12 +21,14 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from field_app.core import photo_facts
+
 LONG_SIDE = 1600
 QUALITY = 80
 THUMB_SIDE = 240
 MAX_INPUT_BYTES = 40 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # the server's SUIJIAN_MAX_PHOTO_PIXELS default
-EXIF_IFD, GPS_IFD, ORIENTATION, DATETIME_ORIGINAL = 0x8769, 0x8825, 0x0112, 0x9003
+EXIF_IFD, GPS_IFD, ORIENTATION, DATETIME_ORIGINAL, OFFSET_ORIGINAL = 0x8769, 0x8825, 0x0112, 0x9003, 0x9011
 TRANSPOSE = {2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
              4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
              6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90]}
@@ -106,6 +109,9 @@ def _kept_exif(source: Image.Exif) -> bytes:
     taken = source.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
     if taken:
         kept.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] = taken
+        offset = source.get_ifd(EXIF_IFD).get(OFFSET_ORIGINAL)
+        if offset:
+            kept.get_ifd(EXIF_IFD)[OFFSET_ORIGINAL] = offset
     gps = source.get_ifd(GPS_IFD)
     if gps:
         kept.get_ifd(GPS_IFD).update(gps)
@@ -122,6 +128,19 @@ def thumbnail(image: Image.Image) -> bytes:
     small = image.copy()
     small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BILINEAR)
     return _jpeg(small, 70)
+
+
+def facts(data: bytes | None) -> photo_facts.PhotoFacts | None:
+    """When and where a stored photo was taken, from the EXIF it kept; None for no file or no image
+    (a signature PNG has no EXIF: its facts are empty, not an error)."""
+    if data is None:
+        return None
+    try:
+        exif = Image.open(io.BytesIO(data)).getexif()
+        taken = exif.get_ifd(EXIF_IFD)
+        return photo_facts.facts(taken.get(DATETIME_ORIGINAL), taken.get(OFFSET_ORIGINAL), dict(exif.get_ifd(GPS_IFD)))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
 
 
 def received(data: bytes, sha256: str) -> Processed:

@@ -48,6 +48,8 @@ CREATE TABLE reminders (
 """
 MIGRATIONS = (  # (user_version after the step, its statements)
     (1, ("ALTER TABLE outbox ADD COLUMN parked_at TEXT",)),   # records the server cannot take, set aside
+    (2, ("CREATE TABLE record_units (record_id TEXT PRIMARY KEY, unit_name TEXT NOT NULL)",)),  # review_units:
+    # the unit of each record a leader was sent to review, kept after it leaves the queue (the sync log names it)
 )
 VERSION = MIGRATIONS[-1][0]
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
@@ -191,10 +193,18 @@ class LocalStore:
 
     # --- the leader's review queue ----------------------------------------------------------------
     def save_review_queue(self, items: list[dict[str, Any]], now: str) -> None:
+        """The queue as the server sent it, replacing the last one; each record's unit is kept
+        beyond it (`record_units`), so the sync log can name the unit of a decision sent later."""
         with self._tx():
             self.conn.execute("DELETE FROM review_queue")
             self.conn.executemany("INSERT INTO review_queue VALUES (?, ?, ?)",
                                   [(i["record_id"], json.dumps(i, ensure_ascii=False), now) for i in items])
+            self.conn.executemany("INSERT OR REPLACE INTO record_units VALUES (?, ?)",
+                                  [(i["record_id"], i["assignment"]["unit"]["name"]) for i in items])
+
+    def record_units(self) -> dict[str, str]:
+        """The unit of every record this device was sent to review, by record id."""
+        return dict(self.conn.execute("SELECT record_id, unit_name FROM record_units").fetchall())
 
     def review_queue(self) -> list[dict[str, Any]]:
         return [json.loads(r[0]) for r in self.conn.execute("SELECT item FROM review_queue ORDER BY fetched_at, rowid")]

@@ -1,5 +1,5 @@
-"""The outbox as the sync screen shows it: each record and decision with its state, the server's
-receipt, or its refusal in Chinese with what to do."""
+"""The outbox as the sync screen shows it: each record and decision with the unit it concerns
+(never a record id), its state, the server's receipt, or its refusal in Chinese with what to do."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,7 @@ ERROR_HELP = {  # what the inspector can do about a record the server refused
     "review.own_team": "您是该检查组成员，不能审核本组记录",
     "review.not_in_review": "该记录已不在待审核状态，无需再处理",
 }
+UNKNOWN_UNIT = "单位未知（本机没有该记录的任务）"   # never a bare record id: people do not read UUIDs
 PARKED_HELP = ("服务器处理这条记录时出错，记录已保存在本机，其他记录照常同步；点“立即同步”或几小时后会自动重试，"
                "如一直不成功请联系技术支持")
 
@@ -41,13 +42,14 @@ class OutboxLine:
 def outbox_lines(store: LocalStore) -> list[OutboxLine]:
     """Newest first, each with the unit it concerns."""
     names = {a["id"]: a["unit"]["name"] for a in store.list_assignments()}
-    queue = {i["record_id"]: i["assignment"]["unit"]["name"] for i in store.review_queue()}
+    queue = store.record_units()   # records reviewed here, also those gone from the queue since
+    queue.update({i["record_id"]: i["assignment"]["unit"]["name"] for i in store.review_queue()})
     queue.update({r["record_id"]: r["unit_name"] for r in store.list_reminders()})
     lines = []
     for row in reversed(store.outbox_rows()):
         doc = document_of(row["envelope"])
         unit = names.get(doc.get("assignment_id", ""), "") or queue.get(doc.get("record_id", ""), "")
-        lines.append(line_of(row, doc, unit))
+        lines.append(line_of(row, doc, unit or UNKNOWN_UNIT))
     return lines
 
 

@@ -22,6 +22,6 @@ def make_main(state: AppState, camera: Camera) -> Callable[[ft.Page], None]:
         shell = Shell(page, state, camera, ROUTES)
         listener = shell.listen()
         page.on_close = lambda _: listener in state.syncing.listeners and state.syncing.listeners.remove(listener)
-        shell.go("/work" if state.session.enrolled else "/enroll")
+        shell.start()
 
     return main

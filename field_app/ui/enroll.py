@@ -38,6 +38,7 @@ class EnrollScreen(Screen):
             self.message.value = error
             self.message.update()
             return
-        self.shell.stack.clear()
-        self.shell.go("/work")
+        self.shell.start()
         await self.shell.run_sync()
+        if self.shell.state.start_routes()[-1] == "/review" and self.shell.stack[-1].route == "/work":
+            self.shell.go("/review")   # a leader's first sync brought records to review

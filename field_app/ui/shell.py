@@ -37,6 +37,15 @@ class Shell:
         self.stack.append(screen)
         self.render()
 
+    def start(self) -> None:
+        """Open on the screens the state says (AppState.start_routes), drawn once."""
+        self.stack.clear()
+        for route in self.state.start_routes():
+            screen = self.routes[route](self)
+            screen.route = route
+            self.stack.append(screen)
+        self.render()
+
     def back(self, _: Any = None) -> None:
         if len(self.stack) > 1:
             self.stack.pop()

@@ -41,8 +41,8 @@ class SyncScreen(Screen):
         ], expand=True, spacing=14)
 
     def _line(self, line) -> ft.Control:
-        parts = [ft.Text(f"{line.unit_name or line.record_id}", size=theme.BODY, weight=ft.FontWeight.BOLD),
-                 ft.Text(f"{'审核意见' if line.kind == 'review' else '检查记录'} · {line.state_zh} · "
+        parts = [ft.Text(line.unit_name, size=theme.BODY, weight=ft.FontWeight.BOLD),
+                 ft.Text(f"{KINDS.get(line.kind, '检查记录')} · {line.state_zh} · "
                          f"{local_time(line.created_at)}",
                          size=16)]
         if line.log_index is not None:
@@ -58,6 +58,7 @@ class SyncScreen(Screen):
         await self.shell.run_sync()
 
 
+KINDS = {"record": "检查记录", "review": "审核意见", "reinspection": "复查记录"}
 RECEIPTS = {"accepted": "已接收", "duplicate": "已接收（重复提交）", "incomplete": "照片未齐", "rejected": "被拒收",
             "conflict": "编号冲突"}
 

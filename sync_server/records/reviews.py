@@ -6,7 +6,11 @@
 
 Four eyes: a leader never decides a record of a team they are on. A decision applies only to a
 complete record still in review; the same decision sent again is a duplicate, another decision
-under the same id a conflict. Every decision is in the audit log.
+under the same id a conflict. Every decision is in the audit log. A decision may carry the
+leader's `comment` (optional): stored, and sent to the record's inspectors with the decision.
+
+The queue gives, for a correction (a record that supersedes a returned one), the returned
+record's envelope and the decision that returned it, so the leader sees what changed and why.
 """
 from __future__ import annotations
 
@@ -80,7 +84,7 @@ def _store(conn: Connection, device: Row, doc: dict[str, Any], record: Row, raw:
                          envelope_sha256=sha)
     records.insert_review(conn, {"id": doc["id"], "record_id": record["id"], "leader_id": doc["leader"],
                                  "device_id": device["id"], "decision": doc["decision"], "reason": doc["reason"],
-                                 "envelope": raw, "envelope_sha256": sha, "received_at": now, "log_index": index})
+                                 "comment": doc.get("comment", ""), "envelope": raw, "envelope_sha256": sha, "received_at": now, "log_index": index})
     records.set_review_state(conn, record["id"], state)
     if state == "returned":
         _notify(conn, record, doc, now)
@@ -94,8 +98,8 @@ def _notify(conn: Connection, record: Row, doc: dict[str, Any], now: str) -> Non
     """The returned record, with the reason, goes to everyone who signed or confirmed it."""
     signed = envelope.parse(records.get_envelope_by_id(conn, record["id"]) or b"").document()
     notice = json.dumps({"record_id": record["id"], "assignment_id": record["assignment_id"], "decision": "return",
-                         "reason": doc["reason"], "leader": doc["leader"], "decided_at": doc["decided_at"],
-                         "review_id": doc["id"]}, ensure_ascii=False, separators=(",", ":"))
+                         "reason": doc["reason"], "comment": doc.get("comment", ""), "leader": doc["leader"],
+                         "decided_at": doc["decided_at"], "review_id": doc["id"]}, ensure_ascii=False, separators=(",", ":"))
     for person in dict.fromkeys([record["signer_id"], *signed["inspectors"]]):
         assignments.insert_notice(conn, person, "review", notice, now)
 
@@ -106,7 +110,7 @@ def _notify_approved(conn: Connection, record: Row, doc: dict[str, Any], now: st
     entry = disclosure.entry_state(conn, record["id"])
     notice = json.dumps({"record_id": record["id"], "assignment_id": record["assignment_id"], "decision": "approve",
                          "decided_at": doc["decided_at"], "review_id": doc["id"], "category": record["category"],
-                         "disclosure_no": entry["no"] if entry else None}, ensure_ascii=False, separators=(",", ":"))
+                         "comment": doc.get("comment", ""), "disclosure_no": entry["no"] if entry else None}, ensure_ascii=False, separators=(",", ":"))
     for person in dict.fromkeys([record["signer_id"], *signed["inspectors"]]):
         assignments.insert_notice(conn, person, "approved", notice, now)
 
@@ -117,4 +121,19 @@ def queue(conn: Connection, leader: Row, limit: int) -> dict[str, Any]:
     rows = records.list_review_queue(conn, leader["user_id"], limit)
     return {"items": [{"record_id": r["id"], "envelope": bytes(r["envelope"]).decode("utf-8"),
                        "envelope_sha256": r["envelope_sha256"], "category": json.loads(r["category_json"]),
-                       "received_at": r["received_at"], "assignment": json.loads(r["doc"])} for r in rows]}
+                       "received_at": r["received_at"], "assignment": json.loads(r["doc"]),
+                       "earlier": _earlier(conn, r["supersedes"])} for r in rows]}
+
+
+def _earlier(conn: Connection, record_id: str | None) -> dict[str, Any] | None:
+    """The returned record a correction supersedes, and the decision that returned it."""
+    raw = records.get_envelope_by_id(conn, record_id) if record_id else None
+    returned = records.get_return_by_record(conn, record_id) if raw is not None else None
+    if raw is None or returned is None:
+        return None
+    decision = envelope.parse(bytes(returned["envelope"])).document()
+    leader = users.get_user_by_id(conn, returned["leader_id"])
+    return {"record_id": record_id, "envelope": raw.decode("utf-8"),
+            "returned": {"reason": returned["reason"], "comment": returned["comment"],
+                         "leader": returned["leader_id"], "leader_name": leader["name"] if leader else "",
+                         "decided_at": decision["decided_at"]}}

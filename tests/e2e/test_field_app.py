@@ -140,7 +140,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     lead = apps(tmp_path / "leader", server.url, enroll_code=county.code_for(county.leader)).start()
     boss = new_tab(browser)
     open_app(boss, lead.url)
-    tap_until(boss, "审核记录", "待审核")
+    wait_text(boss, "待审核的记录在同步时下载")  # a leader with records to review opens on the queue
     tap_until(boss, re.compile(re.escape(unit)), "服务器计算的结果类别：发现问题已责令整改")
     # the photos came down with the queue, checked against the signed record: the leader sees the evidence
     evidence = lead.data / "photos" / f"{second['photos'][0]}.jpg"
@@ -154,7 +154,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     shots(boss, "review", docs=True, expect="服务器计算的结果类别")
     type_into(boss, "退回原因", REASON)
     tap(boss, "退回")
-    wait_text(boss, "已签名")
+    wait_text(boss, f"已退回：{unit}")  # back on the queue, the result at its top
     _wait_server(county, pending["id"], "returned", boss)
 
     # --- the inspector sees the reason, corrects and resubmits -------------------------------------------
@@ -185,10 +185,10 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     tap_until(boss, "同步", "立即同步")
     tap(boss, "立即同步")
     wait_text(boss, "同步完成")
-    tap_until(boss, "返回", "已处理：已退回")  # to the returned record's page
     tap_until(boss, "返回", "待审核的记录在同步时下载")  # to the queue, now with the correction
     tap_until(boss, re.compile(re.escape(unit) + ".*待审核", re.S), "服务器计算的结果类别")
-    tap(boss, "通过")
+    tap_until(boss, "通过", "确认通过")  # asked before it is signed
+    tap(boss, "确认通过")
     _wait_server(county, correction, "approved", boss)
     decisions = county.rows("SELECT decision FROM reviews ORDER BY received_at")
     assert [d["decision"] for d in decisions] == ["return", "approve"]

@@ -119,3 +119,43 @@ def test_only_a_returned_record_can_be_superseded(submitted, county) -> None:
     assert inspector.sync().receipts == {"rejected": 1}
     row = next(r for r in inspector.store.outbox_rows() if r["id"] == sneaky["id"])
     assert json.loads(row["error"])["code"] == "record.supersedes_not_returned"
+
+
+def test_a_correction_comes_with_the_returned_record_and_an_approval_keeps_its_comment(submitted, county) -> None:
+    inspector, leader, assignment, doc = submitted
+    first_sha = stored_sha(county, doc["id"])
+    (item,) = [i for i in leader.http.get("/v1/reviews/queue", headers=leader._auth()).json()["items"]
+               if i["record_id"] == doc["id"]]
+    assert item["earlier"] is None, "a first record corrects nothing"
+    back = {**decision(leader, {"id": doc["id"], "envelope_sha256": first_sha}, "return", "第1项备注不完整"),
+            "comment": "请写明整改期限"}
+    assert send(leader, back)[0]["status"] == "accepted"
+    inspector.sync()
+    correction = {**record(assignment, [county.inspector]), "supersedes": doc["id"]}
+    sign_and_queue(inspector.store, inspector.keys, "record", correction, [], "2026-11-22T10:00:00Z")
+    assert inspector.sync().receipts == {"accepted": 1}
+    (item,) = [i for i in leader.http.get("/v1/reviews/queue", headers=leader._auth()).json()["items"]
+               if i["record_id"] == correction["id"]]
+    earlier = item["earlier"]
+    assert earlier["record_id"] == doc["id"]
+    assert envelope.parse(earlier["envelope"].encode()).document() == doc, "the returned record, as signed"
+    assert (earlier["returned"]["reason"], earlier["returned"]["comment"]) == ("第1项备注不完整", "请写明整改期限")
+    assert earlier["returned"]["decided_at"] == back["decided_at"] and earlier["returned"]["leader_name"]
+    approve = {**decision(leader, {"id": correction["id"], "envelope_sha256": stored_sha(county, correction["id"])},
+                          "approve"), "comment": "更正完整，同意"}
+    assert send(leader, approve)[0]["status"] == "accepted"
+    stored = dict(server_rows(county.db, "SELECT decision, comment FROM reviews WHERE id = ?", approve["id"]))
+    assert stored == {"approve": "更正完整，同意"}
+    inspector.sync()
+    approval = next(d for d in inspector.store.list_decisions() if d["record_id"] == correction["id"])
+    assert (approval["decision"], approval["comment"]) == ("approve", "更正完整，同意")
+
+
+def test_a_decision_without_a_comment_is_still_accepted(submitted, county) -> None:
+    _, leader, _, doc = submitted
+    plain = decision(leader, {"id": doc["id"], "envelope_sha256": stored_sha(county, doc["id"])}, "approve")
+    too_long = {**plain, "id": uuid7(), "comment": "长" * 2001}
+    (refused,) = send(leader, too_long)
+    assert refused["status"] == "rejected" and refused["error"]["code"] == "schema.invalid", refused
+    assert "comment" not in plain and send(leader, plain)[0]["status"] == "accepted"
+    assert server_rows(county.db, "SELECT comment FROM reviews WHERE id = ?", plain["id"])[0][0] == ""

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime, timezone
 
 import pytest
 from PIL import Image
 
 from field_app.camera import scene_jpeg
-from field_app.photos import (DATETIME_ORIGINAL, EXIF_IFD, GPS_IFD, LONG_SIDE, PhotoFiles, PhotoRefused,
+from field_app.photos import (DATETIME_ORIGINAL, EXIF_IFD, GPS_IFD, LONG_SIDE, PhotoFiles, PhotoRefused, facts,
                               process, signature_png)
+from schemas import clock
 from tests.support.photos import png_bomb
 
 
@@ -34,6 +36,18 @@ def test_exif_time_and_gps_kept_everything_else_stripped(camera_shot: bytes) -> 
     assert exif.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] == photo.taken_at
     assert exif.get_ifd(GPS_IFD)[1] == "N" and photo.has_gps
     assert 0x010F not in exif, "the maker (and serial numbers, maker notes…) are stripped"
+
+
+def test_the_stored_photo_says_when_and_where_it_was_taken() -> None:
+    before = clock.now().replace(microsecond=0)
+    photo = process(scene_jpeg((1200, 900), seed=3))
+    after = clock.now()
+    found = facts(photo.data)
+    assert found is not None and (found.lat_e6, found.lon_e6) == (36185000, 118170000)   # 36°11'6" N, 118°10'12" E
+    taken = datetime.fromisoformat(found.taken_at.replace("Z", "+00:00"))
+    assert before <= taken <= after and taken.tzinfo == timezone.utc, "the camera's zone was kept with its time"
+    assert facts(signature_png([[(1, 1), (30, 30)]], (60, 40)).data).caption() == "拍摄时间未记录 · 位置未记录"
+    assert facts(b"not an image") is None and facts(None) is None
 
 
 def test_thumbnail_is_small(camera_shot: bytes) -> None:

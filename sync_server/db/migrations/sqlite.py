@@ -203,6 +203,10 @@ def _record_photos(db: sqlite_utils.Database) -> None:
         db.conn.executemany("INSERT OR IGNORE INTO record_photos VALUES (?, ?)", [(s, record_id) for s in shas])
 
 
+REVIEW_COMMENT = """
+ALTER TABLE reviews ADD COLUMN comment TEXT NOT NULL DEFAULT ''
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -213,4 +217,5 @@ MIGRATIONS: list[Migration] = [
     ("005_disclosure", statements(DISCLOSURE)),
     ("006_record_photos", _record_photos),
     ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
+    ("008_review_comment", statements(REVIEW_COMMENT)),     # a leader's optional comment on a decision
 ]

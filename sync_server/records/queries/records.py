@@ -19,7 +19,8 @@ def set_review_state(conn: Connection, record_id: str, state: str) -> None:
 def list_review_queue(conn: Connection, leader_id: str, limit: int) -> list[Row]:
     """Complete records waiting for a decision, of teams the leader is not on (four eyes)."""
     return conn.execute(
-        "SELECT r.id, r.assignment_id, r.envelope, r.envelope_sha256, r.category_json, r.received_at, a.doc"
+        "SELECT r.id, r.assignment_id, r.envelope, r.envelope_sha256, r.category_json, r.received_at, r.supersedes,"
+        " a.doc"
         " FROM records r JOIN assignments a ON a.id = r.assignment_id"
         " WHERE r.state = 'received' AND r.review_state = 'in_review' AND NOT EXISTS"
         " (SELECT 1 FROM assignment_team t WHERE t.assignment_id = r.assignment_id AND t.user_id = ?)"
@@ -30,11 +31,18 @@ def get_review_by_id(conn: Connection, review_id: str) -> Row | None:
     return conn.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
 
 
+def get_return_by_record(conn: Connection, record_id: str) -> Row | None:
+    """The decision that returned a record (its reason and comment), if it was returned."""
+    return conn.execute(
+        "SELECT id, leader_id, reason, comment, envelope, received_at FROM reviews"
+        " WHERE record_id = ? AND decision = 'return' ORDER BY received_at DESC LIMIT 1", (record_id,)).fetchone()
+
+
 def insert_review(conn: Connection, review: dict) -> None:
     conn.execute(
-        "INSERT INTO reviews (id, record_id, leader_id, device_id, decision, reason, envelope, envelope_sha256,"
-        " received_at, log_index) VALUES (:id, :record_id, :leader_id, :device_id, :decision, :reason, :envelope,"
-        " :envelope_sha256, :received_at, :log_index)", review)
+        "INSERT INTO reviews (id, record_id, leader_id, device_id, decision, reason, comment, envelope,"
+        " envelope_sha256, received_at, log_index) VALUES (:id, :record_id, :leader_id, :device_id, :decision,"
+        " :reason, :comment, :envelope, :envelope_sha256, :received_at, :log_index)", review)
 
 
 def get_envelope_by_id(conn: Connection, record_id: str) -> bytes | None:
