@@ -22,13 +22,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Two processes for the unit and integration tests (each test makes its own server, files and
+# ports), then the tablet's browser tests one at a time: two Flutter renderers on a 2-core
+# machine starve each other.
+WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS) --ignore=tests/e2e
+	$(BIN)/python -m pytest -q tests/e2e
 
 test-dates: $(STAMP)
 	@for at in $(MOVED_CLOCKS); do \
 	  echo "== tests marked 'dates' with SUIJIAN_CLOCK=$$at"; \
-	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -m dates || exit 1; \
+	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -n $(WORKERS) -m dates || exit 1; \
 	done
 
 demo: $(STAMP)
