@@ -9,7 +9,8 @@ Either way the document names the record (id and envelope hash), the item and it
 `schemas.lab.check_result` refuses anything else. Accepted, it is stored beside the record (the
 signed record is never rewritten), the audit log gets `lab.result` (the document's hash, who, from
 where) and `record.category` when the category changes, the record's category is recomputed on
-the effective record, and its public entry follows (disclosure.service.refresh).
+the effective record, its public entry follows (disclosure.service.refresh), and each team member's
+feed gets a `lab_result` notice.
 """
 from __future__ import annotations
 
@@ -133,6 +134,7 @@ def _accept(conn: Connection, record: Row, doc: dict[str, Any], by: str, source:
     photos.link_record_photos(conn, record["id"], doc["photos"])
     category = _recategorize(conn, record, lab.effective_record(signed, [*earlier, doc]), now)
     disclosure.refresh(conn, record["id"], now)
+    _tell_team(conn, record, doc, category, now)
     return {"id": doc["id"], "status": "accepted", "envelope_sha256": sha, "received_at": now, "log_index": index,
             "category": category}
 
@@ -153,6 +155,16 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise BadRequest("lab.bad_date", f"not a date: {text!r}", "检验报告日期格式应为 2026-10-01") from None
+
+
+def _tell_team(conn: Connection, record: Row, doc: dict[str, Any], category: dict[str, Any], now: str) -> None:
+    """A feed notice (kind `lab_result`) to each team member, so every tablet of the team shows the
+    sample as resulted, whoever entered it."""
+    notice = json.dumps({"record_id": record["id"], "assignment_id": record["assignment_id"],
+                         "item_code": doc["item_code"], "sample_no": doc["sample_no"], "outcome": doc["outcome"],
+                         "result_id": doc["id"], "category": category}, ensure_ascii=False, separators=(",", ":"))
+    for person in sorted(assignments.get_team_by_assignment(conn, record["assignment_id"]) or ()):
+        assignments.insert_notice(conn, person, "lab_result", notice, now)
 
 
 def _recategorize(conn: Connection, record: Row, effective: dict[str, Any], now: str) -> dict[str, Any]:
