@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from field_app.ids import uuid7
+from field_app.outbox import sign_and_queue
 from schemas import envelope
 from schemas.lab import LabResult
 from schemas.record import Rectify
@@ -112,10 +113,15 @@ def test_the_inspector_enters_a_passed_result_on_the_tablet_before_approval(team
     assignment = inspector.store.list_assignments()[0]
     item = assignment["items"][0]["code"]
     record_id, sha = submit(inspector, county, assignment, findings=sampled_findings(assignment))
-    response = push(inspector, lab_result(record_id, sha, item, county.inspector))
-    assert response.status_code == 200
-    (receipt,) = response.json()["receipts"]
-    assert receipt["status"] == "accepted" and receipt["category"]["code"] == "no_problem", receipt
+    doc = lab_result(record_id, sha, item, county.inspector)
+    sign_and_queue(inspector.store, inspector.keys, "lab_result", doc, [], dates.now_stamp())
+    assert inspector.sync().receipts == {"accepted": 1}, "the tablet's outbox pushes it like a re-inspection"
+    (row,) = inspector.store.outbox_rows_of("lab_result")
+    receipt = json.loads(row["receipt"])
+    assert row["state"] == "accepted" and receipt["category"]["code"] == "no_problem", receipt
+    notices = inspector.store.list_lab_notices()
+    assert [(n["record_id"], n["item_code"], n["outcome"]) for n in notices] == [(record_id, item, "compliant")], \
+        "the team's tablets hear of the result through the feed"
     assert server_rows(county.db, "SELECT category FROM records WHERE id = ?", record_id)[0][0] == "no_problem"
     assert entry_of(county, record_id) == {}, "nothing is public before approval"
     assert approve(leader, record_id, sha)["status"] == "accepted"
