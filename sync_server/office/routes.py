@@ -10,4 +10,5 @@ ROUTES = [
     Route("/office/login", pages.login_form),
     Route("/office/login", pages.login, methods=["POST"]),
     Route("/office/logout", pages.logout, methods=["POST"]),
+    Route("/office/lab-results", pages.lab_result, methods=["POST"]),
 ]

@@ -69,6 +69,22 @@ def _again(stored: Row, sha: str) -> dict[str, Any]:
             "log_index": stored["log_index"]}
 
 
+# --- the office's list --------------------------------------------------------------------------
+
+def waiting_samples(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    """Samples of records still 待检验结果, for the office console: unit, item, sample, lab, tests."""
+    out = []
+    for row in q.list_pending_lab_records(conn, limit):
+        record = envelope.parse(bytes(row["envelope"])).document()
+        assignment = json.loads(row["assignment"])
+        names = {i["code"]: i["name"] for i in assignment["items"]}
+        done = {json.loads(d)["item_code"] for d in q.list_lab_docs_by_record(conn, row["id"])}
+        out += [{"record_id": row["id"], "unit_name": assignment["unit"]["name"], "received_at": row["received_at"],
+                 "item_name": names.get(s["item_code"], s["item_code"]), **s}
+                for s in lab.pending_samples(record) if s["item_code"] not in done]
+    return out
+
+
 # --- from the office -----------------------------------------------------------------------------
 
 def enter_by_office(conn: Connection, by: str, record_id: str, fields: dict[str, Any],

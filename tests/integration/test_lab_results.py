@@ -19,6 +19,7 @@ from schemas.lab import LabResult
 from schemas.record import Rectify
 from tests.integration.conftest import server_rows
 from tests.integration.test_disclosure import approve, entry_of, submit
+from tests.integration.test_office_sessions import csrf_of, sign_in
 from tests.support import dates
 from tests.support.records import finding
 
@@ -192,3 +193,34 @@ def test_the_cli_enters_a_result(team, county, server) -> None:
     assert entry_of(county, record_id)["category"] == "no_problem"
     twice = subprocess.run(cli, capture_output=True, text=True, timeout=60)
     assert twice.returncode == 1 and "lab.result_exists" in twice.stderr
+
+
+def test_the_office_form_lists_the_sample_and_enters_its_result(team, county, server) -> None:
+    inspector, leader = team
+    assignment = inspector.store.list_assignments()[0]
+    record_id, sha = submit(inspector, county, assignment, findings=sampled_findings(assignment))
+    assert approve(leader, record_id, sha)["status"] == "accepted"
+    with httpx.Client(base_url=server.url, timeout=30) as web:
+        assert sign_in(web, county.admin_token).status_code == 303
+        board = web.get("/office").text
+        assert "待检验结果的样品（1）" in board and "样品 YP-2026-0042" in board and assignment["unit"]["name"] in board
+        origin = {"Origin": server.url.rstrip("/")}
+        form = {"csrf": csrf_of(board), "record_id": record_id, "item_code": assignment["items"][0]["code"],
+                "sample_no": "YP-2026-0042", "lab": "市疾控中心", "report_no": "JC-9",
+                "reported_on": dates.today().isoformat(), "outcome": "non_compliant", "rectify_by": "", "note": ""}
+        refused = web.post("/office/lab-results", data=form, headers=origin)
+        assert refused.status_code == 400 and "未录入：检验不合格须填写整改期限" in refused.text
+        foreign = web.post("/office/lab-results", data={**form, "outcome": "compliant"},
+                           headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        stale = web.post("/office/lab-results", data={**form, "csrf": "x", "outcome": "compliant"}, headers=origin)
+        assert stale.status_code == 403
+        assert server_rows(county.db, "SELECT count(*) FROM lab_results")[0][0] == 0
+        done = web.post("/office/lab-results", data={**form, "outcome": "compliant"}, headers=origin)
+        assert done.status_code == 303 and done.headers["location"].startswith("/office?lab=YP-2026-0042")
+        board = web.get(done.headers["location"]).text
+        assert "已录入样品 YP-2026-0042 的检验结果" in board and "待检验结果的样品（0）" in board
+    entry = entry_of(county, record_id)
+    assert (entry["category"], entry["revision"]) == ("no_problem", 2)
+    (row,) = server_rows(county.db, "SELECT source, by_user FROM lab_results WHERE record_id = ?", record_id)
+    assert (row["source"], row["by_user"]) == ("office", "admin"), "attributed to the signed-in office account"
