@@ -55,20 +55,24 @@ class LabResults:
         return self.store.get_lab_draft(key)
 
     def edit(self, key: str, field: str, value: Any) -> None:
+        """One field of the form, saved at once. Under the store's lock: Flet runs handlers on a
+        thread pool, and two fields typed in quick succession must not overwrite each other."""
         if field not in FORM_FIELDS and field != "case":
             raise KeyError(field)
-        draft = self.store.get_lab_draft(key)
-        draft[field] = value
-        self.store.save_lab_draft(key, draft)
+        with self.store.lock:
+            draft = self.store.get_lab_draft(key)
+            draft[field] = value
+            self.store.save_lab_draft(key, draft)
 
     def add_photo(self, key: str, raw: bytes) -> str:
         """A photo of the lab's report (PhotoRefused for bad input), kept, then named in the form."""
         photo = process(raw)
         self.store.add_photo(photo.sha256, self.services.files.save(photo), len(photo.data))
-        draft = self.store.get_lab_draft(key)
-        if photo.sha256 not in draft["photos"]:
-            draft["photos"].append(photo.sha256)
-        self.store.save_lab_draft(key, draft)
+        with self.store.lock:
+            draft = self.store.get_lab_draft(key)
+            if photo.sha256 not in draft["photos"]:
+                draft["photos"].append(photo.sha256)
+            self.store.save_lab_draft(key, draft)
         return photo.sha256
 
     def enter(self, sample: labresults.PendingSample) -> str | None:

@@ -3,6 +3,7 @@ approved, and published as 待检验结果; on the tablet the visit shows 待检
 enters the failed result, it syncs, and the record's category and the public entry follow."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -99,6 +100,9 @@ def test_a_lab_result_entered_on_the_tablet_turns_the_public_entry(county, serve
     (result,) = _poll(lambda: county.rows("SELECT outcome, source, by_user, doc FROM lab_results WHERE record_id = ?",
                                           doc["id"]))
     assert (result["outcome"], result["source"], result["by_user"]) == ("non_compliant", "device", county.inspector)
+    signed = json.loads(result["doc"])
+    assert (signed["report_no"], signed["reported_on"], signed["action"]) == \
+        ("JC-2026-118", dates.today().isoformat(), {"kind": "rectify", "deadline": deadline}), "every field typed is signed"
     (after,) = county.rows("SELECT category, revision FROM disclosures WHERE record_id = ?", doc["id"])
     assert (after["category"], after["revision"]) == ("rectify", 2)
     public.reload()   # the page is cacheable for 60 s; a reload asks the server again, as a visitor would
