@@ -110,3 +110,17 @@ def test_a_report_dated_after_today_is_refused(tmp_path: Path) -> None:
     assert state.lab_results.enter(sample) == "报告日期不能晚于今天"
     assert state.store.outbox_rows_of("lab_result") == []
     state.close()
+
+
+def test_the_sync_screen_names_the_unit_and_the_sample(tmp_path: Path) -> None:
+    state = make_state(tmp_path / "tablet")
+    sampled_visit(state)
+    fill_sample(state)
+    state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    (sample,) = state.lab_results.pending()
+    state.lab_results.edit(sample.key, "outcome", "compliant")
+    state.lab_results.edit(sample.key, "reported_on", state.services.clock.today().isoformat())
+    assert state.lab_results.enter(sample) is None
+    line = state.outbox_lines()[0]
+    assert (line.kind, line.unit_name, line.state_zh) == ("lab_result", UNIT, "样品 YP-2026-0042 检验合格 · 待同步")
+    state.close()

@@ -1,14 +1,17 @@
 """Lab samples (委托检验检测): the record's sample field, the lab-result document, and the pure
-rules for a category while a sample is pending and after its result (schemas/lab.py)."""
+rules for a category while a sample is pending and after its result (schemas/lab.py), and what
+the public entry says (sync_server/disclosure/core)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from schemas import contract
 from schemas.categories import LABELS, categorize
 from schemas.errors import ContractError
 from schemas.lab import LabResult, LabResultError, check_result, effective_record, pending_samples
 from schemas.record import Finding, InspectionRecord, Rectify, Sample
+from sync_server.disclosure.core.disclosure import Followups, handling, handling_text, public_category
 from tests.support.records import ASSIGNMENT, ITEMS, finding, record
 
 SAMPLE = {"sample_no": "YP-2026-0042", "lab": "市疾控中心", "tests": "菌落总数、大肠菌群", "photos": ["b" * 64]}
@@ -112,3 +115,77 @@ def test_a_second_result_for_a_sample_is_refused_but_the_same_one_is_not() -> No
     with pytest.raises(LabResultError) as caught:
         check_result(doc, result(doc, result_id="0190f3b4-0000-7000-8000-0000000000bb"), [first])
     assert caught.value.code == "lab.result_exists"
+
+
+# --- invariants (Hypothesis) ---------------------------------------------------------------------
+VERDICTS = st.sampled_from(["compliant", "non_compliant_rectify", "non_compliant_case"])
+
+
+@st.composite
+def sampled_records(draw: st.DrawFn) -> tuple[dict, list[str]]:
+    """A record where some items sent samples, and what each sample's lab will say."""
+    findings, verdicts = [], []
+    for index in range(draw(st.integers(1, 6))):
+        item = {"code": f"GG-{index:03d}", "task_id": "t1", "legal_basis": "依据"}
+        kind = draw(st.sampled_from(["compliant", "not_applicable", "non_compliant", "pending_lab"]))
+        if kind == "pending_lab":
+            findings.append(sampled(item, {**SAMPLE, "sample_no": f"YP-{index}"}))
+            verdicts.append(draw(VERDICTS))
+        else:
+            findings.append(finding(item, kind))
+    return record(ASSIGNMENT, ["p1"], findings=findings), verdicts
+
+
+def _as_found_on_site(doc: dict, verdicts: list[str]) -> dict:
+    """The same record had each lab's verdict been known on site."""
+    out, pending = {**doc, "findings": []}, iter(verdicts)
+    for f in doc["findings"]:
+        if f["outcome"] != "pending_lab":
+            out["findings"].append(f)
+            continue
+        verdict = next(pending)
+        action = None if verdict == "compliant" else (
+            {"kind": "rectify", "deadline": "2026-12-20"} if verdict.endswith("rectify") else {"kind": "case", "case_no": None})
+        out["findings"].append({**{k: v for k, v in f.items() if k != "sample"},
+                                "outcome": "compliant" if verdict == "compliant" else "non_compliant", "action": action})
+    return out
+
+
+def _results(doc: dict, verdicts: list[str]) -> list[dict]:
+    made, pending = [], iter(verdicts)
+    for n, f in enumerate(x for x in doc["findings"] if x["outcome"] == "pending_lab"):
+        verdict = next(pending)
+        action = None if verdict == "compliant" else (Rectify("2026-12-20") if verdict.endswith("rectify") else None)
+        res = result(doc, "compliant" if verdict == "compliant" else "non_compliant", f["item_code"],
+                     f["sample"]["sample_no"], action, f"0190f3b4-0000-7000-8000-{n:012d}")
+        if verdict == "non_compliant_case":
+            res["action"] = {"kind": "case", "case_no": None}
+        contract.validate("lab-result", res)
+        made.append(res)
+    return made
+
+
+@given(sampled_records())
+def test_a_pending_record_is_never_no_problem_and_its_results_decide_as_if_known_on_site(case) -> None:
+    doc, verdicts = case
+    contract.validate("inspection-record", doc)
+    pending = categorize(doc)
+    if verdicts:
+        assert pending.code != "no_problem"
+        problems = any(f["outcome"] == "non_compliant" for f in doc["findings"])
+        assert (pending.code == "pending_lab") == (not problems)
+    effective = effective_record(doc, _results(doc, verdicts))
+    assert categorize(effective).code == categorize(_as_found_on_site(doc, verdicts)).code
+    lines = handling_text(handling(effective, categorize(effective).code, Followups()))
+    if verdicts:
+        assert any(line.startswith(f"抽样送检 {len(verdicts)} 份，检验") for line in lines)
+        assert not any("待出" in line for line in lines)
+
+
+def test_a_pending_entry_is_published_as_pending_with_what_is_out() -> None:
+    doc = record(ASSIGNMENT, ["p1"], findings=[sampled(ITEMS[0], {**SAMPLE, "sample_no": "YP-1"}), sampled(ITEMS[1])])
+    assert public_category("pending_lab", Followups()) == "pending_lab"
+    assert handling_text(handling(doc, "pending_lab", Followups())) == ["抽样送检 2 份，检验结果待出"]
+    one_back = effective_record(doc, [result(doc)])
+    assert handling(one_back, "pending_lab", Followups())["lab"] == {"samples": 2, "pending": 1, "non_compliant": 0}
+    assert handling_text(handling(one_back, "pending_lab", Followups())) == ["抽样送检 2 份，检验结果待出（已出 1 份）"]
