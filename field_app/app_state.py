@@ -15,7 +15,6 @@ by concern that the screens read and call. Listeners are told when a sync change
 """
 from __future__ import annotations
 
-from field_app.state.labresults import LabResults
 from field_app.state.outbox_lines import ERROR_HELP, PARKED_HELP, OutboxLine, outbox_lines
 from field_app.state.reinspections import Reinspections
 from field_app.state.review import Review, ReviewItem
@@ -42,7 +41,7 @@ class AppState:
         self.syncing = Syncing(self.services, self.session)
         self.review = Review(self.services, self.session)
         self.reinspections = Reinspections(self.services, self.session)
-        self.lab_results = LabResults(self.services, self.session)
+        self.lab_results = self.work.lab_results
 
     def outbox_lines(self) -> list[OutboxLine]:
         return outbox_lines(self.store)

@@ -19,6 +19,7 @@ FORM_FIELDS = ("outcome", "lab", "report_no", "reported_on", "note", "rectify_by
 class LabResults:
     def __init__(self, services: Services, session: Session) -> None:
         self.services, self.session = services, session
+        self._samples: dict[str, list[labresults.PendingSample]] = {}   # by record id: signed bytes never change
 
     @property
     def store(self) -> LocalStore:
@@ -31,13 +32,21 @@ class LabResults:
         latest: dict[str, str] = {}
         for row in self.store.submissions():   # oldest first: the last one wins
             latest[row["assignment_id"]] = row["record_id"]
-        records = []
-        for assignment_id, record_id in latest.items():
+        resulted = self.resulted()
+        return [sample for assignment_id, record_id in latest.items() if record_id not in returned
+                for sample in self._samples_of(record_id, assignment_id)
+                if (sample.record_id, sample.item_code) not in resulted]
+
+    def _samples_of(self, record_id: str, assignment_id: str) -> list[labresults.PendingSample]:
+        """The samples a signed record sent, read once per record (the work list asks often)."""
+        if record_id not in self._samples:
             envelope = self.store.envelope_of(record_id)
-            if envelope and record_id not in returned:
-                sha = hashlib.sha256(envelope.encode("utf-8")).hexdigest()
-                records.append((document_of(envelope), sha, self.store.get_assignment(assignment_id)))
-        return labresults.pending(records, self.resulted())
+            if envelope is None:
+                return []
+            sha = hashlib.sha256(envelope.encode("utf-8")).hexdigest()
+            self._samples[record_id] = labresults.pending(
+                [(document_of(envelope), sha, self.store.get_assignment(assignment_id))], set())
+        return self._samples[record_id]
 
     def resulted(self) -> set[tuple[str, str]]:
         mine = {(d["record_id"], d["item_code"]) for d in

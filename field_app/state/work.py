@@ -14,6 +14,7 @@ from field_app.visit import Visit
 class Work:
     def __init__(self, services: Services, session: Session) -> None:
         self.services, self.session = services, session
+        self.lab_results = LabResults(services, session)   # which visits wait for a lab (待检验结果)
 
     @property
     def store(self) -> LocalStore:
@@ -23,7 +24,7 @@ class Work:
         subs = [worklist.Submission(r["record_id"], r["assignment_id"], r["state"], r["created_at"])
                 for r in self.store.submissions()]
         decisions = {d["record_id"]: d.get("decision", "return") for d in self.store.list_decisions()}
-        lab_pending = LabResults(self.services, self.session).pending_records()
+        lab_pending = self.lab_results.pending_records()
         return worklist.rows(self.store.list_assignments(), self.store.draft_ids(), subs, decisions, lab_pending)
 
     def outbox_waiting(self) -> int:
