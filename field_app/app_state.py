@@ -10,6 +10,7 @@ by concern that the screens read and call. Listeners are told when a sync change
     syncing       field_app/state/syncing.py     sync now and in the background, listeners, progress
     review        field_app/state/review.py      the leader's queue and decisions
     reinspections field_app/state/reinspections.py  复查 drafts and answers
+    lab_results   field_app/state/labresults.py     samples awaiting a lab result, results entered here
     outbox_lines  field_app/state/outbox_lines.py   the outbox as the sync screen shows it
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ class AppState:
         self.syncing = Syncing(self.services, self.session)
         self.review = Review(self.services, self.session)
         self.reinspections = Reinspections(self.services, self.session)
+        self.lab_results = self.work.lab_results
 
     def start_routes(self) -> list[str]:
         """The screens the app opens on, bottom of the back stack first: enrollment; a leader with

@@ -10,7 +10,8 @@ from schemas.photo_refs import referenced_files, referenced_photos as record_pho
 
 KINDS = {"record": ("inspection-record", envelope.RECORD_TYPE),
          "review": ("review-decision", envelope.REVIEW_TYPE),
-         "reinspection": ("reinspection", envelope.REINSPECTION_TYPE)}
+         "reinspection": ("reinspection", envelope.REINSPECTION_TYPE),
+         "lab_result": ("lab-result", envelope.LAB_RESULT_TYPE)}
 
 
 def sign_and_queue(store: LocalStore, keys: KeyStore, kind: str, document: dict[str, Any],

@@ -50,6 +50,8 @@ MIGRATIONS = (  # (user_version after the step, its statements)
     (1, ("ALTER TABLE outbox ADD COLUMN parked_at TEXT",)),   # records the server cannot take, set aside
     (2, ("CREATE TABLE record_units (record_id TEXT PRIMARY KEY, unit_name TEXT NOT NULL)",)),  # review_units:
     # the unit of each record a leader was sent to review, kept after it leaves the queue (the sync log names it)
+    (3, ("CREATE TABLE lab_notices (record_id TEXT NOT NULL, item_code TEXT NOT NULL, doc TEXT NOT NULL,"
+         " received_at TEXT NOT NULL, PRIMARY KEY (record_id, item_code))",)),   # samples the server has a result for
 )
 VERSION = MIGRATIONS[-1][0]
 # outbox.state: pending → accepted | incomplete (server waits for photos) | conflict | rejected
@@ -122,6 +124,23 @@ class LocalStore:
         with self.lock:
             self.conn.execute("DELETE FROM meta WHERE key = ?", (f"reinspection_draft:{record_id}",))
 
+    def get_lab_draft(self, key: str) -> dict[str, Any]:
+        """The lab-result form being filled for a sample (`record_id/item_code`), saved as it is typed."""
+        raw = self.get_meta(f"lab_draft:{key}")
+        return json.loads(raw) if raw else {"outcome": None, "lab": "", "report_no": "", "reported_on": "",
+                                            "note": "", "rectify_by": "", "photos": []}
+
+    def save_lab_draft(self, key: str, draft: dict[str, Any]) -> None:
+        self.set_meta(f"lab_draft:{key}", json.dumps(draft, ensure_ascii=False))
+
+    def discard_lab_draft(self, key: str) -> None:
+        with self.lock:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (f"lab_draft:{key}",))
+
+    def list_lab_notices(self) -> list[dict[str, Any]]:
+        """The samples the server reported a result for (feed notices `lab_result`)."""
+        return [json.loads(r[0]) for r in self.conn.execute("SELECT doc FROM lab_notices ORDER BY received_at")]
+
     # --- assignments --------------------------------------------------------------------------
     def save_feed_page(self, items: list[dict[str, Any]], cursor: str, now: str) -> None:
         """One page of the feed and the cursor after it, in one transaction."""
@@ -132,6 +151,10 @@ class LocalStore:
                 elif item["kind"] == "reminder":   # a rectification deadline: a re-inspection to do
                     self.conn.execute("INSERT OR REPLACE INTO reminders VALUES (?, ?, ?)",
                                       (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))
+                elif item["kind"] == "lab_result":   # a sample's result reached the server (office or tablet)
+                    self.conn.execute("INSERT OR REPLACE INTO lab_notices VALUES (?, ?, ?, ?)",
+                                      (item["data"]["record_id"], item["data"]["item_code"],
+                                       json.dumps(item["data"], ensure_ascii=False), now))
                 elif item["kind"] in ("review", "approved"):   # a leader's decision: returned or approved
                     self.conn.execute("INSERT OR REPLACE INTO returns VALUES (?, ?, ?)",
                                       (item["data"]["record_id"], json.dumps(item["data"], ensure_ascii=False), now))

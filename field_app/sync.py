@@ -106,7 +106,7 @@ class RetryPolicy:
 
 
 PUSH_URLS = {"record": "/v1/records/batch", "review": "/v1/reviews/batch",
-             "reinspection": "/v1/reinspections/batch"}
+             "reinspection": "/v1/reinspections/batch", "lab_result": "/v1/lab-results/batch"}
 
 
 _now = clock.utc_stamp

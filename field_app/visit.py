@@ -68,6 +68,26 @@ class Visit:
         checklist.set_action(self.draft, key, kind, value)
         self.save()
 
+    def set_sample(self, key: str, field: str, value: str) -> None:
+        """One field of a sample sent to a lab (样品编号, 检验机构, 检验项目), saved at once."""
+        checklist.set_sample(self.draft, key, field, value)
+        self.save()
+
+    def add_sample_photo(self, key: str, raw: bytes) -> Processed:
+        """A photo of the sample and its seal (PhotoRefused for bad input)."""
+        photo = self._keep(process(raw))
+        photos = self.draft["findings"][key].setdefault("sample", checklist.empty_sample())["photos"]
+        if photo.sha256 not in photos:
+            photos.append(photo.sha256)
+        self.save()
+        return photo
+
+    def remove_sample_photo(self, key: str, sha256: str) -> None:
+        photos = self.draft["findings"][key].get("sample", {}).get("photos", [])
+        if sha256 in photos:
+            photos.remove(sha256)
+            self.save()
+
     def add_photo(self, key: str, raw: bytes) -> Processed:
         """Process (PhotoRefused for bad input), store the file, then name it in the draft."""
         photo = self._keep(process(raw))

@@ -3,17 +3,25 @@
     unreachable   the visit found no one             无法联系
     penalty       a penalty case was recorded        行政处罚
     rectify       something was not compliant        发现问题已责令整改
+    pending_lab   nothing else found, but a sample   待检验结果
+                  awaits its lab result
     no_problem    otherwise                          未发现问题
 
 `basis` names what decided the category: "visit:unreachable", "item:<code>:case",
-"item:<code>:non_compliant", or for no problem every item checked ("item:<code>:<outcome>").
+"item:<code>:non_compliant", "item:<code>:pending_lab" (each sample still out), or for no problem
+every item checked ("item:<code>:<outcome>").
+
+A pending sample never makes a record "no problem": until its result arrives (schemas/lab.py) the
+record is `pending_lab`, unless a problem found on site already decides it (rectify, penalty).
+The category is computed on the *effective* record (`schemas.lab.effective_record`), so a lab
+result turns `pending_lab` into `no_problem` or `rectify`/`penalty` by the same rules.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-RULES_VERSION = "categories/1"
+RULES_VERSION = "categories/2"   # 2: pending_lab (a sample awaiting its lab result)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ KINDS = (
     Kind("rectify", "发现问题已责令整改", True, "#e69f00"),
     Kind("penalty", "行政处罚", True, "#c62828"),
     Kind("unreachable", "无法联系", False, "#757575"),
+    Kind("pending_lab", "待检验结果", False, "#56b4e9"),
 )
 LABELS = {kind.code: kind.label for kind in KINDS}
 PROBLEMS = tuple(kind.code for kind in KINDS if kind.problem)
@@ -63,6 +72,9 @@ def categorize(record: dict[str, Any]) -> Category:
                      for f in findings if f["outcome"] == "non_compliant")
     if problems:
         return Category("rectify", problems)
+    pending = tuple(f"item:{f['item_code']}:pending_lab" for f in findings if f["outcome"] == "pending_lab")
+    if pending:
+        return Category("pending_lab", pending)
     return Category("no_problem", tuple(f"item:{f['item_code']}:{f['outcome']}" for f in findings))
 
 

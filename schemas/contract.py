@@ -19,7 +19,7 @@ from schemas.errors import ContractError
 VERSION = "v1"
 BASE_URI = f"https://suijian.invalid/schemas/{VERSION}/"
 NAMES = ("assignment", "checklist-item", "inspection-record", "photo", "review-decision", "reinspection",
-         "receipt", "error", "push-batch", "enrollment")
+         "lab-result", "receipt", "error", "push-batch", "enrollment")
 
 
 def schema_path(name: str) -> Traversable:

@@ -23,8 +23,9 @@ from schemas.jcs import canonicalize, loads_strict
 RECORD_TYPE = "application/vnd.suijian.inspection-record+json; version=1"
 REVIEW_TYPE = "application/vnd.suijian.review-decision+json; version=1"
 REINSPECTION_TYPE = "application/vnd.suijian.reinspection+json; version=1"
+LAB_RESULT_TYPE = "application/vnd.suijian.lab-result+json; version=1"
 CHECKPOINT_TYPE = "application/vnd.suijian.log-checkpoint+json; version=1"
-PAYLOAD_TYPES = (RECORD_TYPE, REVIEW_TYPE, REINSPECTION_TYPE, CHECKPOINT_TYPE)
+PAYLOAD_TYPES = (RECORD_TYPE, REVIEW_TYPE, REINSPECTION_TYPE, LAB_RESULT_TYPE, CHECKPOINT_TYPE)
 ALGORITHMS = ("ed25519",)
 
 

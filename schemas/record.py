@@ -13,7 +13,8 @@ the dict by hand:
 
 The rules of the shape live here, once: an unreachable visit has attempts and no findings and no
 party; an inspected one has findings and a party and no attempts; an action is kept only on a
-non-compliant finding; photo lists and inspectors keep their first order without repeats.
+non-compliant finding; photo lists and inspectors keep their first order without repeats; a
+finding awaits a lab (outcome `pending_lab`) exactly when it records a sample.
 `documents` (the PDF handed over on site, `field_app/documents/`) is the one optional key: written
 only for an inspected visit that has it, absent in records from app versions before it.
 
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
 SCHEMA = "suijian.inspection-record/1"
-OUTCOMES = ("compliant", "non_compliant", "not_applicable")
+OUTCOMES = ("compliant", "non_compliant", "not_applicable", "pending_lab")
+PENDING_LAB = "pending_lab"   # a sample was sent to a lab (委托检验检测); a lab-result document decides
 METHODS = ("visit", "phone", "other")
 VISIT_OUTCOMES = ("inspected", "unreachable")
 
@@ -67,6 +69,26 @@ def action_from_json(doc: Mapping[str, Any] | None) -> Action | None:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A sample taken on site and sent to a lab (委托检验检测): its number, the lab (e.g. 市疾控中心
+    or a named third-party lab), what is tested (检验项目) and photos of the sample and its seal.
+    The result is never in the record: it comes later as its own signed document
+    (`schemas/v1/lab-result.schema.json`) naming the record and the sample number."""
+    sample_no: str
+    lab: str
+    tests: str
+    photos: Sequence[str] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sample_no": self.sample_no.strip(), "lab": self.lab.strip(), "tests": self.tests.strip(),
+                "photos": unique(self.photos)}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> "Sample":
+        return cls(doc["sample_no"], doc["lab"], doc["tests"], tuple(doc["photos"]))
+
+
+@dataclass(frozen=True)
 class Finding:
     """One checklist item's result."""
     item_code: str
@@ -76,23 +98,30 @@ class Finding:
     note: str = ""
     action: Action | None = None
     photos: Sequence[str] = ()
+    sample: Sample | None = None
 
     @classmethod
     def of(cls, item: Mapping[str, Any], outcome: str, note: str = "", action: Action | None = None,
-           photos: Sequence[str] = ()) -> "Finding":
+           photos: Sequence[str] = (), sample: Sample | None = None) -> "Finding":
         """The finding for a checklist item (`checklist-item.schema.json`: code, task_id, legal_basis)."""
-        return cls(item["code"], item["task_id"], outcome, item["legal_basis"], note, action, tuple(photos))
+        return cls(item["code"], item["task_id"], outcome, item["legal_basis"], note, action, tuple(photos), sample)
 
     def as_json(self) -> dict[str, Any]:
+        """The `sample` key is written only on a finding that awaits a lab (`pending_lab`), so every
+        record signed before samples existed keeps its bytes and stays valid."""
         kept = self.action if self.outcome == "non_compliant" else None
-        return {"item_code": self.item_code, "task_id": self.task_id, "outcome": self.outcome,
-                "note": self.note, "legal_basis": self.legal_basis,
-                "action": kept.as_json() if kept else None, "photos": unique(self.photos)}
+        doc = {"item_code": self.item_code, "task_id": self.task_id, "outcome": self.outcome,
+               "note": self.note, "legal_basis": self.legal_basis,
+               "action": kept.as_json() if kept else None, "photos": unique(self.photos)}
+        if self.outcome == PENDING_LAB and self.sample is not None:
+            doc["sample"] = self.sample.as_json()
+        return doc
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> "Finding":
+        sample = Sample.from_json(doc["sample"]) if doc.get("sample") else None
         return cls(doc["item_code"], doc["task_id"], doc["outcome"], doc["legal_basis"], doc["note"],
-                   action_from_json(doc["action"]), tuple(doc["photos"]))
+                   action_from_json(doc["action"]), tuple(doc["photos"]), sample)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from sync_server.accounts import service as accounts
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
 from sync_server.office import profile as office_profile
+from sync_server.records import cli as cli_records
 from sync_server.registry import cli as cli_registry
 from sync_server.reports import cli as cli_reports
 from sync_server.errors import ApiError
@@ -127,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
     cli_draws.add_commands(sub, _command)
     cli_reports.add_commands(sub, _command)
     cli_disclosure.add_commands(sub, _command)
+    cli_records.add_commands(sub, _command)
     return top
 
 

@@ -4,7 +4,8 @@ A draft is a plain JSON object, saved whole after every change:
 
     {"assignment_id", "supersedes", "started_at", "arrived_at", "location",
      "outcome": "inspected" | "unreachable",
-     "findings": {"<task_id>/<item_code>": {"outcome", "note", "action", "photos"}},
+     "findings": {"<task_id>/<item_code>": {"outcome", "note", "action", "photos",
+                                            "sample" (once sampled): {"sample_no", "lab", "tests", "photos"}}},
      "attempts": [{"method", "at", "note", "photos"}],
      "party": {"mode": None | "signature" | "refused", "name", "signature_photo", "note"},
      "inspectors": [person ids who confirmed]}
@@ -19,10 +20,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from schemas.categories import Category, categorize
-from schemas.record import (Attempt, Finding, InspectionRecord, Party, Refusal, Signature, action_from_json,
-                            location_from_json)
+from schemas.record import (PENDING_LAB, Attempt, Finding, InspectionRecord, Party, Refusal, Sample, Signature,
+                            action_from_json, location_from_json)
 
-OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用"}
+OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用", PENDING_LAB: "抽样送检"}
+SAMPLE_FIELDS = {"sample_no": "样品编号", "lab": "检验机构", "tests": "检验项目"}
 ACTIONS = {"rectify": "责令整改", "case": "立案调查"}
 METHODS = {"visit": "上门", "phone": "电话", "other": "其他"}
 RECTIFY_DAYS = 15
@@ -50,9 +52,7 @@ def draft_from_record(record: dict[str, Any], me: str, now: str) -> dict[str, An
     return {"assignment_id": record["assignment_id"], "supersedes": record["id"], "started_at": now,
             "arrived_at": record["visit"]["arrived_at"], "location": record["visit"]["location"],
             "outcome": record["visit"]["outcome"],
-            "findings": {f"{f['task_id']}/{f['item_code']}": {"outcome": f["outcome"], "note": f["note"],
-                                                             "action": f["action"], "photos": list(f["photos"])}
-                         for f in record["findings"]},
+            "findings": {f"{f['task_id']}/{f['item_code']}": _draft_finding(f) for f in record["findings"]},
             "attempts": copy.deepcopy(record["visit"]["attempts"]),
             "party": {"mode": "refused" if party.get("refused") else ("signature" if party else None),
                       "name": party.get("name", ""), "signature_photo": party.get("signature_photo"),
@@ -60,10 +60,24 @@ def draft_from_record(record: dict[str, Any], me: str, now: str) -> dict[str, An
             "inspectors": list(dict.fromkeys([me, *record["inspectors"]]))}
 
 
+def _draft_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    draft = {"outcome": finding["outcome"], "note": finding["note"], "action": finding["action"],
+             "photos": list(finding["photos"])}
+    if finding.get("sample"):
+        draft["sample"] = copy.deepcopy(finding["sample"])
+    return draft
+
+
+def empty_sample() -> dict[str, Any]:
+    return {"sample_no": "", "lab": "", "tests": "", "photos": []}
+
+
 # --- changes (each returns nothing; the caller saves the draft) --------------------------------
 def set_outcome(draft: dict[str, Any], key: str, outcome: str, today: date) -> None:
     finding = draft["findings"][key]
     finding["outcome"] = outcome
+    if outcome == PENDING_LAB:   # a sample taken: its fields are kept even if the outcome changes back
+        finding.setdefault("sample", empty_sample())
     if outcome != "non_compliant":
         finding["action"] = None
     elif finding["action"] is None:
@@ -76,6 +90,14 @@ def set_action(draft: dict[str, Any], key: str, kind: str, value: str | None) ->
         finding["action"] = {"kind": "rectify", "deadline": value or ""}
     else:
         finding["action"] = {"kind": "case", "case_no": value or None}
+
+
+def set_sample(draft: dict[str, Any], key: str, field: str, value: str) -> None:
+    """One field of the item's sample (样品编号, 检验机构, 检验项目)."""
+    if field not in SAMPLE_FIELDS:
+        raise KeyError(field)
+    limit = 2000 if field == "tests" else (64 if field == "sample_no" else 200)
+    draft["findings"][key].setdefault("sample", empty_sample())[field] = value[:limit]
 
 
 # --- checks before signing --------------------------------------------------------------------
@@ -92,6 +114,11 @@ def problems(draft: dict[str, Any], assignment: dict[str, Any]) -> list[str]:
             action = finding["action"] or {}
             if action.get("kind") == "rectify" and not _is_date(action.get("deadline", "")):
                 found.append(f"第{number}项「{item['name']}」需填写整改期限（格式 2026-12-31）")
+        elif finding["outcome"] == PENDING_LAB:
+            sample = finding.get("sample") or empty_sample()
+            empty = [label for field, label in SAMPLE_FIELDS.items() if not sample[field].strip()]
+            if empty:
+                found.append(f"第{number}项「{item['name']}」送检需填写{'、'.join(empty)}")
     party = draft["party"]
     if party["mode"] is None:
         found.append("请当事人签字，或记录拒绝签字")
@@ -123,8 +150,9 @@ def build_record(draft: dict[str, Any], assignment: dict[str, Any], record_id: s
 
 
 def _finding(item: dict[str, Any], finding: dict[str, Any]) -> Finding:
+    sample = finding.get("sample")
     return Finding.of(item, finding["outcome"], finding["note"], action_from_json(finding["action"]),
-                      finding["photos"])
+                      finding["photos"], Sample(**sample) if sample and finding["outcome"] == PENDING_LAB else None)
 
 
 def _party(party: dict[str, Any]) -> Party | None:
@@ -144,7 +172,7 @@ def preview(draft: dict[str, Any], assignment: dict[str, Any]) -> Category | Non
 
 
 def counts(draft: dict[str, Any]) -> dict[str, int]:
-    tally = {"compliant": 0, "non_compliant": 0, "not_applicable": 0, "open": 0}
+    tally = {"compliant": 0, "non_compliant": 0, "not_applicable": 0, PENDING_LAB: 0, "open": 0}
     for finding in draft["findings"].values():
         tally[finding["outcome"] or "open"] += 1
     return tally

@@ -5,16 +5,18 @@
     submitted  已提交   signed and in the outbox (waiting to sync, or with the server's receipt)
     returned   已退回   the leader sent the latest record back, with a reason
     approved   已通过   the leader approved the latest record (when the server tells the device)
+    lab_pending 待检验结果  submitted or approved, and a sample it sent still waits for its lab result
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from schemas.specialties import SPECIALTIES
 
-STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过"}
-ORDER = ["returned", "draft", "todo", "submitted", "approved"]  # what needs the inspector first
+STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过",
+          "lab_pending": "待检验结果"}
+ORDER = ["returned", "draft", "todo", "lab_pending", "submitted", "approved"]  # what needs the inspector first
 OUTBOX_STATES = {"pending": "待同步", "accepted": "服务器已接收", "incomplete": "照片未齐，待补传",
                  "conflict": "编号冲突", "rejected": "被服务器拒收", "parked": "服务器暂时无法接收，已暂存本机"}
 
@@ -53,12 +55,13 @@ class WorkRow:
 
 
 def rows(assignments: Iterable[dict[str, Any]], drafts: set[str], submissions: Iterable[Submission],
-         decisions: dict[str, str]) -> list[WorkRow]:
-    """`decisions`: record id → "return" | "approve"."""
+         decisions: dict[str, str], lab_pending: frozenset[str] | set[str] = frozenset()) -> list[WorkRow]:
+    """`decisions`: record id → "return" | "approve"; `lab_pending`: records with a sample whose
+    lab result has not come back."""
     latest: dict[str, Submission] = {}
     for sub in submissions:  # oldest first: the last one wins
         latest[sub.assignment_id] = sub
-    made = [_row(a, a["id"] in drafts, latest.get(a["id"]), decisions) for a in assignments
+    made = [_lab(_row(a, a["id"] in drafts, latest.get(a["id"]), decisions), lab_pending) for a in assignments
             if a.get("status", "open") == "open"]
     return sorted(made, key=lambda r: (ORDER.index(r.state), r.due, r.unit_name))
 
@@ -79,6 +82,12 @@ def _row(assignment: dict[str, Any], has_draft: bool, sub: Submission | None, de
         unit.get("category", ""), len(assignment["items"]), "、".join(t["number"] for t in assignment["tasks"]),
         len(assignment["tasks"]) > 1, "、".join(m["name"] for m in assignment["team"]), assignment["due"],
         state, detail, sub.record_id if sub else None)
+
+
+def _lab(row: WorkRow, lab_pending: frozenset[str] | set[str]) -> WorkRow:
+    if row.state not in ("submitted", "approved") or row.latest_record not in lab_pending:
+        return row
+    return replace(row, state="lab_pending", detail=row.detail or STATES[row.state])
 
 
 def filtered(all_rows: list[WorkRow], query: str = "", state: str | None = None) -> list[WorkRow]:

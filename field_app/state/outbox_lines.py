@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from field_app.core import followup, worklist
+from field_app.core import followup, labresults, worklist
 from field_app.store import LocalStore, document_of
 
 ERROR_HELP = {  # what the inspector can do about a record the server refused
@@ -45,6 +45,7 @@ def outbox_lines(store: LocalStore) -> list[OutboxLine]:
     queue = store.record_units()   # records reviewed here, also those gone from the queue since
     queue.update({i["record_id"]: i["assignment"]["unit"]["name"] for i in store.review_queue()})
     queue.update({r["record_id"]: r["unit_name"] for r in store.list_reminders()})
+    queue.update({r["record_id"]: names.get(r["assignment_id"], "") for r in store.submissions()})  # lab results
     lines = []
     for row in reversed(store.outbox_rows()):
         doc = document_of(row["envelope"])
@@ -69,4 +70,6 @@ def _label(row: Any, doc: dict[str, Any]) -> str:
         return ("通过" if doc["decision"] == "approve" else "退回") + " · " + label
     if row["kind"] == "reinspection":
         return "复查" + followup.OUTCOMES.get(doc["outcome"], "") + " · " + label
+    if row["kind"] == "lab_result":
+        return f"样品 {doc['sample_no']} {labresults.OUTCOMES.get(doc['outcome'], '')} · {label}"
     return label

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from field_app.core import checklist, worklist
+from field_app.state.labresults import LabResults
 from field_app.state.services import Services
 from field_app.state.session import Session
 from field_app.store import LocalStore, document_of
@@ -13,6 +14,7 @@ from field_app.visit import Visit
 class Work:
     def __init__(self, services: Services, session: Session) -> None:
         self.services, self.session = services, session
+        self.lab_results = LabResults(services, session)   # which visits wait for a lab (待检验结果)
 
     @property
     def store(self) -> LocalStore:
@@ -22,7 +24,8 @@ class Work:
         subs = [worklist.Submission(r["record_id"], r["assignment_id"], r["state"], r["created_at"])
                 for r in self.store.submissions()]
         decisions = {d["record_id"]: d.get("decision", "return") for d in self.store.list_decisions()}
-        return worklist.rows(self.store.list_assignments(), self.store.draft_ids(), subs, decisions)
+        lab_pending = self.lab_results.pending_records()
+        return worklist.rows(self.store.list_assignments(), self.store.draft_ids(), subs, decisions, lab_pending)
 
     def outbox_waiting(self) -> int:
         counts = self.store.outbox_counts()
@@ -37,7 +40,7 @@ class Work:
     def open_visit(self, assignment_id: str) -> Visit:
         """The visit's draft; a submitted visit is not reopened (one record per visit, unless returned)."""
         row = self._row(assignment_id)
-        if row is not None and row.state in ("submitted", "approved"):
+        if row is not None and row.state in ("submitted", "approved", "lab_pending"):
             raise ValueError(f"{row.unit_name} 的记录已提交，不能再次提交；如需更正请等待组长退回")
         s = self.services
         return Visit.open(s.store, s.keys, s.files, assignment_id, self.session.my_id, s.clock)

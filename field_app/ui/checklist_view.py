@@ -7,7 +7,7 @@ from typing import Any
 
 import flet as ft
 
-from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, RECTIFY_DAYS, item_key
+from field_app.core.checklist import ACTIONS, METHODS, OUTCOMES, RECTIFY_DAYS, SAMPLE_FIELDS, item_key
 from field_app.ui import theme
 from field_app.ui.documents_view import document_lines
 from field_app.ui.review_view import PhotoStrip, record_lines
@@ -70,6 +70,8 @@ class ChecklistScreen(Screen):
         ]
         if finding["outcome"] == "non_compliant":
             parts.append(self._action_row(key, number, finding, redraw))
+        if finding["outcome"] == "pending_lab":
+            parts.append(self._sample_rows(key, number, finding.get("sample") or {}, redraw))
         parts.append(ft.TextField(label=f"第{number}项 备注", value=finding["note"], multiline=True, width=640,
                                   text_size=theme.BODY, on_change=lambda e: self.visit.set_note(key, e.control.value)))
         parts.append(self._photo_row(key, number, finding["photos"], redraw))
@@ -91,6 +93,27 @@ class ChecklistScreen(Screen):
                                  on_change=lambda e: self.visit.set_action(key, "case", e.control.value))
         return ft.Row([*kinds, field], spacing=12, wrap=True)
 
+    def _sample_rows(self, key: str, number: int, sample: dict[str, Any], redraw) -> ft.Control:
+        """委托检验检测: the sample's number, the lab, what is tested, photos of the sample and its seal."""
+        fields = [ft.TextField(label=f"第{number}项 {zh}", value=sample.get(field, ""), text_size=theme.BODY,
+                               width=640 if field == "tests" else 300, multiline=field == "tests",
+                               hint_text={"lab": "如 市疾控中心", "tests": "如 菌落总数、大肠菌群"}.get(field),
+                               on_change=lambda e, f=field: self.visit.set_sample(key, f, e.control.value or ""))
+                  for field, zh in SAMPLE_FIELDS.items()]
+        photos = sample.get("photos", [])
+        thumbs = [theme.thumb(self.shell.state.files.thumb(sha), lambda _, s=sha: self._remove_sample(key, s, redraw))
+                  for sha in photos]
+
+        async def on_add(_: Any) -> None:
+            redraw(await self.shell.add_photos(lambda raw: self.visit.add_sample_photo(key, raw)))
+
+        add = theme.big_button("样品照片", on_add, icon=ft.Icons.PHOTO_CAMERA, label=f"第{number}项 样品照片")
+        return ft.Container(ft.Column([
+            ft.Text("抽样送检：提交后结果类别为「待检验结果」，检验结果出来后再录入", size=15, color=ft.Colors.PURPLE_700),
+            ft.Row(fields[:2], spacing=12, wrap=True), fields[2],
+            ft.Row([*thumbs, add, ft.Text(f"{len(photos)} 张样品照片", size=15)], wrap=True, spacing=10),
+        ], spacing=8), padding=12, border_radius=8, bgcolor=ft.Colors.PURPLE_50)
+
     def _photo_row(self, key: str, number: int, photos: list[str], redraw) -> ft.Control:
         thumbs = [theme.thumb(self.shell.state.files.thumb(sha), lambda _, s=sha: self._remove(key, s, redraw))
                   for sha in photos]
@@ -101,6 +124,10 @@ class ChecklistScreen(Screen):
                                on_add, icon=ft.Icons.PHOTO_CAMERA,
                                label=f"第{number}项 添加照片")
         return ft.Row([*thumbs, add, ft.Text(f"{len(photos)} 张照片", size=15)], wrap=True, spacing=10)
+
+    def _remove_sample(self, key: str, sha: str, redraw) -> None:
+        self.visit.remove_sample_photo(key, sha)
+        redraw()
 
     def _redraw(self, card: ft.Container, number: int, item: dict[str, Any], error: str = "") -> None:
         card.content = self._item_body(card, number, item, error)
@@ -210,6 +237,7 @@ class RecordScreen(Screen):
                                           ft.Colors.GREEN_50))
             if line.error_zh:
                 parts.append(theme.notice(f"错误：{line.error_zh}。{line.help_zh}", ft.Colors.RED_50))
+        parts += self._samples()
         record = self.shell.state.work.submitted_record(self.row.latest_record)
         assignment = self.shell.state.work.assignment(self.row.assignment_id)
         if record and assignment:
@@ -217,3 +245,17 @@ class RecordScreen(Screen):
             parts += [ft.Text("已签名提交的内容", size=theme.TITLE), *record_lines(record, assignment, strip),
                       *document_lines(self.shell, record, assignment["unit"]["name"])]
         return ft.ListView(parts, spacing=12, expand=True)
+
+    def _samples(self) -> list[ft.Control]:
+        """The samples of this record still waiting for their lab result, each with its entry."""
+        waiting = [s for s in self.shell.state.lab_results.pending() if s.record_id == self.row.latest_record]
+        if not waiting:
+            return []
+        rows: list[ft.Control] = [theme.notice(f"待检验结果：{len(waiting)} 份样品的检验结果尚未录入", ft.Colors.PURPLE_50)]
+        for sample in waiting:
+            rows.append(ft.Row([
+                ft.Text(f"{sample.item_name} · 样品 {sample.sample_no} · {sample.lab} · {sample.tests}", size=16),
+                theme.big_button("录入检验结果", lambda _, s=sample: self.shell.go("/lab-result", key=s.key),
+                                 label=f"录入检验结果 {sample.sample_no}"),
+            ], wrap=True, spacing=12))
+        return rows

@@ -235,6 +235,11 @@ def record_lines(record: dict, assignment: dict, photos: "PhotoStrip | None" = N
                              f"{OUTCOMES[finding['outcome']]}{extra} · 照片 {len(finding['photos'])} 张"
                              + (f" · 备注：{finding['note']}" if finding["note"] else ""), size=16, color=colour))
         lines += photos.row(finding["photos"], f"第{n}项") if photos else []
+        sample = finding.get("sample")
+        if sample:
+            lines.append(ft.Text(f"　样品 {sample['sample_no']} · 送 {sample['lab']} · 检验项目：{sample['tests']} · "
+                                 f"样品照片 {len(sample['photos'])} 张", size=15, color=ft.Colors.PURPLE_700))
+            lines += photos.row(sample["photos"], f"第{n}项样品") if photos else []
     party = record.get("party") or {}
     if party:
         lines.append(ft.Text("当事人拒绝签字：" + party["note"] if party.get("refused")

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from field_app.ui.checklist_view import ChecklistScreen, RecordScreen
 from field_app.ui.enroll import EnrollScreen
+from field_app.ui.labresult_view import LabResultScreen
 from field_app.ui.party_view import PartyScreen
 from field_app.ui.reinspect_view import ReinspectScreen
 from field_app.ui.review_view import ReviewListScreen, ReviewScreen
@@ -25,6 +26,7 @@ ROUTES: dict[str, Callable[..., Screen]] = {
     "/review": ReviewListScreen,              # (shell)
     "/review/record": ReviewScreen,           # (shell, item)
     "/reinspect": ReinspectScreen,            # (shell)
+    "/lab-result": LabResultScreen,           # (shell, key): a lab result for one sample of my record
 }
 
 

@@ -35,7 +35,8 @@ class SummaryScreen(Screen):
         else:
             photos = sum(len(f["photos"]) for f in draft["findings"].values())
             lines += [ft.Text(f"合格 {tally['compliant']} 项 · 不合格 {tally['non_compliant']} 项 · "
-                              f"不适用 {tally['not_applicable']} 项 · 未填 {tally['open']} 项 · 照片 {photos} 张",
+                              f"不适用 {tally['not_applicable']} 项 · 送检 {tally['pending_lab']} 项 · "
+                              f"未填 {tally['open']} 项 · 照片 {photos} 张",
                               size=theme.BODY),
                       ft.Text(party, size=theme.BODY)]
         lines.append(ft.Text("检查人员：" + "、".join(team.get(p, p) for p in draft["inspectors"]), size=theme.BODY))

@@ -11,9 +11,10 @@ TOUCH = 56          # minimum height of anything tapped, in logical pixels
 BODY = 18
 TITLE = 22
 STATE_COLOURS = {"todo": ft.Colors.BLUE_GREY_100, "draft": ft.Colors.AMBER_100, "submitted": ft.Colors.LIGHT_BLUE_100,
-                 "returned": ft.Colors.RED_100, "approved": ft.Colors.GREEN_100}
+                 "returned": ft.Colors.RED_100, "approved": ft.Colors.GREEN_100,
+                 "lab_pending": ft.Colors.PURPLE_100}
 OUTCOME_COLOURS = {"compliant": ft.Colors.GREEN_200, "non_compliant": ft.Colors.RED_200,
-                   "not_applicable": ft.Colors.BLUE_GREY_200}
+                   "not_applicable": ft.Colors.BLUE_GREY_200, "pending_lab": ft.Colors.PURPLE_200}
 
 
 def theme() -> ft.Theme:

@@ -94,7 +94,7 @@ class WorkListScreen(Screen):
         self.shell.refresh()
 
     def _open(self, row: worklist.WorkRow) -> None:
-        if row.state in ("submitted", "approved"):
+        if row.state in ("submitted", "approved", "lab_pending"):
             self.shell.go("/record", row=row)
         else:
             self.shell.go("/visit", assignment_id=row.assignment_id)

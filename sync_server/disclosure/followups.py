@@ -62,7 +62,7 @@ def _reinspect(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) ->
     _team_of_record(conn, device, pusher, doc, record)
     if record["envelope_sha256"] != doc["record_envelope_sha256"]:
         raise Conflict("review.record_mismatch", "the re-inspection names other record bytes", "复查记录与原记录内容不符")
-    signed = disclosure.signed_record(conn, record["id"])
+    signed = disclosure.effective_record(conn, record["id"])   # a lab result may have ordered it
     if rules.rectify_deadline(signed) is None:
         raise Conflict("followup.not_applicable", "this record ordered no rectification", "该记录没有责令整改事项，无需复查")
     checked_on = rules.beijing_date(doc["checked_at"])

@@ -5,6 +5,11 @@
                  batch (`sync-server publish`, mode "daily")
     follow-up (re-inspection, penalty decision, transfer) ─▶ new content, due again
               ─▶ published as the entry's next revision
+    lab result (records/labresults.py) ─▶ the record's category and handling recomputed on the
+              effective record (schemas/lab.py) ─▶ the same: new content, next revision
+
+A record approved while a sample is pending is published as 待检验结果 (the 20 working days
+from the inspection still run); its result is then a follow-up, due within 7 working days.
 
 Each publication is the canonical JSON of the entry (core.disclosure.entry_doc), hashed and
 appended to the audit log, so anyone can check that what a page shows is what was published.
@@ -18,7 +23,7 @@ import json
 from datetime import date
 from typing import Any
 
-from schemas import envelope
+from schemas import envelope, lab
 from schemas.jcs import canonicalize
 from sync_server.audit import service as audit
 from sync_server.db import Connection, Row
@@ -30,7 +35,7 @@ from sync_server.planning.queries import assignments
 from sync_server.disclosure.queries import disclosures as q
 from sync_server.db import meta
 from sync_server.office import profile
-from sync_server.records.queries import records
+from sync_server.records.queries import labresults, records
 
 REMIND_WITHIN = 3   # working days before a rectification deadline
 
@@ -61,6 +66,12 @@ def signed_record(conn: Connection, record_id: str) -> dict[str, Any]:
     return envelope.parse(records.get_envelope_by_id(conn, record_id) or b"").document()
 
 
+def effective_record(conn: Connection, record_id: str) -> dict[str, Any]:
+    """The signed record with its lab results applied (schemas/lab.py): what the entry shows."""
+    results = [json.loads(doc) for doc in labresults.list_lab_docs_by_record(conn, record_id)]
+    return lab.effective_record(signed_record(conn, record_id), results)
+
+
 def followups_of(conn: Connection, record_id: str) -> rules.Followups:
     reinspections, transfers, penalty = [], [], None
     for row in q.list_followups(conn, record_id):
@@ -79,7 +90,7 @@ def on_approved(conn: Connection, record_id: str, now: str, calendar: Calendar |
     """The approved record's entry; published at once unless the office publishes in a daily batch."""
     calendar = calendar or workcalendar.official(conn)
     record = records.get_record_by_id(conn, record_id)
-    doc = signed_record(conn, record_id)
+    doc = effective_record(conn, record_id)
     assignment = json.loads(assignments.get_assignment_doc(conn, record["assignment_id"]))
     inspected = rules.inspection_date(doc)
     followups = followups_of(conn, record_id)
@@ -122,17 +133,18 @@ def refresh(conn: Connection, record_id: str, now: str, calendar: Calendar | Non
     if entry is None:
         return
     calendar = calendar or workcalendar.official(conn)
-    doc = signed_record(conn, record_id)
+    doc = effective_record(conn, record_id)
+    record_category = records.get_record_by_id(conn, record_id)["category"]   # a lab result may change it
     followups = followups_of(conn, record_id)
-    category = rules.public_category(entry["record_category"], followups)
-    handling = json.dumps(rules.handling(doc, entry["record_category"], followups), ensure_ascii=False)
-    if (category, handling) == (entry["category"], entry["handling"]):
+    category = rules.public_category(record_category, followups)
+    handling = json.dumps(rules.handling(doc, record_category, followups), ensure_ascii=False)
+    if (record_category, category, handling) == (entry["record_category"], entry["category"], entry["handling"]):
         return
     current = rules.Obligation(date.fromisoformat(entry["due_from"]), entry["due_days"], entry["due_basis"])
     duty = rules.next_obligation(current, entry["first_published_on"] is not None, entry["state"] == "due",
                                  rules.obligation(date.fromisoformat(entry["inspected_on"]), followups),
                                  rules.beijing_date(now))
-    q.update_content(conn, entry["id"], category, handling, rules.due_fields(calendar, duty))
+    q.update_content(conn, entry["id"], record_category, category, handling, rules.due_fields(calendar, duty))
     if _publishes_now(conn):
         publish(conn, q.get_entry_by_record(conn, record_id), now, calendar)
 

@@ -7,7 +7,9 @@ SameSite=Strict, scoped to /office, Secure when Settings.https); signing out del
 The two forms that change state, sign-in and sign-out, refuse a foreign Origin (403) and carry a
 CSRF token: before sign-in a random one also set as a cookie (double submit), after it one
 derived from the session. Failed sign-ins are throttled per client address (sync_server/accounts/throttle.py).
-The pages only read; penalty decisions and transfers stay in the CLI and the admin API.
+One form writes: a lab's result for a sample still 待检验结果 (POST /office/lab-results, with the same
+Origin and CSRF checks, attributed to the signed-in office account); penalty decisions and transfers
+stay in the CLI and the admin API.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import logging
 import secrets
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -29,12 +31,15 @@ from sync_server.records.routes.documents import served as served_document
 from schemas.categories import LABELS
 from sync_server.disclosure.core.disclosure import RECTIFY_STATUS, TRANSFER_KINDS
 from sync_server.accounts.core.throttle import Rule, wait_text
+from sync_server.errors import ApiError
+from sync_server.records import labresults
 from sync_server.web.render import page, refusal
 from sync_server.web.http import read_body
 
 logger = logging.getLogger("sync_server.office")
 COOKIE, CSRF_COOKIE = "suijian_office", "suijian_office_csrf"
 FORM_BYTES = 4096
+LAB_FORM_BYTES = 65536   # a lab result's note may be 2,000 characters (URL-encoded, up to 9 bytes each)
 NO_STORE = {"Cache-Control": "no-store"}
 BASIS = {"inspection": "检查后 20 个工作日", "penalty_decision": "处罚决定后 7 个工作日", "followup": "后续处置后 7 个工作日"}
 EXPIRED = "页面已过期，请重新操作。"
@@ -113,8 +118,8 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def _form(request: Request) -> dict[str, str]:
-    body = await read_body(request, FORM_BYTES)
+async def _form(request: Request, limit: int = FORM_BYTES) -> dict[str, str]:
+    body = await read_body(request, limit)
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
@@ -142,9 +147,15 @@ async def dashboard(request: Request) -> Response:
     admin = await request.app.state.db.read(office_sessions.admin_for_session, session_id)
     if admin is None:
         return RedirectResponse("/office/login", status_code=303)
+    return await _dashboard_page(request, admin, session_id, done=request.query_params.get("lab", "")[:64])
+
+
+async def _dashboard_page(request: Request, admin: Any, session_id: str, done: str = "", error: str = "",
+                          status: int = 200) -> HTMLResponse:
     found = await request.app.state.db.read(_dashboard)
-    return _private(page("office.html", admin=admin, labels=LABELS, basis=BASIS, rectify_status=RECTIFY_STATUS,
-                         transfer_kinds=TRANSFER_KINDS, csrf=office_sessions.csrf_token(session_id), **found))
+    return _private(page("office.html", status=status, admin=admin, labels=LABELS, basis=BASIS,
+                         rectify_status=RECTIFY_STATUS, transfer_kinds=TRANSFER_KINDS, lab_done=done, lab_error=error,
+                         csrf=office_sessions.csrf_token(session_id), **found))
 
 
 def _dashboard(conn: Connection) -> dict[str, Any]:
@@ -155,7 +166,8 @@ def _dashboard(conn: Connection) -> dict[str, Any]:
     due = disclosure.due_list(conn, soon)
     lines = [*due, *book["rectifications"], *book["open_cases"]]
     return {"summary": status, "ledger": book, "due_soon": due,
-            "documents": documents.by_records(conn, [line["record_id"] for line in lines])}
+            "documents": documents.by_records(conn, [line["record_id"] for line in lines]),
+            "samples": labresults.waiting_samples(conn)}
 
 
 async def document(request: Request) -> Response:
@@ -173,3 +185,22 @@ async def document(request: Request) -> Response:
 
 def _document_of_entry(conn: Connection, no: str) -> str | None:
     return documents.of_record(conn, disclosure.record_of_entry(conn, no))
+
+
+async def lab_result(request: Request) -> Response:
+    """The office enters a lab's result from the form beside a waiting sample; errors shown in place."""
+    form = await _form(request, LAB_FORM_BYTES)
+    if _foreign(request):
+        return _foreign_refusal(request)
+    session_id = request.cookies.get(COOKIE, "")
+    admin = await request.app.state.db.read(office_sessions.admin_for_session, session_id)
+    if admin is None:
+        return RedirectResponse("/office/login", status_code=303)
+    if not office_sessions.csrf_matches(session_id, form.get("csrf", "")):
+        return _private(refusal(403, "页面已过期", "请返回监督所工作台，重新录入。"))
+    try:
+        done = await request.app.state.db.write(
+            lambda conn: labresults.enter_by_office(conn, admin["id"], form.get("record_id", ""), form))
+    except ApiError as exc:
+        return await _dashboard_page(request, admin, session_id, error=exc.message_zh, status=exc.status)
+    return RedirectResponse(f"/office?lab={quote(done['sample_no'])}#lab", status_code=303)

@@ -11,4 +11,5 @@ ROUTES = [
     Route("/office/login", pages.login, methods=["POST"]),
     Route("/office/logout", pages.logout, methods=["POST"]),
     Route("/office/results/{no}/document.pdf", pages.document),
+    Route("/office/lab-results", pages.lab_result, methods=["POST"]),
 ]

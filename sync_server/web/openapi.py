@@ -87,6 +87,11 @@ REPLIES: dict[str, Any] = {
     "Transfer": obj("the transfer entered, and the disclosure entry it changes", {
         "id": STR, "to_body": STR, "kind": {"enum": ["transfer", "copy", "judicial"]}, "on": STR, "note": STR,
         "record_id": STR, "log_index": INT, "entry": {"type": ["object", "null"]}}),
+    "LabResultEntered": obj("the lab result entered (the lab-result document), the record's category as it now "
+                            "is, and its disclosure entry", {
+        "id": STR, "record_id": STR, "item_code": STR, "sample_no": STR, "outcome": {"enum": ["compliant", "non_compliant"]},
+        "status": STR, "envelope_sha256": HEX, "log_index": INT, "category": ref("receipt/definitions/category"),
+        "entry": {"type": ["object", "null"]}}),
     "Ledger": obj("the follow-up ledger", {"today": STR, "rectifications": OBJECTS, "open_cases": OBJECTS,
                                            "transfers": OBJECTS}),
     "DisclosureStatus": obj("counts of the disclosure list and the publication rate", {
@@ -188,6 +193,11 @@ PATHS: dict[str, Any] = {
                                      parameters=[_param("limit", "query", {"type": "integer"})])},
     "/v1/reinspections/batch": {"post": _op("signed re-inspections (复查) of approved records; one receipt each",
                                             {"200": ref("Receipts")}, BEARER, body="push-batch")},
+    "/v1/lab-results/batch": {"post": _op("signed lab results (检验结果) for samples of stored records; one receipt each",
+                                          {"200": ref("Receipts")}, BEARER, body="push-batch")},
+    "/v1/admin/results/{ref}/lab-results": {"post": _op(
+        "enter a lab's result (item_code, sample_no, lab, report_no, reported_on, outcome, note, rectify_by | case)",
+        {"201": ref("LabResultEntered")}, ADMIN, parameters=[_param("ref")])},
     "/v1/admin/results/{ref}/penalty": {"post": _op(
         "enter a penalty decision (decision_no, decided_on, amount_fen)", {"201": ref("Penalty")}, ADMIN,
         parameters=[_param("ref")])},

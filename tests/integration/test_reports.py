@@ -213,10 +213,10 @@ def test_the_yearly_page_shows_the_figures_and_charts(web: httpx.Client) -> None
     text = page(web, "/public/reports/2025")
     assert "2025年度双随机、一公开工作统计报告" in text
     # registry, drawn, sampling, inspected, one column per category (未发现问题, 发现问题已责令整改,
-    # 行政处罚, 无法联系), problems, rectified, discovery
-    assert cells(text, "公共场所") == ["100", "7", "7.0%", "7", "3", "3", "1", "1", "4", "1", "57.1%"]
-    assert cells(text, "医疗执业") == ["40", "3", "7.5%", "2", "1", "1", "0", "0", "1", "1", "50.0%"]
-    assert cells(text, "合计") == ["140", "9", "6.4%", "9", "4", "4", "1", "1", "5", "2", "55.6%"]
+    # 行政处罚, 无法联系, 待检验结果: none here), problems, rectified, discovery
+    assert cells(text, "公共场所") == ["100", "7", "7.0%", "7", "3", "3", "1", "1", "0", "4", "1", "57.1%"]
+    assert cells(text, "医疗执业") == ["40", "3", "7.5%", "2", "1", "1", "0", "0", "0", "1", "1", "50.0%"]
+    assert cells(text, "合计") == ["140", "9", "6.4%", "9", "4", "4", "1", "1", "0", "5", "2", "55.6%"]
     second = text[text.index("二、按风险分类"):]
     assert cells(second, "公共场所") == ["3", "2", "66.7%", "7", "4", "2", "1", "57.1%", "2.5 / 3"]
     assert cells(second, "合计") == ["3", "2", "66.7%", "9", "5", "3", "1", "55.6%", "3 / 5"]

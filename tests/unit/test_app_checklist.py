@@ -97,4 +97,5 @@ def test_the_work_list_puts_what_needs_me_first_and_searches_every_word() -> Non
     assert returned[0].unit_name == "张记美发店" and returned[0].state == "returned"
     assert [r.unit_name for r in worklist.filtered(rows, "城关 影院")] == ["天和影院"]
     assert [r.unit_name for r in worklist.filtered(rows, state="todo")] == ["天和影院"]
-    assert worklist.tally(rows) == {"todo": 1, "draft": 1, "submitted": 1, "returned": 0, "approved": 0}
+    assert worklist.tally(rows) == {"todo": 1, "draft": 1, "submitted": 1, "returned": 0, "approved": 0,
+                                    "lab_pending": 0}

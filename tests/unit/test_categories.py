@@ -40,7 +40,7 @@ def test_unreachable_whatever_else() -> None:
 
 
 def test_rules_are_versioned() -> None:
-    assert categorize(record(ASSIGNMENT, ["p1"])).as_json()["rules"] == "categories/1"
+    assert categorize(record(ASSIGNMENT, ["p1"])).as_json()["rules"] == "categories/2"
 
 
 outcomes = st.sampled_from(["compliant", "non_compliant", "not_applicable"])

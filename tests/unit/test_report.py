@@ -127,7 +127,7 @@ def test_charts_show_the_target_line_and_only_specialties_with_data() -> None:
     # scale: the largest ratio 7.5% rounds up to 10% of the width; 3% sits at 3/10 of it
     assert sampling.target_x == 108 and sampling.bars[0].segments[0].width == 252
     assert [b.value for b in sampling.bars] == ["7.0%", "7.5%", "7.1%"]
-    assert categories.bars[0].value == "7 户次" and len(categories.legend) == 4
+    assert categories.bars[0].value == "7 户次" and len(categories.legend) == 5   # schemas.categories.KINDS
 
 
 def test_drawn_units_are_distinct_per_specialty_and_in_all() -> None:

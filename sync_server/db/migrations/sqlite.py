@@ -188,6 +188,15 @@ CREATE INDEX auth_failures_subject ON auth_failures(scope, subject, at);
 CREATE INDEX auth_failures_at ON auth_failures(at)
 """
 
+LAB_RESULTS = """
+CREATE TABLE lab_results (
+    id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records(id), item_code TEXT NOT NULL,
+    sample_no TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('compliant', 'non_compliant')),
+    source TEXT NOT NULL CHECK (source IN ('device', 'office')), doc TEXT NOT NULL,
+    by_user TEXT NOT NULL REFERENCES users(id), envelope BLOB, envelope_sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL, log_index INTEGER NOT NULL, UNIQUE (record_id, item_code))
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -218,4 +227,5 @@ MIGRATIONS: list[Migration] = [
     ("006_record_photos", _record_photos),
     ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
     ("008_review_comment", statements(REVIEW_COMMENT)),     # a leader's optional comment on a decision
+    ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
 ]

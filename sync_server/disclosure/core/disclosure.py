@@ -11,7 +11,11 @@ signed record and its follow-ups, with no I/O:
     due date          20 working days after the inspection; 7 working days after the penalty
                       decision once there is one
     handling          rectification deadline and whether it was met on re-inspection (复查), the
-                      case and its penalty decision, transfers to other bodies
+                      case and its penalty decision, transfers to other bodies, samples sent to a
+                      lab and how many results are back (委托检验检测)
+
+The record read here is the *effective* one (schemas/lab.py): the signed record with its lab
+results applied, so a result's rectification order is handled like one made on site.
 
 Nothing personal goes into an entry: no inspector, no photo, no party's name or signature.
 """
@@ -191,10 +195,23 @@ def handling(record: dict[str, Any], record_category: str, followups: Followups)
                        "amount_fen": penalty.amount_fen if penalty else None}
     if record_category == "unreachable":
         out["attempts"] = len(record["visit"]["attempts"])
+    lab = lab_handling(record)
+    if lab:
+        out["lab"] = lab
     if followups.transfers:
         out["transfers"] = [{"to_body": t.to_body, "kind": t.kind, "on": t.on.isoformat()}
                             for t in sorted(followups.transfers, key=lambda t: t.on)]
     return out
+
+
+def lab_handling(record: dict[str, Any]) -> dict[str, int] | None:
+    """Samples sent to a lab: how many, how many still pending, how many failed (no sample number,
+    no lab's name: counts only)."""
+    sampled = [f for f in record["findings"] if f.get("sample")]
+    if not sampled:
+        return None
+    return {"samples": len(sampled), "pending": sum(f["outcome"] == "pending_lab" for f in sampled),
+            "non_compliant": sum(f["outcome"] == "non_compliant" for f in sampled)}
 
 
 RECTIFY_STATUS = {"pending": "整改期限内，待复查", "met": "已按期整改", "late": "已整改（逾期）",
@@ -224,11 +241,23 @@ def handling_text(handling_doc: dict[str, Any], today: date | None = None) -> li
             lines.append(f"行政处罚决定书 {case['decision_no']}（{case['decided_on']}）{fine}")
         else:
             lines.append("已立案调查，处罚决定作出后 7 个工作日内公示")
+    sampled = handling_doc.get("lab")
+    if sampled:
+        lines.append(lab_text(sampled))
     if "attempts" in handling_doc:
         lines.append(f"经 {handling_doc['attempts']} 次实地或电话联系未果")
     for transfer in handling_doc.get("transfers", ()):
         lines.append(f"{TRANSFER_KINDS.get(transfer['kind'], '移送')}{transfer['to_body']}（{transfer['on']}）")
     return lines or ["—"]
+
+
+def lab_text(sampled: dict[str, int]) -> str:
+    if sampled["pending"]:
+        back = sampled["samples"] - sampled["pending"]
+        return f"抽样送检 {sampled['samples']} 份，检验结果待出" + (f"（已出 {back} 份）" if back else "")
+    if sampled["non_compliant"]:
+        return f"抽样送检 {sampled['samples']} 份，检验不合格 {sampled['non_compliant']} 份"
+    return f"抽样送检 {sampled['samples']} 份，检验合格"
 
 
 def yuan(fen: int) -> str:

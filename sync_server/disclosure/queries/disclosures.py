@@ -32,12 +32,14 @@ def get_entry_by_no(conn: Connection, no: str) -> Row | None:
     return conn.execute("SELECT * FROM disclosures WHERE no = ?", (no,)).fetchone()
 
 
-def update_content(conn: Connection, entry_id: int, category: str, handling: str, due: dict[str, Any]) -> None:
+def update_content(conn: Connection, entry_id: int, record_category: str, category: str, handling: str,
+                   due: dict[str, Any]) -> None:
     """New content waits for publication (state 'due') until it is published."""
     conn.execute(
-        "UPDATE disclosures SET category = :category, handling = :handling, due_from = :due_from,"
-        " due_days = :due_days, due_on = :due_on, due_provisional = :due_provisional, due_basis = :due_basis,"
-        " state = 'due' WHERE id = :id", {**due, "category": category, "handling": handling, "id": entry_id})
+        "UPDATE disclosures SET record_category = :record_category, category = :category, handling = :handling,"
+        " due_from = :due_from, due_days = :due_days, due_on = :due_on, due_provisional = :due_provisional,"
+        " due_basis = :due_basis, state = 'due' WHERE id = :id",
+        {**due, "record_category": record_category, "category": category, "handling": handling, "id": entry_id})
 
 
 def set_due(conn: Connection, entry_id: int, due_on: str, provisional: int) -> None:

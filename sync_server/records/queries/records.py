@@ -12,6 +12,11 @@ def get_record_by_id(conn: Connection, record_id: str) -> Row | None:
         " category_json, received_at, log_index, review_state FROM records WHERE id = ?", (record_id,)).fetchone()
 
 
+def set_category(conn: Connection, record_id: str, code: str, category_json: str) -> None:
+    """The record's category as its lab results make it (the signed envelope never changes)."""
+    conn.execute("UPDATE records SET category = ?, category_json = ? WHERE id = ?", (code, category_json, record_id))
+
+
 def set_review_state(conn: Connection, record_id: str, state: str) -> None:
     conn.execute("UPDATE records SET review_state = ? WHERE id = ?", (state, record_id))
 

@@ -1,9 +1,9 @@
-"""HTTP resources of records, photos, documents and reviews: authorize, validate, call the service, serialize."""
+"""HTTP resources of records, photos, documents, reviews and lab results: authorize, validate, call the service, serialize."""
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.records.routes import documents, photos, records, reviews
+from sync_server.records.routes import documents, labresults, photos, records, reviews
 
 ROUTES = [
     Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
@@ -15,4 +15,6 @@ ROUTES = [
     Route("/v1/records/{record_id}/receipt", records.get_receipt),
     Route("/v1/reviews/batch", reviews.push_decisions, methods=["POST"]),
     Route("/v1/reviews/queue", reviews.review_queue),
+    Route("/v1/lab-results/batch", labresults.push_lab_results, methods=["POST"]),
+    Route("/v1/admin/results/{ref}/lab-results", labresults.enter_lab_result, methods=["POST"]),
 ]
