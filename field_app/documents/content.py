@@ -17,7 +17,8 @@ from typing import Any, Mapping, Sequence
 
 from schemas.clock import beijing_text
 
-OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用"}
+OUTCOMES = {"compliant": "合格", "non_compliant": "不合格", "not_applicable": "不适用",
+            "pending_lab": "抽样送检，检验结果待出"}
 TITLES = {"site_record": "现场检查笔录", "opinion": "卫生监督意见书"}
 OPINION_INTRO = "经现场检查，你单位存在下列问题，违反了相关法律法规的规定。依据有关规定，现提出卫生监督意见如下："
 OPINION_CLOSE = ("请按上述期限完成整改，并将整改情况报告卫生监督机构。逾期未整改或整改不合格的，"
@@ -112,6 +113,9 @@ def officer_names(record: Mapping[str, Any], assignment: Mapping[str, Any]) -> l
 
 def finding_text(finding: Mapping[str, Any]) -> str:
     text = OUTCOMES[finding["outcome"]]
+    sample = finding.get("sample")
+    if sample:   # the party keeps the sample's number, lab and tests on paper (委托检验检测)
+        text += f"（样品编号 {sample['sample_no']}，检验机构 {sample['lab']}，检验项目 {sample['tests']}）"
     return f"{text}：{finding['note']}" if finding["note"] else text
 
 

@@ -46,19 +46,33 @@ def render(papers: Sequence[Paper], signature_png: bytes | None = None, shortcut
     """The papers as one PDF; `signature_png` is the party's signature drawn on the pad.
     `shortcut=False` writes the font the long way (the test that the bytes are the same)."""
     pdf = _new(papers, shortcut)
-    codes = {url: _modules(url) for url in {p.verify_url for p in papers}}   # both papers: one address
-    ink = _Ink(_printable(pdf.fonts[FONT.lower()].cmap), signature_png, codes)
-    for paper in papers:
-        _page(pdf, paper, ink)
-    return bytes(pdf.output())
+    try:
+        codes = {url: _modules(url) for url in {p.verify_url for p in papers}}   # both papers: one address
+        ink = _Ink(_printable(pdf.fonts[FONT.lower()].cmap), signature_png, codes)
+        for paper in papers:
+            _page(pdf, paper, ink)
+        return bytes(pdf.output())
+    finally:
+        _close_fonts(pdf)
 
 
 def missing_characters(texts: Sequence[str]) -> set[str]:
     """The characters of `texts` the bundled font cannot show."""
     pdf = FPDF()
     pdf.add_font(FONT, fname=str(font_path()))
-    cmap = pdf.fonts[FONT.lower()].cmap
-    return {c for text in texts for c in text if c not in "\n" and ord(c) not in cmap}
+    try:
+        cmap = pdf.fonts[FONT.lower()].cmap
+        return {c for text in texts for c in text if c not in "\n" and ord(c) not in cmap}
+    finally:
+        _close_fonts(pdf)
+
+
+def _close_fonts(pdf: FPDF) -> None:
+    """fontTools reads the font lazily and keeps its file open; closed here, not by the collector."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
 
 
 def _new(papers: Sequence[Paper], shortcut: bool = True) -> FPDF:

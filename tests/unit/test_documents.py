@@ -120,3 +120,18 @@ def test_the_font_has_every_character_of_the_item_list_and_the_labels() -> None:
               "责令整改，整改期限：立案调查（案号）当事人（签名）：检查人员（签名）：", *content.OUTCOMES.values()]
     assert pdf.missing_characters(texts) == set()
     assert pdf.missing_characters(["王堃"]) == {"堃"}
+
+
+def test_a_sample_sent_to_a_lab_is_on_the_paper() -> None:
+    """委托检验检测: the party keeps the sample's number, lab and tests on the on-site record."""
+    job = sample.assignment(4)
+    record = sample.record(job, problems=0)
+    key = 0
+    finding = dict(record["findings"][key], outcome="pending_lab",
+                   sample={"sample_no": "YP-2026-0117", "lab": "市疾控中心", "tests": "菌落总数、大肠菌群",
+                           "photos": []})
+    record = dict(record, findings=[finding, *record["findings"][1:]])
+    made = documents.make(record, job, sample.SERVER, sample.signature())
+    text = "".join(pages_text(made.data))
+    assert made.kinds == ("site_record",)
+    assert "抽样送检，检验结果待出（样品编号YP-2026-0117，检验机构市疾控中心，检验项目菌落总数、大肠菌群）" in text
