@@ -82,7 +82,11 @@ def test_killed_mid_sync_nothing_lost_or_doubled(county, server, apps, tmp_path:
     mine = ",".join(f"'{i}'" for i in ids)
     assert server_count(county.db, f"SELECT count(*) FROM records WHERE id IN ({mine})") == len(ids)
     assert server_count(county.db, "SELECT count(*) FROM records") == len(ids), "no record twice, none extra"
-    assert server_count(county.db, "SELECT count(*) FROM photos") - photos_before == len(ids) * PHOTOS_PER_RECORD
+    images = "SELECT count(*) FROM photos WHERE media_type != 'application/pdf'"
+    assert server_count(county.db, images) - photos_before == len(ids) * PHOTOS_PER_RECORD
+    # and each inspected visit's papers, once (kept beside the photos: docs/SYNC.md, "The PDF handed over on site")
+    papers = "SELECT count(*) FROM photos WHERE media_type = 'application/pdf'"
+    assert server_count(county.db, papers) == len(ids)
 
 
 def _local_count(home: Path, sql: str) -> int:
