@@ -12,14 +12,13 @@ import pytest
 from field_app.camera import scene_jpeg
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import envelope
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.e2e.test_field_app import local_rows
 from tests.support import dates
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 
 
 def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
@@ -36,7 +35,7 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": dates.days_from_today(2).isoformat()}, note="记录缺失")] + \
         [finding(i) for i in items[1:]]
     doc = record(assignment, [county.inspector], findings=findings)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
+    queue_record(inspector, doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = county.rows("SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": doc["id"],

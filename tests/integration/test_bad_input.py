@@ -12,10 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas import contract, envelope
 from schemas.errors import ContractError
 from schemas.jcs import canonicalize
-from field_app.outbox import sign_and_queue
 from tests.integration.conftest import server_rows, team_of
 from tests.support.photos import jpeg_bytes, png_bomb
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 NOW = "2026-11-20T10:00:00Z"
 
@@ -211,10 +210,10 @@ def test_outbox_survives_rejections(inspector, county) -> None:
     doc, _ = good(inspector, county)
     doc["inspectors"] = ["somebody-else"]
     with pytest.raises(ContractError) as caught:
-        sign_and_queue(inspector.store, inspector.keys, "record", {**doc, "id": "bad"}, [], NOW)
+        queue_record(inspector, {**doc, "id": "bad"}, [], NOW)
     assert caught.value.code == "schema.invalid"
     assert inspector.store.outbox_counts() == {}, "an invalid record never reaches the outbox"
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], NOW)
+    queue_record(inspector, doc, [], NOW)
     result = inspector.sync()
     assert result.receipts == {"rejected": 1}
     row = inspector.store.outbox_rows()[0]

@@ -16,7 +16,6 @@ import pytest
 from openpyxl import load_workbook
 
 from field_app.ids import uuid7
-from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoRefused
 from schemas import envelope
 from schemas.jcs import canonicalize
@@ -24,7 +23,7 @@ from sync_server.audit.core import merkle
 from tests.integration.conftest import server_rows
 from tests.support import dates
 from tests.support.photos import jpeg_bytes
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 from tests.support.server import ServerProcess
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -53,7 +52,7 @@ def reinspect(device, record_id: str, sha: str, outcome: str, inspectors: list[s
 
 def submit(inspector, county, assignment: dict, **kwargs) -> tuple[str, str]:
     doc = record(assignment, [county.inspector], **kwargs)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
+    queue_record(inspector, doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     return doc["id"], sha
@@ -204,7 +203,7 @@ def test_loading_next_years_notice_recomputes_provisional_due_dates(team, county
     assignment = inspector.store.list_assignments()[3]
     doc = record(assignment, [county.inspector])
     doc["visit"]["arrived_at"] = "2026-12-21T02:00:00Z"
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-12-21T10:00:00Z")
+    queue_record(inspector, doc, [], "2026-12-21T10:00:00Z")
     inspector.sync()
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     approve(leader, doc["id"], sha)

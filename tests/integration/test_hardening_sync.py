@@ -21,7 +21,6 @@ import pytest
 
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import clock, envelope
@@ -30,7 +29,7 @@ from tests.integration.conftest import FAST_RETRY, Admin, server_rows, team_of
 from tests.integration.test_kill9 import children_of
 from tests.integration.test_review_loop import decision
 from tests.support.photos import jpeg_bytes
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 from tests.support.server import ServerProcess
 
 BATCH = 20               # at least ingest.PARALLEL_FROM: the batch is checked on the worker processes
@@ -157,7 +156,7 @@ def test_a_lone_surrogate_is_refused_alone(inspector, county, server) -> None:
 
 def test_lone_surrogates_in_reviews_and_reinspections(inspector, make_device, county, server) -> None:
     doc = record(inspector.store.list_assignments()[0], [county.inspector])
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], now_stamp())
+    queue_record(inspector, doc, [], now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     leader = make_device(county.leader)
     stored = {"id": doc["id"], "envelope_sha256": server_rows(

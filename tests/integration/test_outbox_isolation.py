@@ -13,12 +13,11 @@ from typing import Iterator
 import pytest
 
 from field_app.app_state import AppState, Settings
-from field_app.outbox import sign_and_queue
 from field_app.sync import RetryPolicy
 from schemas import clock
 from tests.integration.conftest import server_rows
 from tests.support.proxy import BATCH, FaultProxy
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def queue(state: AppState, county, n: int) -> list[str]:
     ids = []
     for assignment in state.store.list_assignments()[:n]:
         doc = record(assignment, [county.inspector])
-        sign_and_queue(state.store, state.keys, "record", doc, [], clock.utc_stamp())
+        queue_record(state, doc, [], clock.utc_stamp())
         ids.append(doc["id"])
     return ids
 

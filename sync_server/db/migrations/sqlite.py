@@ -188,6 +188,11 @@ CREATE INDEX auth_failures_subject ON auth_failures(scope, subject, at);
 CREATE INDEX auth_failures_at ON auth_failures(at)
 """
 
+OFFICER_KEYS = """
+ALTER TABLE devices ADD COLUMN host_device_id TEXT REFERENCES devices(id);
+CREATE INDEX devices_host ON devices(host_device_id) WHERE host_device_id IS NOT NULL
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -213,4 +218,5 @@ MIGRATIONS: list[Migration] = [
     ("005_disclosure", statements(DISCLOSURE)),
     ("006_record_photos", _record_photos),
     ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
+    ("008_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
 ]
