@@ -27,6 +27,7 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     for user in (county.inspector, county.leader):
         home = tmp_path / f"headless-{user}"
         client = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"))
+        client.code_for = county.code_for
         client.enroll(county.code_for(user), "headless")
         clients.append(client)
     inspector, leader = clients

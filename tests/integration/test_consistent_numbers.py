@@ -100,6 +100,9 @@ def tablet(url: str, county: County, user_id: str, home: Path) -> SyncClient:
                       headers={"Authorization": f"Bearer {county.admin_token}"})
     assert code.status_code == 201, code.text
     client = SyncClient(url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+    client.code_for = lambda user: httpx.post(
+        f"{url}/v1/admin/users/{user}/enrollment-codes", timeout=30,
+        headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     client.enroll(code.json()["code"], "平板")
     return client
 

@@ -23,7 +23,7 @@ from sync_server.audit.core import merkle
 from tests.integration.conftest import server_rows
 from tests.support import dates
 from tests.support.photos import jpeg_bytes
-from tests.support.records import finding, queue_record, record
+from tests.support.records import PIN, finding, queue_record, record
 from tests.support.server import ServerProcess
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -344,7 +344,7 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
     assert "发送整改期限提醒 1 条" in batch.stdout, batch.stdout
     tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))
     try:
-        assert tablet.session.enroll(server.url, admin.code_for(county.inspector)) is None
+        assert tablet.session.enroll(server.url, admin.code_for(county.inspector), PIN, PIN) is None
         tablet.syncing.now()
         (due,) = tablet.reinspections.due()
         assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], deadline)

@@ -12,7 +12,7 @@ from field_app.ids import uuid7
 from schemas import envelope
 from schemas.jcs import canonicalize
 from tests.integration.conftest import server_rows
-from tests.support.records import queue_record, record
+from tests.support.records import officer_key, queue_record, record
 
 
 def decision(leader, record_row: dict, verdict: str, reason: str = "", review_id: str | None = None) -> dict:
@@ -52,7 +52,9 @@ def test_return_correct_approve(submitted, county) -> None:
     assert doc["id"] in queue_ids(leader)
     item = next(i for i in leader.http.get("/v1/reviews/queue", headers=leader._auth()).json()["items"]
                 if i["record_id"] == doc["id"])
-    envelope.verify(envelope.parse(item["envelope"].encode()), bytes.fromhex(inspector.keys.public_key_hex()))
+    for officer in doc["inspectors"]:   # each officer's own signature, as it was signed
+        envelope.verify(envelope.parse(item["envelope"].encode()),
+                        envelope.public_raw_of(officer_key(inspector, officer)))
     (returned,) = send(leader, decision(leader, {"id": doc["id"], "envelope_sha256": item["envelope_sha256"]},
                                          "return", "现场照片不清晰，请补拍后重新提交"))
     assert returned["status"] == "accepted"

@@ -46,6 +46,7 @@ def test_feed_pages_with_a_cursor(make_device, county) -> None:
 def test_offline_capture_then_sync_gives_a_receipt(county, server, admin, tmp_path: Path) -> None:
     home = tmp_path / "tablet"
     online = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+    online.code_for = admin.code_for
     online.enroll(admin.code_for(county.inspector), "平板一号")
     assignment = first_assignment(online)
     online.close()

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from field_app.ids import uuid7
 from field_app.outbox import sign_and_queue
+from schemas import envelope
 from tests.support import dates
 
 PIN = "258036"          # every test officer's PIN
@@ -74,6 +75,20 @@ def officer_key(tablet: Any, officer: str, code_for: Callable[[str], str] | None
             tablet.join_officer(code, PIN, "test tablet")
     _UNLOCKED[(officers.directory, officer)] = key = officers.unlock(officer, PIN)
     return key
+
+
+def team_signers(tablet: Any, visit: Any) -> dict[str, Ed25519PrivateKey]:
+    """Two officers of a visit's team (the tablet's own user first), unlocked as the signing
+    step unlocks them, for `Visit.submit`."""
+    me = tablet.me["id"]
+    mate = next(m["id"] for m in visit.assignment["team"] if m["id"] != me)
+    return {person: officer_key(tablet, person) for person in (me, mate)}
+
+
+def sign_record(tablet: Any, doc: dict[str, Any], signers: list[str] | None = None) -> bytes:
+    """The envelope signed by each officer (the record's inspectors unless `signers` says)."""
+    keys = [officer_key(tablet, person) for person in (signers or doc["inspectors"])]
+    return envelope.sign(doc, envelope.RECORD_TYPE, *keys)
 
 
 def queue_record(tablet: Any, doc: dict[str, Any], photos: Iterable[str] = (), now: str | None = None,
