@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.records import PIN
 from tests.support.server import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,9 +23,9 @@ class AppProcess:
     """One tablet: its own data directory, its own app process serving the web UI."""
 
     def __init__(self, data: Path, server_url: str, port: int | None = None, sync_interval: float = 2.0,
-                 enroll_code: str = "") -> None:
+                 enroll_code: str = "", officer_codes: list[str] = ()) -> None:
         self.data, self.server_url, self.port = data, server_url, port or free_port()
-        self.sync_interval, self.enroll_code = sync_interval, enroll_code
+        self.sync_interval, self.enroll_code, self.officer_codes = sync_interval, enroll_code, list(officer_codes)
         self.proc: subprocess.Popen | None = None
         self.log = data.with_name(data.name + ".log")
 
@@ -36,7 +37,9 @@ class AppProcess:
         args = [sys.executable, "-m", "field_app", "--data", str(self.data), "--server", self.server_url,
                 "--port", str(self.port), "--sync-interval", str(self.sync_interval)]
         if self.enroll_code:
-            args += ["--enroll-code", self.enroll_code]
+            args += ["--enroll-code", self.enroll_code, "--enroll-pin", PIN]
+        for code in self.officer_codes:   # teammates' signing keys on this tablet, each with the test PIN
+            args += ["--officer", f"{code}:{PIN}"]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                          env={**os.environ, "FLET_WEB_NO_CDN": "1", "SUIJIAN_LOG": "INFO"})
