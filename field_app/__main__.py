@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--enroll-code", default="", help="enroll with this one-time code at start (needs --server)")
     p.add_argument("--enroll-pin", default="", help="the enrolling officer's signing PIN (with --enroll-code)")
     p.add_argument("--officer", action="append", default=[], metavar="CODE:PIN",
-                   help="register another officer's signing key on this tablet at start (needs --server)")
+                   help="with --enroll-code: register another officer's signing key on this tablet too")
     p.add_argument("--device-name", default="随检平板", help="the name the office sees for this device")
     p.add_argument("--fake-camera", action="store_true", help="a stand-in camera instead of the file picker")
     return p
@@ -62,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         if error:
             print(f"注册失败 enrollment failed: {error}", file=sys.stderr)
             return 1
+        for officer in args.officer:   # once, with the enrollment: a code works once
+            code, _, pin = officer.partition(":")
+            error = state.session.join_officer(code, pin, pin)
+            if error:
+                print(f"签名人员登记失败 officer registration failed: {error}", file=sys.stderr)
+                return 1
         state.syncing.now()
-    for officer in args.officer:
-        code, _, pin = officer.partition(":")
-        error = state.session.join_officer(code, pin, pin)
-        if error:
-            print(f"签名人员登记失败 officer registration failed: {error}", file=sys.stderr)
-            return 1
     state.syncing.start_background()
     print(f"随检现场应用 field app: http://{args.host}:{args.port}/  (data: {args.data})", flush=True)
     camera = FakeCamera() if args.fake_camera else NoCamera()
