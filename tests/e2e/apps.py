@@ -169,6 +169,19 @@ def type_into(page, name: str, text: str) -> None:
     box.fill(text)
 
 
+def two_of(assignment: dict, me: str) -> tuple[dict, dict]:
+    """The tablet's officer and a teammate, as the assignment's team lists them (id, name)."""
+    team = assignment["team"]
+    return next(m for m in team if m["id"] == me), next(m for m in team if m["id"] != me)
+
+
+def sign_as(page, name: str, pin: str = PIN) -> None:
+    """One officer signs at 核对并提交: their own PIN, then their 签名 button."""
+    type_into(page, f"{name} 的 PIN", pin)
+    tap(page, f"{name} 签名")
+    wait_text(page, f"{name}：已签名")
+
+
 def settle(page, ms: int = 600) -> None:
     """Let Flutter finish a frame (fonts, layout) before a screenshot."""
     page.wait_for_timeout(ms)
