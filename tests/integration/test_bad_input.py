@@ -95,7 +95,7 @@ def test_someone_elses_assignment(make_device, county) -> None:
     mine = {a["id"] for a in (me.sync(), me.store.list_assignments())[1]}
     rows = server_rows(county.db, "SELECT doc FROM assignments")
     theirs = next(json.loads(r["doc"]) for r in rows if json.loads(r["doc"])["id"] not in mine)
-    doc = record(theirs, [county.inspector])
+    doc = record(theirs, [county.inspector, theirs["team"][0]["id"]])   # signed by two, pushed by me
     (receipt,) = push(me, sign_record(me, doc))
     assert receipt["error"]["code"] == "assignment.not_on_team"
     single = me.http.put(f"/v1/records/{doc['id']}", content=sign_record(me, doc),

@@ -9,7 +9,7 @@ from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from tests.integration.conftest import FAST_RETRY, server_rows
 from tests.support.photos import jpeg_bytes, save_photo
-from tests.support.records import finding, queue_record, record
+from tests.support.records import finding, officer_key, queue_record, record
 from tests.support.server import ServerProcess, free_port
 
 
@@ -49,6 +49,9 @@ def test_offline_capture_then_sync_gives_a_receipt(county, server, admin, tmp_pa
     online.code_for = admin.code_for
     online.enroll(admin.code_for(county.inspector), "平板一号")
     assignment = first_assignment(online)
+    team = record(assignment, [county.inspector])["inspectors"]
+    for officer in team:   # both officers register their signing keys before going out
+        officer_key(online, officer)
     online.close()
 
     # The tablet goes out of range: the same store and keys, a server address that answers nothing.
@@ -58,7 +61,7 @@ def test_offline_capture_then_sync_gives_a_receipt(county, server, admin, tmp_pa
     items = assignment["items"]
     doc = record(assignment, [county.inspector], findings=[finding(items[0], "non_compliant", photos=[sha])]
                  + [finding(i) for i in items[1:]])
-    queue_record(online, doc, record_photos(doc), "2026-11-20T10:00:00Z")
+    queue_record(offline, doc, record_photos(doc), "2026-11-20T10:00:00Z")   # signed with no network
     assert offline.sync().offline is True
     assert online.store.outbox_counts() == {"pending": 1}
 
