@@ -58,16 +58,17 @@ class SummaryScreen(Screen):
         members = self.signing.members()
         rows: list[ft.Control] = [ft.Text("执法人员签名（至少两人，各自输入本人 PIN）", size=theme.TITLE)]
         for m in members:
-            parts: list[ft.Control] = [ft.Text(f"{m.name}：{m.state_zh}", size=theme.BODY, width=260)]
+            rows.append(ft.Text(f"{m.name}：{m.state_zh}", size=theme.BODY, weight=ft.FontWeight.BOLD))
             if m.signed:
-                parts.append(theme.big_button("撤回", lambda _, p=m.id: self._withdraw(p), label=f"{m.name} 撤回签名"))
+                rows.append(ft.Row([theme.big_button("撤回", lambda _, p=m.id: self._withdraw(p),
+                                                     label=f"{m.name} 撤回签名")]))
             elif m.on_tablet:
-                self.pins[m.id] = ft.TextField(label=f"{m.name} 的 PIN", password=True, width=220, text_size=theme.BODY,
+                self.pins[m.id] = ft.TextField(label=f"{m.name} 的 PIN", password=True, width=240, text_size=theme.BODY,
                                                keyboard_type=ft.KeyboardType.NUMBER,
                                                on_submit=lambda _, p=m.id: self._sign(p))
-                parts += [self.pins[m.id], theme.big_button("签名", lambda _, p=m.id: self._sign(p),
-                                                            primary=True, label=f"{m.name} 签名")]
-            rows.append(ft.Row(parts, spacing=12, wrap=True))
+                rows.append(ft.Row([self.pins[m.id], theme.big_button("签名", lambda _, p=m.id: self._sign(p),
+                                                                      primary=True, label=f"{m.name} 签名")],
+                                   spacing=16))
         if not all(m.on_tablet for m in members):
             rows.append(theme.big_button("登记签名人员（需联网）", lambda _: self.shell.go("/officers"),
                                          label="登记签名人员"))

@@ -176,10 +176,39 @@ def two_of(assignment: dict, me: str) -> tuple[dict, dict]:
 
 
 def sign_as(page, name: str, pin: str = PIN) -> None:
-    """One officer signs at 核对并提交: their own PIN, then their 签名 button."""
-    type_into(page, f"{name} 的 PIN", pin)
-    tap(page, f"{name} 签名")
-    wait_text(page, f"{name}：已签名")
+    """One officer signs at 核对并提交: their own PIN, then their 签名 button. Typed again when
+    the app says no PIN arrived (a keystroke into a password field lost under a redraw, as
+    headless Chromium loses one now and then)."""
+    for _ in range(3):
+        type_into(page, f"{name} 的 PIN", pin)
+        page.wait_for_timeout(300)
+        tap(page, f"{name} 签名")
+        try:
+            page.wait_for_function(SEMANTIC_TEXT, arg=f"{name}：已签名", timeout=8_000)
+            return
+        except Exception:
+            if not has_text(page, "请输入本人的 PIN"):
+                break
+    wait_text(page, f"{name}：已签名", timeout=1)
+
+
+def register_officer(page, code: str, pin: str = PIN) -> None:
+    """本机签名人员: register one officer with their code and a PIN typed twice (again if a
+    keystroke was lost: the app then says the PIN is not 6 to 12 digits)."""
+    type_into(page, "本人的一次性注册码", code)
+    for _ in range(3):
+        type_into(page, "设置签名 PIN（6 至 12 位数字）", pin)
+        page.wait_for_timeout(300)
+        type_into(page, "再次输入 PIN", pin)
+        page.wait_for_timeout(300)
+        tap(page, "登记签名人员")
+        try:
+            page.wait_for_function(SEMANTIC_TEXT, arg="已登记：该执法人员可在本机用 PIN 签名", timeout=10_000)
+            return
+        except Exception:
+            if not (has_text(page, "PIN 须为 6 至 12 位数字") or has_text(page, "两次输入的 PIN 不一致")):
+                break
+    wait_text(page, "已登记：该执法人员可在本机用 PIN 签名", timeout=1)
 
 
 def settle(page, ms: int = 600) -> None:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
-from tests.e2e.apps import open_app, sign_as, tap, tap_until, two_of, type_into, wait_text
+from tests.e2e.apps import open_app, register_officer, sign_as, tap, tap_until, two_of, type_into, wait_text
 from tests.support.records import PIN
 
 REASON = "第2项现场照片不清晰，请补充说明整改要求"
@@ -74,11 +74,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
 
     # --- the teammate registers their own signing key on this tablet (their code, their PIN) ----------
     tap_until(page, "本机签名人员", "登记一名执法人员")
-    type_into(page, "本人的一次性注册码", county.code_for(mate["id"]))
-    type_into(page, "设置签名 PIN（6 至 12 位数字）", PIN)
-    type_into(page, "再次输入 PIN", PIN)
-    tap(page, "登记签名人员")
-    wait_text(page, "已登记：该执法人员可在本机用 PIN 签名")
+    register_officer(page, county.code_for(mate["id"]))
     tap_until(page, "返回", "筛选 全部")
     # --- the checklist: first items, a photo through the file chooser -------------------------------
     type_into(page, "搜索单位、地址、专业", unit)

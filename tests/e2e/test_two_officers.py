@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from schemas import envelope
-from tests.e2e.apps import open_app, sign_as, tap, tap_until, two_of, type_into, wait_text
+from tests.e2e.apps import open_app, register_officer, sign_as, tap, tap_until, two_of, type_into, wait_text
 from tests.e2e.test_field_app import local_rows, new_tab
 from tests.support.records import PIN
 
@@ -35,11 +35,7 @@ def test_two_officers_sign_offline_on_one_tablet(county, server, browser, shots,
 
     # --- the teammate registers their own key on the same tablet, with their own code and PIN --------
     tap_until(page, "本机签名人员", "登记一名执法人员")
-    type_into(page, "本人的一次性注册码", county.code_for(mate["id"]))
-    type_into(page, "设置签名 PIN（6 至 12 位数字）", MATE_PIN)
-    type_into(page, "再次输入 PIN", MATE_PIN)
-    tap(page, "登记签名人员")
-    wait_text(page, "已登记：该执法人员可在本机用 PIN 签名")
+    register_officer(page, county.code_for(mate["id"]), MATE_PIN)
     wait_text(page, f"{mate['name']}（{mate['id']}）")
     tap_until(page, "返回", "筛选 全部")
 
