@@ -4,6 +4,7 @@ The screen says 已保存 only after the outbox commit returned."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import flet as ft
@@ -65,8 +66,8 @@ class SummaryScreen(Screen):
             elif m.on_tablet:
                 self.pins[m.id] = ft.TextField(label=f"{m.name} 的 PIN", password=True, width=240, text_size=theme.BODY,
                                                keyboard_type=ft.KeyboardType.NUMBER,
-                                               on_submit=lambda _, p=m.id: self._sign(p))
-                rows.append(ft.Row([self.pins[m.id], theme.big_button("签名", lambda _, p=m.id: self._sign(p),
+                                               on_submit=partial(self._sign, m.id))
+                rows.append(ft.Row([self.pins[m.id], theme.big_button("签名", partial(self._sign, m.id),
                                                                       primary=True, label=f"{m.name} 签名")],
                                    spacing=16))
         if not all(m.on_tablet for m in members):
@@ -74,7 +75,8 @@ class SummaryScreen(Screen):
                                          label="登记签名人员"))
         return rows
 
-    async def _sign(self, officer_id: str) -> None:
+    async def _sign(self, officer_id: str, _: Any = None) -> None:
+        """(A coroutine function, so Flet awaits it: a lambda returning the coroutine would not be.)"""
         field = self.pins.get(officer_id)
         error = await asyncio.to_thread(self.signing.sign, officer_id, field.value if field else "")
         name = next((m.name for m in self.signing.members() if m.id == officer_id), officer_id)

@@ -179,16 +179,17 @@ def sign_as(page, name: str, pin: str = PIN) -> None:
     """One officer signs at 核对并提交: their own PIN, then their 签名 button. Typed again when
     the app says no PIN arrived (a keystroke into a password field lost under a redraw, as
     headless Chromium loses one now and then)."""
-    for _ in range(3):
-        type_into(page, f"{name} 的 PIN", pin)
-        page.wait_for_timeout(300)
-        tap(page, f"{name} 签名")
+    for attempt in range(3):
+        if attempt == 0 or has_text(page, "请输入本人的 PIN"):
+            type_into(page, f"{name} 的 PIN", pin)
+            page.keyboard.press("Enter")          # the PIN field's submit signs, as the button does
+        else:
+            tap(page, f"{name} 签名")
         try:
-            page.wait_for_function(SEMANTIC_TEXT, arg=f"{name}：已签名", timeout=8_000)
+            page.wait_for_function(SEMANTIC_TEXT, arg=f"{name}：已签名", timeout=15_000)
             return
         except Exception:
-            if not has_text(page, "请输入本人的 PIN"):
-                break
+            continue
     wait_text(page, f"{name}：已签名", timeout=1)
 
 
