@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
-from tests.e2e.apps import open_app, register_officer, sign_as, tap, tap_until, two_of, type_into, wait_text
+from tests.e2e.apps import (open_app, register_officer, sign_as, tap, tap_until, two_of, type_into,
+                            wait_text)
 from tests.support.records import PIN
 
 REASON = "第2项现场照片不清晰，请补充说明整改要求"

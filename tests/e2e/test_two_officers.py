@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 from schemas import envelope
-from tests.e2e.apps import open_app, register_officer, sign_as, tap, tap_until, two_of, type_into, wait_text
+from tests.e2e.apps import (open_app, register_officer, sign_as, tap, tap_until, two_of, type_into,
+                            wait_text)
 from tests.e2e.test_field_app import local_rows, new_tab
 from tests.support.records import PIN
 
