@@ -60,11 +60,11 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(page, "一次性注册码")
     shots(page, "enroll", docs=True, expect="一次性注册码")
     type_into(page, "一次性注册码", "AAAA-BBBB-CCCC")
+    type_into(page, "设置签名 PIN（6 至 12 位数字）", PIN)
+    type_into(page, "再次输入 PIN", PIN)
     tap(page, "注册")
     wait_text(page, "注册码无效，请核对后重新输入")  # the server's answer, in Chinese
     type_into(page, "一次性注册码", county.code_for(county.inspector))
-    type_into(page, "设置签名 PIN（6 至 12 位数字）", PIN)
-    type_into(page, "再次输入 PIN", PIN)
     tap(page, "注册")
     wait_text(page, "今日任务")
     wait_text(page, "上次同步")
