@@ -28,6 +28,7 @@ from field_app.core import checklist
 from field_app.photos import process
 from field_app.visit import Visit
 from tests.e2e.apps import CHROMIUM, AppProcess, open_app, wait_text
+from tests.support.records import PIN, team_signers
 from tests.support.server import free_port
 
 RECORDS, PHOTOS_EACH, LISTED, PIPELINE_ROUNDS, COMMITS = 500, 3, 500, 15, 300
@@ -79,7 +80,9 @@ def sync_day(home: Path, url: str, county: County) -> float:
     code = httpx.post(f"{url}/v1/admin/users/{county.inspector}/enrollment-codes",
                       headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     state = AppState(Settings(home, url, sync_interval=0))
-    assert state.session.enroll(url, code) is None
+    assert state.session.enroll(url, code, PIN, PIN) is None
+    state.code_for = lambda officer: httpx.post(f"{url}/v1/admin/users/{officer}/enrollment-codes",
+                                               headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     state.syncing.now()
     assignments = state.store.list_assignments()
     for n in range(RECORDS):
@@ -106,7 +109,7 @@ def _finish(state: AppState, assignment: dict, n: int) -> None:
         state.store.add_photo(sha, path, len(data))
         draft["findings"][first]["photos"].append(sha)
     draft["party"] = {"mode": "refused", "name": "", "signature_photo": None, "note": "当事人拒绝签字"}
-    visit.submit(state.me["id"])
+    visit.submit(team_signers(state, visit))
 
 
 def _today() -> date:

@@ -39,6 +39,9 @@ def enroll(url: str, county: County, user: str, home: Path) -> SyncClient:
     code = httpx.post(f"{url}/v1/admin/users/{user}/enrollment-codes",
                       headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     client = SyncClient(url, LocalStore(home / "app.db"), KeyStore(home / "keys"))
+    client.code_for = lambda officer: httpx.post(    # officers register signing keys (tests/support/records.py)
+        f"{url}/v1/admin/users/{officer}/enrollment-codes",
+        headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     client.enroll(code, "bench")
     return client
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import County, enroll, peak_rss_mb, start_server
-from field_app.outbox import sign_and_queue
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 DEVICES, ROUNDS, PER_PUSH = 100, 5, 10
 
@@ -26,7 +25,7 @@ def prepare(url: str, county: County, workdir: Path) -> list[tuple[str, list[lis
         batches = []
         for r in range(ROUNDS):
             docs = [record(assignments[(r * PER_PUSH + k) % len(assignments)], [person]) for k in range(PER_PUSH)]
-            batches.append([sign_and_queue(client.store, client.keys, "record", d, [], "2026-11-20T10:00:00Z").decode()
+            batches.append([queue_record(client, d, [], "2026-11-20T10:00:00Z").decode()
                             for d in docs])
         devices.append((client._auth()["Authorization"], batches))
         client.close()

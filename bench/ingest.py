@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import County, enroll, median, start_server, timed
-from field_app.outbox import sign_and_queue
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 from tests.support.server import ROOT, free_port
 
 RECORDS, ROUNDS, BATCH, WARM_UP = 3000, 5, 100, 300
@@ -32,7 +31,7 @@ def fill_outbox(client, inspector: str, n: int) -> list[str]:
     texts = []
     for k in range(n):
         doc = kilobyte_record(assignments[k % len(assignments)], inspector)
-        texts.append(sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z").decode())
+        texts.append(queue_record(client, doc, [], "2026-11-20T10:00:00Z").decode())
     return texts
 
 

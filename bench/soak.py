@@ -43,13 +43,13 @@ import httpx
 
 from bench import common
 from field_app.keys import KeyStore
-from field_app.outbox import record_photos, sign_and_queue
+from field_app.outbox import record_photos
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
 from sync_server.audit.core import merkle
 from tests.support.photos import jpeg_bytes, save_photo
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +151,7 @@ class Run:
         findings = [finding(items[0], "non_compliant" if shas else "compliant", photos=shas)] + \
             [finding(i) for i in items[1:]]
         doc = record(assignment, [user], findings=findings)
-        sign_and_queue(client.store, client.keys, "record", doc, record_photos(doc), common_now())
+        queue_record(client, doc, record_photos(doc), common_now())
 
     def stop(self) -> None:
         for proc in [self.server, *self.extra]:

@@ -3,7 +3,8 @@
 `Server(db)` is the product's own app (sync_server.app.create_app) behind httpx's ASGI
 transport: the same routes, checks and transactions as a tablet meets over the network, without a
 socket. `Tablet` is one person's demo tablet: an Ed25519 key made from the seed, enrolled with a
-one-time code, signing what it pushes. `at(moment)` moves the one clock (schemas.clock) so that
+one-time code, signing what it pushes; a record is signed by each of its inspectors with their own
+signing key on that tablet (registered with their own code, as on a team tablet: docs/SYNC.md). `at(moment)` moves the one clock (schemas.clock) so that
 what the server stamps (received, approved, published) happens when the story says it did.
 """
 from __future__ import annotations
@@ -89,9 +90,24 @@ class Tablet:
             "code": code, "public_key": envelope.public_raw_of(self.key).hex(), "algorithm": "ed25519",
             "device_name": "演示平板（历史记录）"})
         self.device_id, self.token = made["device_id"], made["token"]
+        self.seed, self.officers = seed_value, {}
+
+    def officer_key(self, officer: str) -> Ed25519PrivateKey:
+        """The officer's signing key on this tablet, registered with their own code on first use."""
+        if officer not in self.officers:
+            key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(
+                f"suijian-demo-officer:{self.seed}:{self.user_id}:{officer}".encode()).digest())
+            code = self.server.office("POST", f"/v1/admin/users/{officer}/enrollment-codes")["code"]
+            self.server.call("POST", "/v1/officer-keys", self.token, json={
+                "code": code, "public_key": envelope.public_raw_of(key).hex(), "algorithm": "ed25519",
+                "device_name": "演示平板（签名密钥）"})
+            self.officers[officer] = key
+        return self.officers[officer]
 
     def push(self, doc: dict[str, Any], payload_type: str) -> dict[str, Any]:
-        text = envelope.sign(doc, payload_type, self.key).decode("utf-8")
+        keys = [self.officer_key(p) for p in doc["inspectors"]] if payload_type == envelope.RECORD_TYPE \
+            else [self.key]
+        text = envelope.sign(doc, payload_type, *keys).decode("utf-8")
         (receipt,) = self.server.call("POST", PUSH[payload_type], self.token, json={"envelopes": [text]})["receipts"]
         if receipt["status"] not in ("accepted", "incomplete"):
             raise ApiRefused(f"{payload_type} {doc.get('id')}: {receipt}")

@@ -2,11 +2,13 @@
 two field apps beside it (web mode, no CDN): the demo inspector's tablet and the demo leader's.
 
     http://HOST:PORT/      public pages and the sync API
-    http://HOST:PORT+1/    field app, enrolled as the demo inspector (刘颖)
+    http://HOST:PORT+1/    field app, enrolled as the demo inspector (刘颖), a team tablet: the inspector's
+                           teammates' signing keys are registered on it too (every demo PIN is DEMO_PIN)
     http://HOST:PORT+2/    field app, enrolled as the demo leader (苏刚超)
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -19,6 +21,9 @@ from sync_server.db import meta
 from sync_server.accounts.queries import users
 from sync_server.db.connection import open_db, transaction
 from demo.draws import SECOND_HALF
+from sync_server.planning.queries import assignments
+
+DEMO_PIN = "258036"   # every demo officer's signing PIN (a demo: a real PIN is each officer's own)
 from demo.seed import seed_demo
 
 
@@ -34,8 +39,9 @@ def run_demo(directory: Path, host: str, port: int) -> int:
         (directory / "admin-token.txt").write_text(facts["admin_token"] + "\n", encoding="utf-8")
     codes = _codes(conn)
     app_codes = _codes(conn)  # the tablets enroll with their own codes; the printed ones stay free
+    mates = _teammate_codes(conn)
     conn.close()
-    tablets = [Tablet(directory / f"tablet-{role}", port + offset, code)
+    tablets = [Tablet(directory / f"tablet-{role}", port + offset, code, mates if role == "inspector" else [])
                for offset, (_, role, code) in enumerate(app_codes, 1)]
     _banner(directory, host, port, codes, tablets, app_codes, _sample_entry(db), _second_half_id(db))
     starter = threading.Thread(target=_start_tablets, args=(tablets, host, port), daemon=True)
@@ -50,15 +56,17 @@ def run_demo(directory: Path, host: str, port: int) -> int:
 class Tablet:
     """A field app process playing one tablet, with its own data directory."""
 
-    def __init__(self, data: Path, port: int, code: str) -> None:
-        self.data, self.port, self.code = data, port, code
+    def __init__(self, data: Path, port: int, code: str, officer_codes: list[str] = ()) -> None:
+        self.data, self.port, self.code, self.officer_codes = data, port, code, list(officer_codes)
         self.proc: subprocess.Popen | None = None
 
     def start(self, host: str, server: str) -> None:
         log = open(self.data.with_suffix(".log"), "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "field_app", "--data", str(self.data), "--server", server, "--host", host,
-             "--port", str(self.port), "--enroll-code", self.code], stdout=log, stderr=subprocess.STDOUT)
+             "--port", str(self.port), "--enroll-code", self.code, "--enroll-pin", DEMO_PIN,
+             *[arg for code in self.officer_codes for arg in ("--officer", f"{code}:{DEMO_PIN}")]],
+            stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def stop(self) -> None:
@@ -112,6 +120,17 @@ def _codes(conn) -> list[tuple[str, str, str]]:
         return [(p["name"], p["role"], accounts.new_enrollment_code(conn, p["id"], 72)["code"]) for p in chosen]
 
 
+def _teammate_codes(conn) -> list[str]:
+    """One-time codes for everyone who shares a team with the demo inspector: they register their
+    signing keys on the inspector's (team) tablet, so a record there can be signed by two."""
+    me = meta.get_meta(conn, "demo_inspector") or ""
+    teams = [[m["id"] for m in json.loads(row["doc"])["team"]]
+             for row in assignments.list_due_by_with_risk(conn, "9999-12-31")]
+    mates = sorted({p for team in teams if me in team for p in team} - {me})
+    with transaction(conn):
+        return [accounts.new_enrollment_code(conn, p, 72)["code"] for p in mates]
+
+
 def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, str]], tablets: list[Tablet],
             app_codes: list[tuple[str, str, str]], entry: str = "2026-000001", drawn: str = "T2026-14") -> None:
     lines = [
@@ -132,6 +151,7 @@ def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, s
              else "   (审核记录 records with photos waiting for review)")
           for (name, role, _), tablet in zip(app_codes, tablets)],
         "    (the apps start once the server answers; a new tablet enrolls with a code above)",
+        f"    签名 PIN（演示）signing PIN of every demo officer: {DEMO_PIN}",
         "  Ctrl-C 停止 / to stop.", "",
     ]
     print("\n".join(lines), flush=True)

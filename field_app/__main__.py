@@ -1,7 +1,8 @@
 """`python -m field_app` / `field-app`: the tablet app, served in Flet web mode with no CDN.
 
     python -m field_app --data DIR [--server URL] [--port P] [--host H]
-                        [--sync-interval SECONDS] [--enroll-code CODE] [--fake-camera]
+                        [--sync-interval SECONDS] [--enroll-code CODE --enroll-pin PIN]
+                        [--officer CODE:PIN ...] [--fake-camera]
 
 The app's Python process and its SQLite file in DIR play the tablet. Nothing is loaded from the
 internet: Flet's web client, CanvasKit and the CJK font are served from the package and assets.
@@ -25,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sync-interval", type=float, default=15.0,
                    help="seconds between background syncs when the server is reachable (0: off)")
     p.add_argument("--enroll-code", default="", help="enroll with this one-time code at start (needs --server)")
+    p.add_argument("--enroll-pin", default="", help="the enrolling officer's signing PIN (with --enroll-code)")
+    p.add_argument("--officer", action="append", default=[], metavar="CODE:PIN",
+                   help="with --enroll-code: register another officer's signing key on this tablet too")
     p.add_argument("--device-name", default="随检平板", help="the name the office sees for this device")
     p.add_argument("--fake-camera", action="store_true", help="a stand-in camera instead of the file picker")
     return p
@@ -54,10 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     clock.install(settings.clock)
     state = AppState(settings, Services.open(settings))   # the device's services, made once, here
     if args.enroll_code and not state.session.enrolled:
-        error = state.session.enroll(args.server, args.enroll_code)
+        error = state.session.enroll(args.server, args.enroll_code, args.enroll_pin, args.enroll_pin)
         if error:
             print(f"注册失败 enrollment failed: {error}", file=sys.stderr)
             return 1
+        for officer in args.officer:   # once, with the enrollment: a code works once
+            code, _, pin = officer.partition(":")
+            error = state.session.join_officer(code, pin, pin)
+            if error:
+                print(f"签名人员登记失败 officer registration failed: {error}", file=sys.stderr)
+                return 1
         state.syncing.now()
     state.syncing.start_background()
     print(f"随检现场应用 field app: http://{args.host}:{args.port}/  (data: {args.data})", flush=True)

@@ -2,6 +2,10 @@
 
 On a tablet this is the platform keystore; here a directory readable only by its owner.
 The private key never leaves the device: only the public key is sent at enrollment.
+
+The tablet's own key and token authenticate the tablet and sign what one person decides on it
+(a leader's decision, a re-inspection). Inspection records are signed by the officers present,
+each with their own PIN-wrapped key (`officers`, field_app/officer_keys.py).
 """
 from __future__ import annotations
 
@@ -12,12 +16,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
 
+from field_app.officer_keys import OfficerKeys
 from schemas.envelope import keyid_of, public_raw_of
 
 
 class KeyStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.officers = OfficerKeys(directory / "officers")
 
     @property
     def _key_path(self) -> Path:

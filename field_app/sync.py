@@ -38,6 +38,7 @@ from field_app.photos import PhotoFiles, PhotoRefused, received
 from field_app.store import LocalStore, document_of
 from schemas import clock
 from schemas.photo_refs import referenced_documents
+from schemas.envelope import public_raw_of
 
 
 class SyncError(Exception):
@@ -155,12 +156,29 @@ class SyncClient:
         raise SyncError.of(response)
 
     # --- enrollment ---------------------------------------------------------------------------
-    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
+    def enroll(self, code: str, device_name: str, officer_pin: str | None = None) -> dict[str, Any]:
+        """Trade the code for the tablet's token; with `officer_pin`, the same code registers the
+        enrolling officer's own signing key too, kept wrapped by that PIN."""
         body = {"code": code, "public_key": self.keys.public_key_hex(), "algorithm": "ed25519",
                 "device_name": device_name}
+        officer = self.keys.officers.new_key() if officer_pin else None
+        if officer is not None:
+            body["officer_public_key"] = public_raw_of(officer).hex()
         made = self._json(self._request("POST", "/v1/enroll", json=body), 201)
         self.keys.save_credentials(made["device_id"], made["token"], made["user"])
+        if officer is not None and officer_pin:
+            self.keys.officers.keep(made["user"], officer, officer_pin)
         return made
+
+    def join_officer(self, code: str, pin: str, device_name: str) -> dict[str, Any]:
+        """Another officer registers their own signing key on this enrolled tablet with their own
+        one-time code; the key is kept wrapped by their PIN. Returns the officer (id, name, …)."""
+        key = self.keys.officers.new_key()
+        body = {"code": code, "public_key": public_raw_of(key).hex(), "algorithm": "ed25519",
+                "device_name": device_name}
+        made = self._json(self._request("POST", "/v1/officer-keys", json=body, attempts=1), 201)
+        self.keys.officers.keep(made["user"], key, pin)
+        return made["user"]
 
     # --- photos -------------------------------------------------------------------------------
     def upload_photos(self, result: SyncResult, in_flight: int = 4) -> None:

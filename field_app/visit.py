@@ -2,20 +2,22 @@
 the method returns, so killing the app loses at most the change in flight.
 
 The screen calls these methods; none of them touches the network. `submit` is the moment the
-record becomes "saved": signed and committed to the outbox, in one transaction with retiring
-the draft.
+record becomes "saved": signed by the officers present and committed to the outbox, in one
+transaction with retiring the draft.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from field_app import documents
 from field_app.core import checklist
 from field_app.device_clock import DeviceClock
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import submit_record
+from field_app.outbox import MIN_OFFICERS, submit_record
 from field_app.photos import PhotoFiles, Processed, Stroke, process, signature_png
 from field_app.store import LocalStore
 from schemas.categories import Category
@@ -108,7 +110,7 @@ class Visit:
         self.store.add_photo(photo.sha256, path, len(photo.data))
         return photo
 
-    # --- the party and the team -------------------------------------------------------------------
+    # --- the party ----------------------------------------------------------------------------------
     def sign(self, strokes: list[Stroke], pad_size: tuple[int, int], name: str) -> Processed:
         signature = self._keep(signature_png(strokes, pad_size))
         self.draft["party"] = {"mode": "signature", "name": name.strip()[:200], "signature_photo": signature.sha256,
@@ -122,14 +124,6 @@ class Visit:
 
     def refuse(self, note: str) -> None:
         self.draft["party"] = {"mode": "refused", "name": "", "signature_photo": None, "note": note[:2000]}
-        self.save()
-
-    def confirm_inspector(self, person_id: str, confirmed: bool) -> None:
-        people = [p for p in self.draft["inspectors"] if p != person_id]
-        if confirmed:
-            people.append(person_id)
-        team = [m["id"] for m in self.assignment["team"]]
-        self.draft["inspectors"] = [p for p in team if p in people] or people
         self.save()
 
     # --- unreachable ------------------------------------------------------------------------------
@@ -189,14 +183,19 @@ class Visit:
         self.store.add_photo(made.sha256, path, len(made.data))
         return {**record, "documents": Documents(made.sha256, made.kinds).as_json()}
 
-    def submit(self, signer: str) -> Submitted:
-        """Build, validate, sign, commit to the outbox. Only after this returns is it "saved"."""
+    def submit(self, officers: Mapping[str, Ed25519PrivateKey]) -> Submitted:
+        """Build, validate, sign by each officer present (their keys, unlocked by their PINs),
+        commit to the outbox. The record's inspectors are the officers who signed, in the team's
+        order. Only after this returns is it "saved"."""
         missing = self.problems()
         if missing:
             raise ValueError("；".join(missing))
-        if signer not in self.draft["inspectors"]:
-            self.draft["inspectors"].insert(0, signer)
+        team = [m["id"] for m in self.assignment["team"]]
+        if len(officers) < MIN_OFFICERS or not set(officers) <= set(team):
+            raise ValueError("检查记录须由至少两名本组执法人员各自输入 PIN 签名")
+        self.draft["inspectors"] = [p for p in team if p in officers]
         record = checklist.build_record(self.draft, self.assignment, uuid7(), self.clock.local_stamp())
         record = self._with_documents(record)
-        signed = submit_record(self.store, self.keys, record, self.clock.stamp())
+        signed = submit_record(self.store, [officers[p] for p in self.draft["inspectors"]], record,
+                               self.clock.stamp())
         return Submitted(record["id"], checklist.categorize(record), len(signed))

@@ -7,6 +7,7 @@ from field_app.core import checklist, worklist
 from field_app.state.labresults import LabResults
 from field_app.state.services import Services
 from field_app.state.session import Session
+from field_app.state.signing import Signing
 from field_app.store import LocalStore, document_of
 from field_app.visit import Visit
 
@@ -44,6 +45,10 @@ class Work:
             raise ValueError(f"{row.unit_name} 的记录已提交，不能再次提交；如需更正请等待组长退回")
         s = self.services
         return Visit.open(s.store, s.keys, s.files, assignment_id, self.session.my_id, s.clock)
+
+    def signing(self, visit: Visit) -> Signing:
+        """The confirm step's signatures: each officer present, with their own PIN."""
+        return Signing(self.services, visit)
 
     def return_notice(self, assignment_id: str) -> dict[str, Any] | None:
         """The leader's return of this assignment's latest record, if that is where it stands."""

@@ -1,4 +1,5 @@
-"""当事人签字: the party signs on the pad (or a refusal is recorded); the team confirms."""
+"""当事人签字: the party signs on the pad (or a refusal is recorded). The officers sign at
+核对并提交, each with their own PIN (summary_view.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ PAD = (600, 220)
 
 
 class PartyScreen(Screen):
-    title = "当事人签字与检查组确认"
+    title = "当事人签字"
 
     def __init__(self, shell, visit) -> None:
         self.shell, self.visit = shell, visit
@@ -34,11 +35,6 @@ class PartyScreen(Screen):
             on_pan_start=self._start, on_pan_update=self._move, drag_interval=10)
         self.refusal = ft.TextField(label="拒签情况说明", value=party["note"], multiline=True, text_size=theme.BODY,
                                     width=PAD[0])
-        team = [ft.Checkbox(label=f"{m['name']} 确认参与本次检查", value=m["id"] in self.visit.draft["inspectors"],
-                            disabled=m["id"] == self.shell.state.session.me.get("id"),
-                            on_change=lambda e, p=m["id"]: self.visit.confirm_inspector(p, bool(e.control.value)),
-                            label_style=ft.TextStyle(size=theme.BODY))
-                for m in self.visit.assignment["team"]]
         return ft.ListView([
             theme.notice(f"当前：{state}"),
             ft.Text("请当事人在框内签名", size=theme.TITLE), self.name,
@@ -50,7 +46,6 @@ class PartyScreen(Screen):
             ft.Text("当事人拒绝签字时", size=theme.TITLE), self.refusal,
             theme.big_button("记录拒绝签字", self._refuse),
             ft.Divider(),
-            ft.Text("检查组确认", size=theme.TITLE), *team,
             theme.big_button("完成", self.shell.back, primary=True),
         ], spacing=12, expand=True)
 

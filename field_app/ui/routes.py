@@ -7,6 +7,7 @@ from typing import Any, Callable
 from field_app.ui.checklist_view import ChecklistScreen, RecordScreen
 from field_app.ui.enroll import EnrollScreen
 from field_app.ui.labresult_view import LabResultScreen
+from field_app.ui.officers_view import OfficersScreen
 from field_app.ui.party_view import PartyScreen
 from field_app.ui.reinspect_view import ReinspectScreen
 from field_app.ui.review_view import ReviewListScreen, ReviewScreen
@@ -23,6 +24,7 @@ ROUTES: dict[str, Callable[..., Screen]] = {
     "/visit/summary": SummaryScreen,          # (shell, visit)
     "/record": RecordScreen,                  # (shell, row): a submitted record and its receipt
     "/sync": SyncScreen,                      # (shell)
+    "/officers": OfficersScreen,              # (shell): the officers who sign on this tablet
     "/review": ReviewListScreen,              # (shell)
     "/review/record": ReviewScreen,           # (shell, item)
     "/reinspect": ReinspectScreen,            # (shell)

@@ -42,6 +42,7 @@ class WorkListScreen(Screen):
         waiting = sum(1 for item in state.review.items() if not item.decided and not item.own_team) \
             if state.session.is_leader else 0
         tools = [theme.big_button(f"审核记录（待审 {waiting}）", self._review, label="审核记录")] if state.session.is_leader else []
+        tools.append(theme.big_button("签名人员", self._officers, label="本机签名人员"))
         dues = len(state.reinspections.due())
         if dues:
             tools.append(theme.big_button(f"复查（{dues}）", self._reinspect, label="复查"))
@@ -58,6 +59,9 @@ class WorkListScreen(Screen):
         state = self.shell.state
         waiting = tuple(i.record_id for i in state.review.items() if not i.decided) if state.session.is_leader else ()
         return tuple(state.work.rows()), state.work.outbox_waiting(), waiting, len(state.reinspections.due())
+
+    def _officers(self, _: Any = None) -> None:
+        self.shell.go("/officers")
 
     def _reinspect(self, _: Any = None) -> None:
         self.shell.go("/reinspect")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+from typing import Callable
+
 from starlette.requests import Request
 
 from sync_server.accounts import service as accounts, throttle
@@ -21,11 +23,22 @@ CODE_FAILURES = ("enrollment.code_invalid", "enrollment.code_expired", "enrollme
 async def enroll(request: Request) -> JSONResponse:
     """Trade a one-time code; wrong codes are throttled per client address and per user (throttle.py).
     A refused client is answered from a read, so a flood of refusals never queues for the writer."""
+    return await _with_code(request, accounts.enroll)
+
+
+async def officer_key(request: Request) -> JSONResponse:
+    """An officer registers a signing key on this (enrolled) tablet with their own one-time code;
+    wrong codes are throttled as enrollment's are."""
+    tablet = await device_of(request)
+    return await _with_code(request, lambda conn, body: accounts.add_officer_key(conn, tablet, body))
+
+
+async def _with_code(request: Request, use: Callable[[Connection, dict], dict]) -> JSONResponse:
     body = await read_json(request, "enrollment")
     db, rule = request.app.state.db, throttle.rule_of(request.app.state.settings)
     host = request.client.host if request.client else None
     subjects, wait = await db.read(_enroll_wait, throttle.client_subject(host), body["code"], rule)
-    outcome = wait or await db.write(_enroll_counted, body, subjects, rule)
+    outcome = wait or await db.write(_enroll_counted, use, body, subjects, rule)
     if isinstance(outcome, ApiError):
         raise outcome
     if isinstance(outcome, int):
@@ -40,7 +53,8 @@ def _enroll_wait(conn: Connection, address: str, code: str, rule: Rule) -> tuple
     return subjects, throttle.wait_seconds(conn, throttle.ENROLL, subjects, rule)
 
 
-def _enroll_counted(conn: Connection, body: dict, subjects: list[str], rule: Rule) -> dict | ApiError | int:
+def _enroll_counted(conn: Connection, use: Callable[[Connection, dict], dict], body: dict, subjects: list[str],
+                    rule: Rule) -> dict | ApiError | int:
     """In the one writer, so the limit holds under concurrent guesses: the wait again, then the
     enrollment; a wrong code is counted and returned (committed with the count: `accounts.enroll`
     refuses a code before it writes anything)."""
@@ -48,7 +62,7 @@ def _enroll_counted(conn: Connection, body: dict, subjects: list[str], rule: Rul
     if wait:
         return wait
     try:
-        return accounts.enroll(conn, body)
+        return use(conn, body)
     except ApiError as exc:
         if exc.code not in CODE_FAILURES:
             raise
@@ -106,6 +120,7 @@ def _user_from(body: dict) -> dict:
 
 ROUTES = [
     Route("/v1/enroll", enroll, methods=["POST"]),
+    Route("/v1/officer-keys", officer_key, methods=["POST"]),
     Route("/v1/me", me),
     Route("/v1/admin/users", create_user, methods=["POST"]),
     Route("/v1/admin/users/{user_id}/enrollment-codes", enrollment_code, methods=["POST"]),

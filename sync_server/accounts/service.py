@@ -56,21 +56,58 @@ def new_enrollment_code(conn: Connection, user_id: str, hours: int) -> dict[str,
 
 
 def enroll(conn: Connection, request: dict[str, Any]) -> dict[str, Any]:
-    """Trade a one-time code for registering the device's public key; return its token."""
+    """Trade a one-time code for registering the device's public key; return its token. With
+    `officer_public_key`, the same code also registers the enrolling officer's signing key on it."""
     code_hash = digest(normalize_code(request["code"]))
     code = _usable_code(conn, code_hash)
-    public_raw = bytes.fromhex(request["public_key"])
-    if q.get_device_by_keyid(conn, keyid_of(public_raw)) is not None:
-        raise Conflict("enrollment.key_exists", "this public key is already enrolled", "该设备密钥已注册")
+    public_keys = [request["public_key"], *([request["officer_public_key"]] if request.get("officer_public_key") else [])]
+    _new_keys(conn, public_keys)
     device_id, token, now = str(uuid.uuid4()), "dev_" + secrets.token_urlsafe(32), utc_now()
     if not q.mark_enrollment_code_used(conn, code_hash, device_id, now):
         raise _code_used()
+    keyid = keyid_of(bytes.fromhex(request["public_key"]))
     q.insert_device(conn, {"id": device_id, "user_id": code["user_id"], "name": request["device_name"],
                            "algorithm": request["algorithm"], "public_key": request["public_key"],
-                           "keyid": keyid_of(public_raw), "token_hash": digest(token), "enrolled_at": now})
-    audit.append(conn, "device.enrolled", device_id, now, user=code["user_id"], keyid=keyid_of(public_raw))
+                           "keyid": keyid, "token_hash": digest(token), "enrolled_at": now, "host_device_id": None})
+    audit.append(conn, "device.enrolled", device_id, now, user=code["user_id"], keyid=keyid)
     user = q.get_user_by_id(conn, code["user_id"])
-    return {"device_id": device_id, "token": token, "keyid": keyid_of(public_raw), "user": user_json(user)}
+    made = {"device_id": device_id, "token": token, "keyid": keyid, "user": user_json(user)}
+    if len(public_keys) == 2:
+        made["officer_keyid"] = _officer_key(conn, code["user_id"], device_id, request, public_keys[1], now)
+    return made
+
+
+def add_officer_key(conn: Connection, tablet: Row, request: dict[str, Any]) -> dict[str, Any]:
+    """An officer registers their own signing key on an enrolled (team) tablet with their own
+    one-time code: the key signs records as that officer, and can do nothing else (no token)."""
+    code_hash = digest(normalize_code(request["code"]))
+    code = _usable_code(conn, code_hash)
+    _new_keys(conn, [request["public_key"]])
+    now = utc_now()
+    keyid = _officer_key(conn, code["user_id"], tablet["id"], request, request["public_key"], now)
+    if not q.mark_enrollment_code_used(conn, code_hash, tablet["id"], now):
+        raise _code_used()
+    user = q.get_user_by_id(conn, code["user_id"])
+    return {"device_id": tablet["id"], "keyid": keyid, "user": user_json(user)}
+
+
+def _officer_key(conn: Connection, user_id: str, tablet_id: str, request: dict[str, Any], public_hex: str,
+                 now: str) -> str:
+    """A signing key row: an officer's key hosted on a tablet; its token is a secret nobody was
+    given, so the row can sign (attribution) but never authenticate."""
+    key_id, keyid = str(uuid.uuid4()), keyid_of(bytes.fromhex(public_hex))
+    q.insert_device(conn, {"id": key_id, "user_id": user_id, "name": request["device_name"],
+                           "algorithm": request["algorithm"], "public_key": public_hex, "keyid": keyid,
+                           "token_hash": digest("unusable_" + secrets.token_urlsafe(32)), "enrolled_at": now,
+                           "host_device_id": tablet_id})
+    audit.append(conn, "officer_key.registered", key_id, now, user=user_id, keyid=keyid, tablet=tablet_id)
+    return keyid
+
+
+def _new_keys(conn: Connection, public_keys: list[str]) -> None:
+    keyids = [keyid_of(bytes.fromhex(k)) for k in public_keys]
+    if len(set(keyids)) != len(keyids) or any(q.get_device_by_keyid(conn, k) is not None for k in keyids):
+        raise Conflict("enrollment.key_exists", "this public key is already enrolled", "该设备密钥已注册")
 
 
 def enrollment_code_owner(conn: Connection, code: str) -> str | None:
@@ -102,6 +139,8 @@ def revoke_device(conn: Connection, device_id: str) -> None:
     now = utc_now()
     if q.revoke_device_by_id(conn, device_id, now):
         audit.append(conn, "device.revoked", device_id, now)
+    for key_id in q.revoke_hosted_keys(conn, device_id, now):   # a lost tablet: every officer's key on it
+        audit.append(conn, "device.revoked", key_id, now, tablet=device_id)
 
 
 def device_for_token(conn: Connection, authorization: str | None) -> Row:

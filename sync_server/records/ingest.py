@@ -21,7 +21,7 @@ from schemas.categories import Category, categorize
 from schemas.photo_refs import referenced_files
 from sync_server.db import Connection, Row
 from sync_server.errors import ApiError, Conflict, Forbidden, NotFound
-from sync_server.records.intake import Refusal, active_device, checked_document
+from sync_server.records.intake import Refusal, checked_document, officer_key, officer_signers
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import photos, records
 from sync_server.accounts.queries import users
@@ -31,7 +31,7 @@ class Checked:
     """An envelope whose signature, canonical form and schema are good; not yet authorized."""
     raw: bytes
     sha: str
-    keyid: str
+    keyids: tuple[str, ...]
     doc: dict[str, Any]
     category: Category
 
@@ -44,28 +44,28 @@ class Refused:
     refusal: Refusal
 
 
-KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status")
+KEY_FIELDS = ("id", "user_id", "public_key", "algorithm", "status", "host_device_id")
 PDF = "application/pdf"   # the papers handed over on site, kept beside the photos (records/documentstore.py)
 PARALLEL_FROM = 16   # smaller batches are checked in-process: IPC would cost more than it saves
 
 
 def parse_keys(conn: Connection, texts: list[str]) -> dict[str, dict[str, Any]]:
     """The devices whose keys the envelopes name (a read; the write re-checks their status)."""
-    keyids = {_keyid_or_none(text) for text in texts} - {None}
+    keyids = {k for text in texts for k in _keyids_or_none(text)}
     rows = {k: users.get_device_by_keyid(conn, k) for k in keyids}
     return {k: {f: row[f] for f in KEY_FIELDS} for k, row in rows.items() if row is not None}
 
 
-def _keyid_or_none(text: str) -> str | None:
+def _keyids_or_none(text: str) -> tuple[str, ...]:
     try:
-        return envelope.parse(text.encode("utf-8", "surrogatepass")).keyid
+        return envelope.parse(text.encode("utf-8", "surrogatepass")).keyids
     except ContractError:
-        return None
+        return ()
 
 
 def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
-    """Everything about one envelope that needs no transaction: signature, canonical form,
-    schema, category. Pure of the database, so a batch is checked on several processes."""
+    """Everything about one envelope that needs no transaction: the officers' signatures,
+    canonical form, schema, category. Pure of the database, so a batch is checked on several processes."""
     raw = text.encode("utf-8", "surrogatepass")
     sha = hashlib.sha256(raw).hexdigest()
     try:
@@ -73,10 +73,9 @@ def check(text: str, keys: dict[str, dict[str, Any]]) -> Checked | Refused:
         if env.payload_type != envelope.RECORD_TYPE:
             raise ContractError("envelope.payload_type", "push records here; reviews go to /v1/reviews",
                                 "此处只接收检查记录")
-        signer = active_device(keys.get(env.keyid))
-        envelope.verify(env, bytes.fromhex(signer["public_key"]), signer["algorithm"])
+        officer_signers(env, keys)
         doc = checked_document(env)
-        return Checked(raw, sha, env.keyid, doc, categorize(doc))
+        return Checked(raw, sha, env.keyids, doc, categorize(doc))
     except (ContractError, ApiError) as exc:
         return Refused(raw, sha, Refusal.of(exc))
 
@@ -109,23 +108,25 @@ def store_all(conn: Connection, pusher: Row, items: list[Checked | Refused],
             receipts.append(item.refusal.receipt(item.raw, item.sha))
             continue
         try:
-            if item.keyid not in status:
-                status[item.keyid] = users.get_device_by_keyid(conn, item.keyid)
-            receipts.append(_store_checked(conn, pusher, active_device(status[item.keyid]), item, now))
+            for keyid in item.keyids:
+                if keyid not in status:
+                    status[keyid] = users.get_device_by_keyid(conn, keyid)
+            signers = [officer_key(status[keyid]) for keyid in item.keyids]
+            receipts.append(_store_checked(conn, pusher, signers, item, now))
         except (ContractError, ApiError) as exc:
             receipts.append(Refusal.of(exc).receipt(item.raw, item.sha))
     return receipts
 
 
-def _store_checked(conn: Connection, pusher: Row, signer: Row,
+def _store_checked(conn: Connection, pusher: Row, signers: list[Row],
                    item: Checked, now: str) -> dict[str, Any]:
     stored = records.get_record_by_id(conn, item.doc["id"])
     if stored is not None:   # authorized before anything about the stored record is told
         if pusher["user_id"] != stored["signer_id"]:
-            _on_team(conn, pusher, signer, stored["assignment_id"])
+            _on_team(conn, pusher, stored["assignment_id"])
         return _again(conn, stored, item.sha)
-    _authorize(conn, pusher, signer, item.doc)
-    return _store(conn, signer, item, now)
+    _authorize(conn, pusher, signers, item.doc)
+    return _store(conn, signers[0], item, now)
 
 
 def _again(conn: Connection, stored: Row, sha: str) -> dict[str, Any]:
@@ -136,22 +137,30 @@ def _again(conn: Connection, stored: Row, sha: str) -> dict[str, Any]:
     return {**receipt_for(conn, stored), "status": "duplicate"}
 
 
-def _authorize(conn: Connection, pusher: Row, signer: Row, doc: dict[str, Any]) -> None:
-    team = _on_team(conn, pusher, signer, doc["assignment_id"])
-    if signer["user_id"] not in doc["inspectors"] or not set(doc["inspectors"]) <= team:
-        raise ContractError("record.inspectors", "inspectors must be team members, the signer among them",
-                            "记录中的检查人员必须是检查组成员，且包括签名人")
+def _authorize(conn: Connection, pusher: Row, signers: list[Row], doc: dict[str, Any]) -> None:
+    """The pushing tablet's user on the team; every signer on the team; the record's
+    inspectors exactly the officers who signed it."""
+    team = _on_team(conn, pusher, doc["assignment_id"])
+    officers = [s["user_id"] for s in signers]
+    outsiders = [o for o in officers if o not in team]
+    if outsiders:
+        raise ContractError("record.signer_not_on_team", "an officer who signed is not on this assignment's team",
+                            "签名的执法人员不是该检查任务的检查组成员", {"officers": outsiders})
+    if set(doc["inspectors"]) != set(officers):
+        raise ContractError("record.inspectors", "the record's inspectors are exactly the officers who signed it",
+                            "记录中的检查人员必须正是在记录上各自签名的执法人员",
+                            {"inspectors": doc["inspectors"], "signed": officers})
     if doc["supersedes"] is not None:
         _check_supersedes(conn, doc)
 
 
-def _on_team(conn: Connection, pusher: Row, signer: Row, assignment_id: str) -> set[str]:
-    """The assignment's team, if both the signer and the pushing device's user are on it."""
+def _on_team(conn: Connection, pusher: Row, assignment_id: str) -> set[str]:
+    """The assignment's team, if the pushing device's user is on it."""
     team = assignments.get_team_by_assignment(conn, assignment_id)
     if team is None:
         raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
-    if signer["user_id"] not in team or pusher["user_id"] not in team:
-        raise Forbidden("assignment.not_on_team", "the signer or the pushing device is not on this team",
+    if pusher["user_id"] not in team:
+        raise Forbidden("assignment.not_on_team", "the pushing device's user is not on this team",
                         "您不是该检查任务的检查组成员，不能提交该记录")
     return team
 

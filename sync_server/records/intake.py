@@ -62,6 +62,37 @@ def active_device(device: Any) -> Any:
     return device
 
 
+MIN_OFFICERS = 2   # 执法人员不得少于两人: an inspection record is signed by two officers or more
+
+
+def officer_signers(env: envelope.Envelope, keys: dict[str, Any]) -> list[Any]:
+    """The officers' signing keys of a record's envelope, in its order: at least MIN_OFFICERS
+    signatures, each by an enrolled, active officer's key that verifies, no officer twice.
+    `keys` maps keyids to their key rows (read before the check; the writer re-reads status)."""
+    if len(env.signatures) < MIN_OFFICERS:
+        raise ContractError("record.too_few_signers", f"a record is signed by at least {MIN_OFFICERS} officers",
+                            "检查记录须由至少两名执法人员各自签名", {"signatures": len(env.signatures)})
+    signers = [officer_key(keys.get(keyid)) for keyid in env.keyids]
+    for key in signers:
+        envelope.verify(env, bytes.fromhex(key["public_key"]), key["algorithm"])
+    users = [key["user_id"] for key in signers]
+    if len(set(users)) != len(users):
+        raise ContractError("record.signer_twice", "one officer signed the record twice (two keys)",
+                            "同一执法人员签名了两次：须由两名不同的执法人员各自签名",
+                            {"officers": sorted({u for u in users if users.count(u) > 1})})
+    return signers
+
+
+def officer_key(key: Any) -> Any:
+    """An active officer's signing key (registered on a team tablet with the officer's own code);
+    a tablet's own key signs decisions and follow-ups, never an inspection record."""
+    key = active_device(key)
+    if key["host_device_id"] is None:
+        raise ContractError("key.not_officer", "records are signed by officers' signing keys, not a device key",
+                            "该密钥是设备密钥，不是执法人员的签名密钥；请在平板上由执法人员输入本人 PIN 签名")
+    return key
+
+
 def signed_document(conn: Connection, raw: bytes, payload_type: str, schema: str,
                     wrong_type_zh: str) -> tuple[Row, dict[str, Any]]:
     """A decision or follow-up envelope: its type, an active enrolled key, the signature, the

@@ -65,7 +65,10 @@ REPLIES: dict[str, Any] = {
                           {"user_id": STR, "code": STR, "expires_at": STR}),
     "Enrolled": obj("the device's token (shown once) and its user",
                     {"device_id": STR, "token": STR, "keyid": STR, "user": obj("the user", {**USER_BRIEF,
-                                                                                          "department": STR})}),
+                                                                                          "department": STR})},
+                    {"officer_keyid": STR}),
+    "OfficerKey": obj("an officer's signing key registered on the calling tablet",
+                      {"device_id": STR, "keyid": STR, "user": obj("the officer", {**USER_BRIEF, "department": STR})}),
     "Me": obj("the calling device and its user", {"device_id": STR, "keyid": STR, "user": obj("the user", USER_BRIEF)}),
     "Revoked": obj("the device can no longer sign or sync", {"device_id": STR, "status": {"const": "revoked"}}),
     "Feed": obj("a page of the user's feed; ask again from cursor while more is true", {
@@ -164,6 +167,9 @@ PATHS: dict[str, Any] = {
         parameters=[_param("name", schema={"enum": [f"{name}.schema.json" for name in SCHEMA_FILES]})])},
     "/v1/enroll": {"post": _op("trade a one-time code for a device token", {"201": ref("Enrolled")},
                                body="enrollment")},
+    "/v1/officer-keys": {"post": _op("an officer registers their own signing key on this enrolled tablet with "
+                                     "their one-time code (body: the enrollment shape)", {"201": ref("OfficerKey")},
+                                     BEARER, body="enrollment")},
     "/v1/me": {"get": _op("the calling device and its user", {"200": ref("Me")}, BEARER)},
     "/v1/feed": {"get": _op("assignments and notices since a cursor, page by page", {"200": ref("Feed")}, BEARER,
                             parameters=[_param("cursor", "query"), _param("limit", "query", {"type": "integer"})])},

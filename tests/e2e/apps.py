@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.records import PIN
 from tests.support.server import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,9 +23,9 @@ class AppProcess:
     """One tablet: its own data directory, its own app process serving the web UI."""
 
     def __init__(self, data: Path, server_url: str, port: int | None = None, sync_interval: float = 2.0,
-                 enroll_code: str = "") -> None:
+                 enroll_code: str = "", officer_codes: list[str] = ()) -> None:
         self.data, self.server_url, self.port = data, server_url, port or free_port()
-        self.sync_interval, self.enroll_code = sync_interval, enroll_code
+        self.sync_interval, self.enroll_code, self.officer_codes = sync_interval, enroll_code, list(officer_codes)
         self.proc: subprocess.Popen | None = None
         self.log = data.with_name(data.name + ".log")
 
@@ -36,7 +37,9 @@ class AppProcess:
         args = [sys.executable, "-m", "field_app", "--data", str(self.data), "--server", self.server_url,
                 "--port", str(self.port), "--sync-interval", str(self.sync_interval)]
         if self.enroll_code:
-            args += ["--enroll-code", self.enroll_code]
+            args += ["--enroll-code", self.enroll_code, "--enroll-pin", PIN]
+        for code in self.officer_codes:   # teammates' signing keys on this tablet, each with the test PIN
+            args += ["--officer", f"{code}:{PIN}"]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                          env={**os.environ, "FLET_WEB_NO_CDN": "1", "SUIJIAN_LOG": "INFO"})
@@ -164,6 +167,49 @@ def type_into(page, name: str, text: str) -> None:
     box = page.get_by_role("textbox", name=name).first
     box.click()
     box.fill(text)
+
+
+def two_of(assignment: dict, me: str) -> tuple[dict, dict]:
+    """The tablet's officer and a teammate, as the assignment's team lists them (id, name)."""
+    team = assignment["team"]
+    return next(m for m in team if m["id"] == me), next(m for m in team if m["id"] != me)
+
+
+def sign_as(page, name: str, pin: str = PIN) -> None:
+    """One officer signs at 核对并提交: their own PIN, then their 签名 button. Typed again when
+    the app says no PIN arrived (a keystroke into a password field lost under a redraw, as
+    headless Chromium loses one now and then)."""
+    for attempt in range(3):
+        if attempt == 0 or has_text(page, "请输入本人的 PIN"):
+            type_into(page, f"{name} 的 PIN", pin)
+            page.keyboard.press("Enter")          # the PIN field's submit signs, as the button does
+        else:
+            tap(page, f"{name} 签名")
+        try:
+            page.wait_for_function(SEMANTIC_TEXT, arg=f"{name}：已签名", timeout=15_000)
+            return
+        except Exception:
+            continue
+    wait_text(page, f"{name}：已签名", timeout=1)
+
+
+def register_officer(page, code: str, pin: str = PIN) -> None:
+    """本机签名人员: register one officer with their code and a PIN typed twice (again if a
+    keystroke was lost: the app then says the PIN is not 6 to 12 digits)."""
+    type_into(page, "本人的一次性注册码", code)
+    for _ in range(3):
+        type_into(page, "设置签名 PIN（6 至 12 位数字）", pin)
+        page.wait_for_timeout(300)
+        type_into(page, "再次输入 PIN", pin)
+        page.wait_for_timeout(300)
+        tap(page, "登记签名人员")
+        try:
+            page.wait_for_function(SEMANTIC_TEXT, arg="已登记：该执法人员可在本机用 PIN 签名", timeout=10_000)
+            return
+        except Exception:
+            if not (has_text(page, "PIN 须为 6 至 12 位数字") or has_text(page, "两次输入的 PIN 不一致")):
+                break
+    wait_text(page, "已登记：该执法人员可在本机用 PIN 签名", timeout=1)
 
 
 def settle(page, ms: int = 600) -> None:

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from field_app.app_state import AppState, Settings
 from field_app.camera import scene_jpeg
+from tests.support.records import PIN, team_signers
 
 PHOTOS_PER_RECORD = 3
 
 
-def fill_tablet(home: Path, server_url: str, code: str) -> list[str]:
+def fill_tablet(home: Path, server_url: str, code: str, code_for) -> list[str]:
     """Enroll, pull, then finish every visit offline with photos: the outbox a day's work leaves."""
     state = AppState(Settings(home, server_url, sync_interval=0))
-    assert state.session.enroll(server_url, code) is None
+    assert state.session.enroll(server_url, code, PIN, PIN) is None
+    state.code_for = code_for   # the teammate registers their signing key on this tablet too
     state.syncing.now()
     ids = []
     for n, row in enumerate(state.work.rows()):
@@ -27,7 +29,7 @@ def fill_tablet(home: Path, server_url: str, code: str) -> list[str]:
         for k in range(PHOTOS_PER_RECORD):
             visit.add_photo(first, scene_jpeg((1024, 768), seed=n * 10 + k))
         visit.refuse("当事人拒绝签字")
-        ids.append(visit.submit(state.me["id"]).record_id)
+        ids.append(visit.submit(team_signers(state, visit)).record_id)
     state.close()
     return ids
 
@@ -42,7 +44,7 @@ def server_count(db: Path, sql: str) -> int:
 
 def test_killed_mid_sync_nothing_lost_or_doubled(county, server, apps, tmp_path: Path) -> None:
     home = tmp_path / "tablet"
-    ids = fill_tablet(home, server.url, county.code_for(county.inspector))
+    ids = fill_tablet(home, server.url, county.code_for(county.inspector), county.code_for)
     assert len(ids) >= 10
     photos_before = server_count(county.db, "SELECT count(*) FROM photos")
 

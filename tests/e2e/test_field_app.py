@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
-from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
+from tests.e2e.apps import (open_app, register_officer, sign_as, tap, tap_until, two_of, type_into,
+                            wait_text)
+from tests.support.records import PIN
 
 REASON = "第2项现场照片不清晰，请补充说明整改要求"
 
@@ -45,6 +47,7 @@ def new_tab(browser):
 def test_inspection_return_correct_approve(county, server, browser, shots, apps, tmp_path: Path) -> None:
     visit = county.assignment_for_review()
     unit, items = visit["unit"]["name"], visit["items"]
+    me, mate = two_of(visit, county.inspector)
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(scene_jpeg((4000, 3000), seed=7, orientation=6))
     broken = tmp_path / "损坏.jpg"
@@ -57,6 +60,8 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(page, "一次性注册码")
     shots(page, "enroll", docs=True, expect="一次性注册码")
     type_into(page, "一次性注册码", "AAAA-BBBB-CCCC")
+    type_into(page, "设置签名 PIN（6 至 12 位数字）", PIN)
+    type_into(page, "再次输入 PIN", PIN)
     tap(page, "注册")
     wait_text(page, "注册码无效，请核对后重新输入")  # the server's answer, in Chinese
     type_into(page, "一次性注册码", county.code_for(county.inspector))
@@ -68,6 +73,10 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     assert (tablet.data / "keys" / "device-key.pem").exists()
     assert b"PRIVATE KEY" not in (tablet.data / "app.db").read_bytes(), "the key is kept out of the database"
 
+    # --- the teammate registers their own signing key on this tablet (their code, their PIN) ----------
+    tap_until(page, "本机签名人员", "登记一名执法人员")
+    register_officer(page, county.code_for(mate["id"]))
+    tap_until(page, "返回", "筛选 全部")
     # --- the checklist: first items, a photo through the file chooser -------------------------------
     type_into(page, "搜索单位、地址、专业", unit)
     tap_until(page, re.compile(re.escape(unit)), "无法联系（找不到单位或联系不上）")
@@ -111,7 +120,9 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     tap(page, "核对并提交")
     wait_text(page, "预计结果类别：发现问题已责令整改")
     shots(page, "summary", docs=True, expect="预计结果类别")
-    tap(page, "签名并提交")
+    sign_as(page, me["name"])
+    sign_as(page, mate["name"])
+    tap(page, "提交记录")
     wait_text(page, "已保存")
     (pending,) = local_rows(tablet.data, "SELECT id, state FROM outbox")
     assert pending["state"] == "pending"
@@ -168,7 +179,9 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     type_into(page, "第2项 备注", "卫生管理档案缺失，已责令十五日内建立")
     tap(page, "核对并提交")
     wait_text(page, "本记录将更正被退回的原记录")
-    tap(page, "签名并提交")
+    sign_as(page, me["name"])
+    sign_as(page, mate["name"])
+    tap(page, "提交记录")
     wait_text(page, "已保存")
     tap(page, "返回今日任务")
     tap_until(page, "同步", "立即同步")

@@ -12,14 +12,13 @@ import pytest
 from field_app.camera import scene_jpeg
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import envelope
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.e2e.test_field_app import local_rows
 from tests.support import dates
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 
 
 def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
@@ -28,6 +27,7 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     for user in (county.inspector, county.leader):
         home = tmp_path / f"headless-{user}"
         client = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"))
+        client.code_for = county.code_for
         client.enroll(county.code_for(user), "headless")
         clients.append(client)
     inspector, leader = clients
@@ -36,7 +36,7 @@ def _approved_rectification(county, server, tmp_path: Path) -> tuple[str, str]:
     findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": dates.days_from_today(2).isoformat()}, note="记录缺失")] + \
         [finding(i) for i in items[1:]]
     doc = record(assignment, [county.inspector], findings=findings)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
+    queue_record(inspector, doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = county.rows("SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": doc["id"],

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
-from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
+from tests.e2e.apps import open_app, sign_as, tap, tap_until, two_of, type_into, wait_text
 from tests.e2e.test_field_app import local_rows
 
 
@@ -27,8 +27,10 @@ def wait_pending_photos(data: Path, count: int, seconds: float = 20) -> None:
 def test_unreachable_with_attempts_and_photo(county, server, browser, shots, apps, tmp_path: Path) -> None:
     photo = tmp_path / "大门.jpg"
     photo.write_bytes(scene_jpeg((1600, 1200), seed=3))
-    app = apps(tmp_path / "tablet", server.url, enroll_code=county.code_for(county.inspector)).start()
-    unit = county.assignment_for_review()["unit"]["name"]
+    visit = county.assignment_for_review()
+    unit, (me, mate) = visit["unit"]["name"], two_of(visit, county.inspector)
+    app = apps(tmp_path / "tablet", server.url, enroll_code=county.code_for(county.inspector),
+               officer_codes=[county.code_for(mate["id"])]).start()
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.set_default_timeout(15_000)
     open_app(page, app.url)
@@ -51,7 +53,9 @@ def test_unreachable_with_attempts_and_photo(county, server, browser, shots, app
     shots(page, "unreachable", docs=True, expect="1 张照片")
     tap(page, "核对并提交")
     wait_text(page, "预计结果类别：无法联系")
-    tap(page, "签名并提交")
+    sign_as(page, me["name"])
+    sign_as(page, mate["name"])
+    tap(page, "提交记录")
     wait_text(page, "已保存")
     tap(page, "返回今日任务")
     tap_until(page, "同步", "立即同步")

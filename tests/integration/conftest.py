@@ -97,6 +97,7 @@ def make_device(tmp_path: Path, server: ServerProcess, admin: Admin) -> Iterator
     def make(user_id: str, name: str = "tablet", enroll: bool = True, url: str | None = None) -> SyncClient:
         home = tmp_path / f"device-{len(made)}"
         client = SyncClient(url or server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+        client.code_for = admin.code_for   # officers register their signing keys (tests/support/records.py)
         if enroll:
             client.enroll(admin.code_for(user_id), name)
         made.append(client)

@@ -11,20 +11,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openapi_spec_validator import validate as validate_spec
 
-from field_app.outbox import sign_and_queue
 from schemas import contract, envelope
 from sync_server.app import routes
 from sync_server.audit.core import merkle
 from sync_server.web.openapi import PATHS
 from tests.support.photos import jpeg_bytes
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 
 def test_receipt_log_index_has_a_valid_proof(make_device, county, server) -> None:
     client = make_device(county.inspector)
     client.sync()
     doc = record(client.store.list_assignments()[0], [county.inspector])
-    sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    queue_record(client, doc, [], "2026-11-20T10:00:00Z")
     client.sync()
     import json
     receipt = json.loads(client.store.outbox_rows()[0]["receipt"])

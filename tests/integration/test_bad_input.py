@@ -12,10 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas import contract, envelope
 from schemas.errors import ContractError
 from schemas.jcs import canonicalize
-from field_app.outbox import sign_and_queue
 from tests.integration.conftest import server_rows, team_of
 from tests.support.photos import jpeg_bytes, png_bomb
-from tests.support.records import record
+from tests.support.records import officer_key, queue_record, record, sign_record
 
 NOW = "2026-11-20T10:00:00Z"
 
@@ -45,7 +44,7 @@ def inspector(make_device, county):
 def good(inspector, county, n: int = 0) -> tuple[dict, bytes]:
     assignment = inspector.store.list_assignments()[n]
     doc = record(assignment, [county.inspector])
-    return doc, envelope.sign(doc, envelope.RECORD_TYPE, inspector.keys.private_key())
+    return doc, sign_record(inspector, doc)
 
 
 def test_altered_record_is_refused_and_the_good_one_beside_it_kept(inspector, county) -> None:
@@ -64,7 +63,7 @@ def test_altered_record_is_refused_and_the_good_one_beside_it_kept(inspector, co
 
 def test_unknown_key(inspector, county) -> None:
     doc = record(inspector.store.list_assignments()[0], [county.inspector])
-    stranger = envelope.sign(doc, envelope.RECORD_TYPE, Ed25519PrivateKey.generate())
+    stranger = envelope.sign(doc, envelope.RECORD_TYPE, Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate())
     (receipt,) = push(inspector, stranger)
     assert receipt["error"]["code"] == "key.unknown"
 
@@ -84,8 +83,8 @@ def test_revoked_signer_pushed_by_a_teammate(make_device, county, admin) -> None
     assignment = signer.store.list_assignments()[0]
     mate_id = next(p for p in team_of(county.db, assignment["id"]) if p != county.inspector)
     mate = make_device(mate_id)
-    doc = record(assignment, [county.inspector])
-    signed = envelope.sign(doc, envelope.RECORD_TYPE, signer.keys.private_key())
+    doc = record(assignment, [county.inspector, mate_id])
+    signed = sign_record(signer, doc)
     admin.http.post(f"/v1/admin/devices/{signer.keys.credentials()['device_id']}/revoke")
     (receipt,) = push(mate, signed)
     assert receipt["status"] == "rejected" and receipt["error"]["code"] == "key.revoked"
@@ -96,10 +95,10 @@ def test_someone_elses_assignment(make_device, county) -> None:
     mine = {a["id"] for a in (me.sync(), me.store.list_assignments())[1]}
     rows = server_rows(county.db, "SELECT doc FROM assignments")
     theirs = next(json.loads(r["doc"]) for r in rows if json.loads(r["doc"])["id"] not in mine)
-    doc = record(theirs, [county.inspector])
-    (receipt,) = push(me, envelope.sign(doc, envelope.RECORD_TYPE, me.keys.private_key()))
+    doc = record(theirs, [county.inspector, theirs["team"][0]["id"]])   # signed by two, pushed by me
+    (receipt,) = push(me, sign_record(me, doc))
     assert receipt["error"]["code"] == "assignment.not_on_team"
-    single = me.http.put(f"/v1/records/{doc['id']}", content=envelope.sign(doc, envelope.RECORD_TYPE, me.keys.private_key()),
+    single = me.http.put(f"/v1/records/{doc['id']}", content=sign_record(me, doc),
                          headers=me._auth())
     assert_error(single, 403, "assignment.not_on_team")
 
@@ -108,7 +107,7 @@ def test_same_id_other_bytes_is_a_conflict(inspector, county) -> None:
     doc, signed = good(inspector, county)
     assert push(inspector, signed)[0]["status"] == "accepted"
     changed = {**doc, "findings": [{**doc["findings"][0], "note": "补充说明"}] + doc["findings"][1:]}
-    other = envelope.sign(changed, envelope.RECORD_TYPE, inspector.keys.private_key())
+    other = sign_record(inspector, changed)
     (receipt,) = push(inspector, other)
     assert receipt["status"] == "conflict" and receipt["error"]["code"] == "record.conflict"
     single = inspector.http.put(f"/v1/records/{doc['id']}", content=other, headers=inspector._auth())
@@ -120,20 +119,21 @@ def test_same_id_other_bytes_is_a_conflict(inspector, county) -> None:
 def test_schema_violation(inspector, county) -> None:
     doc, _ = good(inspector, county)
     doc["visit"]["outcome"] = "closed"
-    (receipt,) = push(inspector, envelope.sign(doc, envelope.RECORD_TYPE, inspector.keys.private_key()))
+    (receipt,) = push(inspector, sign_record(inspector, doc))
     assert receipt["error"]["code"] == "schema.invalid" and "/visit/outcome" in receipt["error"]["message"]
 
 
-def _sign_raw(payload: bytes, key: Ed25519PrivateKey) -> str:
-    sig = key.sign(envelope.pae(envelope.RECORD_TYPE, payload))
+def _sign_raw(payload: bytes, keys: list[Ed25519PrivateKey]) -> str:
     return json.dumps({"payloadType": envelope.RECORD_TYPE, "payload": base64.b64encode(payload).decode(),
                        "signatures": [{"keyid": envelope.keyid_of(envelope.public_raw_of(key)),
-                                       "sig": base64.b64encode(sig).decode()}]})
+                                       "sig": base64.b64encode(key.sign(envelope.pae(envelope.RECORD_TYPE,
+                                                                                     payload))).decode()}
+                                      for key in keys]})
 
 
 def test_duplicate_keys_floats_and_non_canonical_payloads(inspector, county) -> None:
     doc, _ = good(inspector, county)
-    key = inspector.keys.private_key()
+    key = [officer_key(inspector, person) for person in doc["inspectors"]]
     canonical = canonicalize(doc).decode()
     duplicated = canonical.replace('{"assignment_id"', '{"id":"x","assignment_id"', 1).encode()
     floated = canonical.replace('"accuracy_m":15', '"accuracy_m":15.0').encode()
@@ -209,12 +209,13 @@ def test_bad_feed_parameters(inspector) -> None:
 
 def test_outbox_survives_rejections(inspector, county) -> None:
     doc, _ = good(inspector, county)
+    signers = doc["inspectors"]
     doc["inspectors"] = ["somebody-else"]
     with pytest.raises(ContractError) as caught:
-        sign_and_queue(inspector.store, inspector.keys, "record", {**doc, "id": "bad"}, [], NOW)
+        queue_record(inspector, {**doc, "id": "bad"}, [], NOW, signers=signers)
     assert caught.value.code == "schema.invalid"
     assert inspector.store.outbox_counts() == {}, "an invalid record never reaches the outbox"
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], NOW)
+    queue_record(inspector, doc, [], NOW, signers=signers)
     result = inspector.sync()
     assert result.receipts == {"rejected": 1}
     row = inspector.store.outbox_rows()[0]

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from field_app.outbox import sign_and_queue
 from schemas import clock
 from tests.integration.conftest import server_rows
 from tests.support import dates
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
 pytestmark = pytest.mark.dates
@@ -29,7 +28,7 @@ def test_the_server_stamps_receipts_on_the_moved_clock(make_device, county) -> N
     client = make_device(county.inspector)
     client.sync()
     doc = record(client.store.list_assignments()[0], [county.inspector])
-    sign_and_queue(client.store, client.keys, "record", doc, [], dates.now_stamp())
+    queue_record(client, doc, [], dates.now_stamp())
     assert client.sync().receipts == {"accepted": 1}
     (row,) = server_rows(county.db, "SELECT received_at FROM records WHERE id = ?", doc["id"])
     received = datetime.fromisoformat(row["received_at"].replace("Z", "+00:00"))

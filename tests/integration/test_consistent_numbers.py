@@ -27,14 +27,13 @@ from openpyxl import load_workbook
 
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
 from schemas.specialties import SPECIALTIES
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 from tests.support.server import ServerProcess
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -101,6 +100,9 @@ def tablet(url: str, county: County, user_id: str, home: Path) -> SyncClient:
                       headers={"Authorization": f"Bearer {county.admin_token}"})
     assert code.status_code == 201, code.text
     client = SyncClient(url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+    client.code_for = lambda user: httpx.post(
+        f"{url}/v1/admin/users/{user}/enrollment-codes", timeout=30,
+        headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]
     client.enroll(code.json()["code"], "平板")
     return client
 
@@ -120,7 +122,7 @@ def approve_rectification_due(url: str, county: County, tmp_path: Path, deadline
         findings = [finding(items[0], "non_compliant", {"kind": "rectify", "deadline": deadline.isoformat()},
                             note="消毒记录缺失")] + [finding(item) for item in items[1:]]
         signed = record(doc, [county.inspector], findings=findings)
-        sign_and_queue(inspector.store, inspector.keys, "record", signed, [], dates.now_stamp())
+        queue_record(inspector, signed, [], dates.now_stamp())
         assert inspector.sync().receipts == {"accepted": 1}
         sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", signed["id"])[0][0]
         decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": signed["id"],

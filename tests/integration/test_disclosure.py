@@ -16,7 +16,6 @@ import pytest
 from openpyxl import load_workbook
 
 from field_app.ids import uuid7
-from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoRefused
 from schemas import envelope
 from schemas.jcs import canonicalize
@@ -24,7 +23,7 @@ from sync_server.audit.core import merkle
 from tests.integration.conftest import server_rows
 from tests.support import dates
 from tests.support.photos import jpeg_bytes
-from tests.support.records import finding, record
+from tests.support.records import PIN, finding, queue_record, record
 from tests.support.server import ServerProcess
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -53,7 +52,7 @@ def reinspect(device, record_id: str, sha: str, outcome: str, inspectors: list[s
 
 def submit(inspector, county, assignment: dict, **kwargs) -> tuple[str, str]:
     doc = record(assignment, [county.inspector], **kwargs)
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], dates.now_stamp())
+    queue_record(inspector, doc, [], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     return doc["id"], sha
@@ -90,8 +89,9 @@ def test_an_approved_result_is_published_at_once_and_verifies(team, county, serv
         ("published", "rectify", inspected.isoformat(), due.isoformat())
     assert entry["due_provisional"] == dates.provisional(inspected, due) and entry["revision"] == 1
     notices = server_rows(county.db, "SELECT user_id, doc FROM notices WHERE kind = 'approved'")
-    assert [(u, json.loads(d)["record_id"], json.loads(d)["disclosure_no"]) for u, d in notices] == \
-        [(county.inspector, record_id, entry["no"])], "the inspector's tablet learns of the approval through the feed"
+    signed_by = record(assignment, [county.inspector])["inspectors"]   # the two officers who signed it
+    assert sorted((u, json.loads(d)["record_id"], json.loads(d)["disclosure_no"]) for u, d in notices) == \
+        sorted((p, record_id, entry["no"]) for p in signed_by), "each officer's tablet learns of the approval"
     body = httpx.get(f"{server.url}/public/results/{entry['no']}.json").content
     assert hashlib.sha256(body).hexdigest() == entry["doc_sha256"]
     doc = json.loads(body)
@@ -204,7 +204,7 @@ def test_loading_next_years_notice_recomputes_provisional_due_dates(team, county
     assignment = inspector.store.list_assignments()[3]
     doc = record(assignment, [county.inspector])
     doc["visit"]["arrived_at"] = "2026-12-21T02:00:00Z"
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-12-21T10:00:00Z")
+    queue_record(inspector, doc, [], "2026-12-21T10:00:00Z")
     inspector.sync()
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     approve(leader, doc["id"], sha)
@@ -345,7 +345,7 @@ def test_a_reminder_reaches_the_tablet_and_its_reinspection_updates_the_entry(te
     assert "发送整改期限提醒 1 条" in batch.stdout, batch.stdout
     tablet = AppState(Settings(tmp_path / "tablet", server.url, 0))
     try:
-        assert tablet.session.enroll(server.url, admin.code_for(county.inspector)) is None
+        assert tablet.session.enroll(server.url, admin.code_for(county.inspector), PIN, PIN) is None
         tablet.syncing.now()
         (due,) = tablet.reinspections.due()
         assert (due.record_id, due.unit_name, due.deadline) == (record_id, assignment["unit"]["name"], deadline)

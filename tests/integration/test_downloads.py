@@ -16,11 +16,10 @@ import pytest
 from openpyxl import load_workbook
 
 from field_app.ids import uuid7
-from field_app.outbox import sign_and_queue
 from schemas import envelope
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
 pytestmark = pytest.mark.dates
@@ -47,7 +46,7 @@ def rename_units(county: County, names: list[str]) -> dict[str, str]:
 
 def publish(county: County, inspector, leader, assignment: dict) -> None:
     doc = record(assignment, [county.inspector])
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    queue_record(inspector, doc, [], "2026-11-20T10:00:00Z")
     assert inspector.sync().receipts == {"accepted": 1}
     sha = server_rows(county.db, "SELECT envelope_sha256 FROM records WHERE id = ?", doc["id"])[0][0]
     decision = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": doc["id"], "record_envelope_sha256": sha,

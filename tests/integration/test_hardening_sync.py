@@ -21,7 +21,6 @@ import pytest
 
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import clock, envelope
@@ -30,7 +29,7 @@ from tests.integration.conftest import FAST_RETRY, Admin, server_rows, team_of
 from tests.integration.test_kill9 import children_of
 from tests.integration.test_review_loop import decision
 from tests.support.photos import jpeg_bytes
-from tests.support.records import finding, record
+from tests.support.records import finding, officer_key, queue_record, record, sign_record
 from tests.support.server import ServerProcess
 
 BATCH = 20               # at least ingest.PARALLEL_FROM: the batch is checked on the worker processes
@@ -43,9 +42,7 @@ def now_stamp() -> str:
 
 def signed_records(device, inspector: str, n: int) -> list[str]:
     assignments = device.store.list_assignments()
-    key = device.keys.private_key()
-    return [envelope.sign(record(assignments[i % len(assignments)], [inspector]), envelope.RECORD_TYPE, key).decode()
-            for i in range(n)]
+    return [sign_record(device, record(assignments[i % len(assignments)], [inspector])).decode() for i in range(n)]
 
 
 def post_batch(url: str, device, texts: list[str]) -> httpx.Response:
@@ -126,11 +123,11 @@ def with_lone_surrogate(doc: dict) -> bytes:
     return canonicalize(doc).replace(LONE.encode(), b"\\ud800")
 
 
-def sign_raw(payload: bytes, payload_type: str, key) -> str:
-    sig = key.sign(envelope.pae(payload_type, payload))
+def sign_raw(payload: bytes, payload_type: str, *keys) -> str:
     return json.dumps({"payloadType": payload_type, "payload": base64.b64encode(payload).decode(),
                        "signatures": [{"keyid": envelope.keyid_of(envelope.public_raw_of(key)),
-                                       "sig": base64.b64encode(sig).decode()}]})
+                                       "sig": base64.b64encode(key.sign(envelope.pae(payload_type, payload))).decode()}
+                                      for key in keys]})
 
 
 def assert_lone_surrogate(receipt: dict) -> None:
@@ -142,7 +139,8 @@ def test_a_lone_surrogate_is_refused_alone(inspector, county, server) -> None:
     first, second = signed_records(inspector, county.inspector, 2)
     doc = record(inspector.store.list_assignments()[0], [county.inspector])
     doc["findings"][0]["note"] = LONE
-    bad = sign_raw(with_lone_surrogate(doc), envelope.RECORD_TYPE, inspector.keys.private_key())
+    bad = sign_raw(with_lone_surrogate(doc), envelope.RECORD_TYPE,
+                   *[officer_key(inspector, person) for person in doc["inspectors"]])
     body = json.dumps({"envelopes": [first, bad, "\ud800", second]})   # the third: not even UTF-8
     answer = inspector.http.post("/v1/records/batch", content=body, headers=inspector._auth())
     assert answer.status_code == 200, answer.text
@@ -157,7 +155,7 @@ def test_a_lone_surrogate_is_refused_alone(inspector, county, server) -> None:
 
 def test_lone_surrogates_in_reviews_and_reinspections(inspector, make_device, county, server) -> None:
     doc = record(inspector.store.list_assignments()[0], [county.inspector])
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], now_stamp())
+    queue_record(inspector, doc, [], now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     leader = make_device(county.leader)
     stored = {"id": doc["id"], "envelope_sha256": server_rows(
@@ -207,13 +205,13 @@ def test_a_stored_envelope_pushed_by_a_stranger_gets_a_strangers_answer(inspecto
     items = assignment["items"]
     doc = record(assignment, [county.inspector], findings=[finding(items[0], "non_compliant")] +
                  [finding(i) for i in items[1:]])
-    signed = envelope.sign(doc, envelope.RECORD_TYPE, inspector.keys.private_key()).decode()
+    signed = sign_record(inspector, doc).decode()
     (mine,) = push(inspector, "/v1/records/batch", signed)
     assert mine["status"] == "accepted"
 
     b_id = stranger_to(county, assignment["id"], "inspector")
     b = make_device(b_id)
-    own = envelope.sign(record(assignment, [b_id]), envelope.RECORD_TYPE, b.keys.private_key()).decode()
+    own = sign_record(b, record(assignment, [b_id, county.inspector])).decode()
     again, stranger = push(b, "/v1/records/batch", signed, own)
     assert_refused_like(again, stranger, "assignment.not_on_team")
     single = b.http.put(f"/v1/records/{doc['id']}", content=signed, headers=b._auth())
@@ -328,6 +326,7 @@ def test_a_full_disk_is_an_answer_and_nothing_is_lost(county_template, small_dis
     home = tmp_path / "tablet"
     device = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
     admin = Admin(server.url, county_template.admin_token)
+    device.code_for = admin.code_for
     try:
         device.enroll(admin.code_for(county_template.inspector), "tablet")
         device.sync()

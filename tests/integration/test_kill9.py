@@ -5,9 +5,8 @@ import threading
 import time
 from pathlib import Path
 
-from field_app.outbox import sign_and_queue
 from tests.integration.conftest import server_rows
-from tests.support.records import record
+from tests.support.records import queue_record, record
 
 
 def children_of(pid: int) -> set[int]:
@@ -42,7 +41,7 @@ def test_kill9_during_push(make_device, county, server) -> None:
     total = 3000
     for n in range(total):
         doc = record(assignments[n % len(assignments)], [county.inspector])
-        sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+        queue_record(client, doc, [], "2026-11-20T10:00:00Z")
 
     pusher = threading.Thread(target=client.sync)
     pusher.start()

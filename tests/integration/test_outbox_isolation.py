@@ -13,12 +13,11 @@ from typing import Iterator
 import pytest
 
 from field_app.app_state import AppState, Settings
-from field_app.outbox import sign_and_queue
 from field_app.sync import RetryPolicy
 from schemas import clock
 from tests.integration.conftest import server_rows
 from tests.support.proxy import BATCH, FaultProxy
-from tests.support.records import record
+from tests.support.records import PIN, queue_record, record
 
 
 @pytest.fixture
@@ -31,7 +30,8 @@ def proxy(server) -> Iterator[FaultProxy]:
 def tablet(tmp_path: Path, proxy: FaultProxy, admin, county) -> Iterator[AppState]:
     state = AppState(Settings(tmp_path / "tablet", proxy.url, sync_interval=0,
                               retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)))
-    assert state.session.enroll(proxy.url, admin.code_for(county.inspector)) is None
+    assert state.session.enroll(proxy.url, admin.code_for(county.inspector), PIN, PIN) is None
+    state.code_for = admin.code_for
     assert state.syncing.now().pulled >= 8
     yield state
     state.close()
@@ -42,7 +42,7 @@ def queue(state: AppState, county, n: int) -> list[str]:
     ids = []
     for assignment in state.store.list_assignments()[:n]:
         doc = record(assignment, [county.inspector])
-        sign_and_queue(state.store, state.keys, "record", doc, [], clock.utc_stamp())
+        queue_record(state, doc, [], clock.utc_stamp())
         ids.append(doc["id"])
     return ids
 

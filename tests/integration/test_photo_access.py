@@ -6,13 +6,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from field_app.outbox import record_photos, sign_and_queue
+from field_app.outbox import record_photos
 from field_app.photos import PhotoFiles
 from sync_server.db.connection import migrate, open_db
 from sync_server.records.photostore import path_for
 from tests.integration.conftest import server_rows, team_of
 from tests.support.photos import jpeg_bytes, save_photo
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 
 
 def submitted_with_photo(make_device, county, tmp_path: Path):
@@ -25,7 +25,7 @@ def submitted_with_photo(make_device, county, tmp_path: Path):
     items = assignment["items"]
     doc = record(assignment, [county.inspector], findings=[finding(items[0], "non_compliant", photos=[sha])]
                  + [finding(i) for i in items[1:]])
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, record_photos(doc), "2026-11-20T10:00:00Z")
+    queue_record(inspector, doc, record_photos(doc), "2026-11-20T10:00:00Z")
     assert inspector.sync().receipts == {"accepted": 1}
     return inspector, assignment, doc, sha, data
 

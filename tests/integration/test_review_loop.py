@@ -9,11 +9,10 @@ import sqlite3
 import pytest
 
 from field_app.ids import uuid7
-from field_app.outbox import sign_and_queue
 from schemas import envelope
 from schemas.jcs import canonicalize
 from tests.integration.conftest import server_rows
-from tests.support.records import record
+from tests.support.records import officer_key, queue_record, record
 
 
 def decision(leader, record_row: dict, verdict: str, reason: str = "", review_id: str | None = None) -> dict:
@@ -36,7 +35,7 @@ def submitted(make_device, county):
     inspector.sync()
     assignment = inspector.store.list_assignments()[0]
     doc = record(assignment, [county.inspector])
-    sign_and_queue(inspector.store, inspector.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    queue_record(inspector, doc, [], "2026-11-20T10:00:00Z")
     assert inspector.sync().receipts == {"accepted": 1}
     leader = make_device(county.leader)
     return inspector, leader, assignment, doc
@@ -53,7 +52,9 @@ def test_return_correct_approve(submitted, county) -> None:
     assert doc["id"] in queue_ids(leader)
     item = next(i for i in leader.http.get("/v1/reviews/queue", headers=leader._auth()).json()["items"]
                 if i["record_id"] == doc["id"])
-    envelope.verify(envelope.parse(item["envelope"].encode()), bytes.fromhex(inspector.keys.public_key_hex()))
+    for officer in doc["inspectors"]:   # each officer's own signature, as it was signed
+        envelope.verify(envelope.parse(item["envelope"].encode()),
+                        envelope.public_raw_of(officer_key(inspector, officer)))
     (returned,) = send(leader, decision(leader, {"id": doc["id"], "envelope_sha256": item["envelope_sha256"]},
                                          "return", "现场照片不清晰，请补拍后重新提交"))
     assert returned["status"] == "accepted"
@@ -61,7 +62,7 @@ def test_return_correct_approve(submitted, county) -> None:
     (notice,) = inspector.store.list_returns()
     assert notice["record_id"] == doc["id"] and notice["reason"] == "现场照片不清晰，请补拍后重新提交"
     correction = {**record(assignment, [county.inspector]), "supersedes": doc["id"]}
-    sign_and_queue(inspector.store, inspector.keys, "record", correction, [], "2026-11-22T10:00:00Z")
+    queue_record(inspector, correction, [], "2026-11-22T10:00:00Z")
     assert inspector.sync().receipts == {"accepted": 1}
     assert queue_ids(leader).count(correction["id"]) == 1 and doc["id"] not in queue_ids(leader)
     states = dict(server_rows(county.db, "SELECT id, review_state FROM records"))
@@ -115,7 +116,7 @@ def test_forged_and_mismatched_decisions(submitted, county) -> None:
 def test_only_a_returned_record_can_be_superseded(submitted, county) -> None:
     inspector, leader, assignment, doc = submitted
     sneaky = {**record(assignment, [county.inspector]), "supersedes": doc["id"]}
-    sign_and_queue(inspector.store, inspector.keys, "record", sneaky, [], "2026-11-22T10:00:00Z")
+    queue_record(inspector, sneaky, [], "2026-11-22T10:00:00Z")
     assert inspector.sync().receipts == {"rejected": 1}
     row = next(r for r in inspector.store.outbox_rows() if r["id"] == sneaky["id"])
     assert json.loads(row["error"])["code"] == "record.supersedes_not_returned"

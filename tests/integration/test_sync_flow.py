@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from field_app.outbox import record_photos, sign_and_queue
+from field_app.outbox import record_photos
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from tests.integration.conftest import FAST_RETRY, server_rows
 from tests.support.photos import jpeg_bytes, save_photo
-from tests.support.records import finding, record
+from tests.support.records import finding, officer_key, queue_record, record
 from tests.support.server import ServerProcess, free_port
 
 
@@ -46,8 +46,12 @@ def test_feed_pages_with_a_cursor(make_device, county) -> None:
 def test_offline_capture_then_sync_gives_a_receipt(county, server, admin, tmp_path: Path) -> None:
     home = tmp_path / "tablet"
     online = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
+    online.code_for = admin.code_for
     online.enroll(admin.code_for(county.inspector), "平板一号")
     assignment = first_assignment(online)
+    team = record(assignment, [county.inspector])["inspectors"]
+    for officer in team:   # both officers register their signing keys before going out
+        officer_key(online, officer)
     online.close()
 
     # The tablet goes out of range: the same store and keys, a server address that answers nothing.
@@ -57,7 +61,7 @@ def test_offline_capture_then_sync_gives_a_receipt(county, server, admin, tmp_pa
     items = assignment["items"]
     doc = record(assignment, [county.inspector], findings=[finding(items[0], "non_compliant", photos=[sha])]
                  + [finding(i) for i in items[1:]])
-    sign_and_queue(online.store, online.keys, "record", doc, record_photos(doc), "2026-11-20T10:00:00Z")
+    queue_record(offline, doc, record_photos(doc), "2026-11-20T10:00:00Z")   # signed with no network
     assert offline.sync().offline is True
     assert online.store.outbox_counts() == {"pending": 1}
 
@@ -76,7 +80,7 @@ def test_retry_is_idempotent(make_device, county) -> None:
     client = make_device(county.inspector)
     assignment = first_assignment(client)
     doc = record(assignment, [county.inspector])
-    signed = sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    signed = queue_record(client, doc, [], "2026-11-20T10:00:00Z")
     first = client.http.post("/v1/records/batch", json={"envelopes": [signed.decode()]}, headers=client._auth())
     again = client.http.post("/v1/records/batch", json={"envelopes": [signed.decode()]}, headers=client._auth())
     a, b = first.json()["receipts"][0], again.json()["receipts"][0]
@@ -93,7 +97,7 @@ def test_record_waits_for_its_photos(make_device, county, tmp_path: Path) -> Non
     data = jpeg_bytes(7)
     sha, path = save_photo(tmp_path / "cam", data)
     doc = record(assignment, [county.inspector], party={"signature_photo": sha, "name": "王经理"})
-    signed = sign_and_queue(client.store, client.keys, "record", doc, [sha], "2026-11-20T10:00:00Z")
+    signed = queue_record(client, doc, [sha], "2026-11-20T10:00:00Z")
     held = client.http.post("/v1/records/batch", json={"envelopes": [signed.decode()]}, headers=client._auth())
     receipt = held.json()["receipts"][0]
     assert receipt["status"] == "incomplete" and receipt["missing_photos"] == [sha]
@@ -109,7 +113,7 @@ def test_client_completes_incomplete_records(make_device, county, tmp_path: Path
     assignment = first_assignment(client)
     sha, path = save_photo(tmp_path / "cam", jpeg_bytes(9))
     doc = record(assignment, [county.inspector], findings=[finding(i, photos=[sha]) for i in assignment["items"]])
-    signed = sign_and_queue(client.store, client.keys, "record", doc, [sha], "2026-11-20T10:00:00Z")
+    signed = queue_record(client, doc, [sha], "2026-11-20T10:00:00Z")
     client.http.post("/v1/records/batch", json={"envelopes": [signed.decode()]}, headers=client._auth())
     client.store.apply_receipts([(doc["id"], {"status": "incomplete"})], "now")
     client.store.add_photo(sha, path, path.stat().st_size)
@@ -126,7 +130,7 @@ def test_unreachable_and_penalty_categories(make_device, county) -> None:
     case = record(second, [county.inspector], findings=[
         finding(second["items"][0], "non_compliant", {"kind": "case", "case_no": "云溪卫罚〔2026〕8号"})])
     for doc in (gone, case):
-        sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+        queue_record(client, doc, [], "2026-11-20T10:00:00Z")
     client.sync()
     receipts = {row["id"]: row["receipt"] for row in client.store.outbox_rows()}
     import json
@@ -142,7 +146,7 @@ def test_many_records_in_batches(make_device, county) -> None:
     assignments = client.store.list_assignments()
     for n in range(250):
         doc = record(assignments[n % len(assignments)], [county.inspector])
-        sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+        queue_record(client, doc, [], "2026-11-20T10:00:00Z")
     result = client.sync()
     assert result.receipts == {"accepted": 250}
     assert server_rows(county.db, "SELECT count(*) AS n FROM records")[0]["n"] == 250
@@ -152,7 +156,7 @@ def test_server_restart_keeps_everything(county, tmp_path: Path, admin, server: 
     client = make_device(county.inspector)
     assignment = first_assignment(client)
     doc = record(assignment, [county.inspector])
-    sign_and_queue(client.store, client.keys, "record", doc, [], "2026-11-20T10:00:00Z")
+    queue_record(client, doc, [], "2026-11-20T10:00:00Z")
     assert client.sync().receipts == {"accepted": 1}
     server.stop()
     server.start()
@@ -166,7 +170,7 @@ def test_a_lost_photo_file_is_reported_not_fatal(make_device, county, tmp_path: 
     sha, path = save_photo(tmp_path / "cam", jpeg_bytes(11))
     client.store.add_photo(sha, path, path.stat().st_size)
     doc = record(assignment, [county.inspector], party={"signature_photo": sha, "name": "李店长"})
-    sign_and_queue(client.store, client.keys, "record", doc, [sha], "2026-11-20T10:00:00Z")
+    queue_record(client, doc, [sha], "2026-11-20T10:00:00Z")
     path.unlink()
     result = client.sync()
     assert not result.offline and result.receipts == {"incomplete": 1}

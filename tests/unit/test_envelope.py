@@ -101,4 +101,60 @@ def test_malformed_envelopes(mutate) -> None:
     mutate(obj)
     with pytest.raises(ContractError) as caught:
         envelope.parse(json.dumps(obj).encode())
-    assert caught.value.code in ("envelope.malformed", "envelope.payload_type")
+    assert caught.value.code in ("envelope.malformed", "envelope.payload_type", "envelope.duplicate_keyid")
+
+
+# --- several signatures: a record signed by each officer present --------------------------------
+def _keys(n: int) -> list[Ed25519PrivateKey]:
+    return [Ed25519PrivateKey.from_private_bytes(bytes([i + 1]) * 32) for i in range(n)]
+
+
+def test_several_keys_sign_the_same_payload_and_each_verifies() -> None:
+    keys = _keys(3)
+    data = envelope.sign({"id": "x"}, envelope.RECORD_TYPE, *keys)
+    env = envelope.parse(data)
+    assert env.keyids == tuple(envelope.keyid_of(envelope.public_raw_of(k)) for k in keys)
+    for key in keys:
+        envelope.verify(env, envelope.public_raw_of(key))
+    assert len(json.loads(data)["signatures"]) == 3 and data == canonicalize(json.loads(data))
+
+
+def test_countersign_is_signing_with_both() -> None:
+    first, second = _keys(2)
+    one = envelope.sign({"id": "x"}, envelope.RECORD_TYPE, first)
+    assert envelope.countersign(one, second) == envelope.sign({"id": "x"}, envelope.RECORD_TYPE, first, second)
+    with pytest.raises(ValueError):
+        envelope.countersign(one, first)   # a key signs once
+
+
+def test_one_forged_signature_among_good_ones_fails_for_its_key_only() -> None:
+    first, second = _keys(2)
+    obj = json.loads(envelope.sign({"id": "x"}, envelope.RECORD_TYPE, first, second))
+    obj["signatures"][1]["sig"] = obj["signatures"][0]["sig"]     # the first's signature under the second's keyid
+    env = envelope.parse(json.dumps(obj).encode())
+    envelope.verify(env, envelope.public_raw_of(first))
+    with pytest.raises(ContractError) as caught:
+        envelope.verify(env, envelope.public_raw_of(second))
+    assert caught.value.code == "envelope.bad_signature"
+
+
+def test_signature_count_is_bounded_and_keyids_unique() -> None:
+    keys = _keys(envelope.MAX_SIGNATURES + 1)
+    with pytest.raises(ValueError):
+        envelope.sign({"id": "x"}, envelope.RECORD_TYPE, *keys)
+    obj = json.loads(envelope.sign({"id": "x"}, envelope.RECORD_TYPE, *keys[:-1]))
+    obj["signatures"].append({"keyid": envelope.keyid_of(envelope.public_raw_of(keys[-1])), "sig": "AAAA"})
+    with pytest.raises(ContractError) as caught:
+        envelope.parse(json.dumps(obj).encode())
+    assert caught.value.code == "envelope.malformed"
+    with pytest.raises(ValueError):
+        envelope.sign({"id": "x"}, envelope.RECORD_TYPE, keys[0], keys[0])
+
+
+def test_single_signature_types_read_their_one_keyid_and_refuse_more() -> None:
+    first, second = _keys(2)
+    assert envelope.parse(envelope.sign({"id": "x"}, envelope.REVIEW_TYPE, first)).keyid == \
+        envelope.keyid_of(envelope.public_raw_of(first))
+    with pytest.raises(ContractError) as caught:
+        envelope.parse(envelope.sign({"id": "x"}, envelope.REVIEW_TYPE, first, second)).keyid
+    assert caught.value.code == "envelope.signature_count"

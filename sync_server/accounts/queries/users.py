@@ -64,14 +64,17 @@ def mark_enrollment_code_used(conn: Connection, code_hash: str, device_id: str, 
 
 def insert_device(conn: Connection, device: dict[str, Any]) -> None:
     conn.execute(
-        "INSERT INTO devices (id, user_id, name, algorithm, public_key, keyid, token_hash, status, enrolled_at)"
-        " VALUES (:id,:user_id,:name,:algorithm,:public_key,:keyid,:token_hash,'active',:enrolled_at)", device)
+        "INSERT INTO devices (id, user_id, name, algorithm, public_key, keyid, token_hash, status, enrolled_at,"
+        " host_device_id)"
+        " VALUES (:id,:user_id,:name,:algorithm,:public_key,:keyid,:token_hash,'active',:enrolled_at,:host_device_id)",
+        device)
 
 
 def get_device_by_token_hash(conn: Connection, token_hash: str) -> Row | None:
     return conn.execute(
         "SELECT d.*, u.role, u.name AS user_name FROM devices d JOIN users u ON u.id = d.user_id"
-        " WHERE d.token_hash = ? AND d.status = 'active' AND u.active = 1", (token_hash,)).fetchone()
+        " WHERE d.token_hash = ? AND d.status = 'active' AND u.active = 1 AND d.host_device_id IS NULL",
+        (token_hash,)).fetchone()
 
 
 def get_device_by_keyid(conn: Connection, keyid: str) -> Row | None:
@@ -86,3 +89,12 @@ def revoke_device_by_id(conn: Connection, device_id: str, now: str) -> bool:
     cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?"
                        " WHERE id = ? AND status = 'active'", (now, device_id))
     return cur.rowcount == 1
+
+
+def revoke_hosted_keys(conn: Connection, tablet_id: str, now: str) -> list[str]:
+    """Revoke the officers' signing keys kept on a tablet; the ids of those revoked now."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM devices WHERE host_device_id = ? AND status = 'active'"
+                                      " ORDER BY id", (tablet_id,)).fetchall()]
+    conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ? WHERE host_device_id = ? AND status = 'active'",
+                 (now, tablet_id))
+    return ids

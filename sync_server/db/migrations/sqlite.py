@@ -197,6 +197,11 @@ CREATE TABLE lab_results (
     received_at TEXT NOT NULL, log_index INTEGER NOT NULL, UNIQUE (record_id, item_code))
 """
 
+OFFICER_KEYS = """
+ALTER TABLE devices ADD COLUMN host_device_id TEXT REFERENCES devices(id);
+CREATE INDEX devices_host ON devices(host_device_id) WHERE host_device_id IS NOT NULL
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -228,4 +233,5 @@ MIGRATIONS: list[Migration] = [
     ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
     ("008_review_comment", statements(REVIEW_COMMENT)),     # a leader's optional comment on a decision
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
+    ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
 ]
