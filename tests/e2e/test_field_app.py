@@ -61,7 +61,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(page, "注册码无效，请核对后重新输入")  # the server's answer, in Chinese
     type_into(page, "一次性注册码", county.code_for(county.inspector))
     tap(page, "注册")
-    wait_text(page, "今日任务")
+    wait_text(page, "我的检查任务")
     wait_text(page, "上次同步")
     shots(page, "worklist", docs=True, expect="上次同步")
     assert len(local_rows(tablet.data, "SELECT id FROM assignments")) >= 10
@@ -117,7 +117,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     assert pending["state"] == "pending"
     assert not local_rows(tablet.data, "SELECT * FROM drafts"), "the draft became the queued record"
     assert not county.rows("SELECT id FROM records WHERE id = ?", pending["id"])
-    tap(page, "返回今日任务")
+    tap(page, "返回任务列表")
     wait_text(page, "待同步 1")
 
     # --- the server is back; killed in the middle of a sync; restart and sync: one record, one receipt --
@@ -170,7 +170,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(page, "本记录将更正被退回的原记录")
     tap(page, "签名并提交")
     wait_text(page, "已保存")
-    tap(page, "返回今日任务")
+    tap(page, "返回任务列表")
     tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "同步完成")
