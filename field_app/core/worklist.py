@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable
 
+from schemas.applicability import item_applies
 from schemas.specialties import SPECIALTIES
 
 STATES = {"todo": "待检查", "draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已通过"}
@@ -107,7 +108,7 @@ def _row(assignment: dict[str, Any], has_draft: bool, sub: Submission | None, de
     unit = assignment["unit"]
     return WorkRow(
         assignment["id"], unit["name"], unit["address"], SPECIALTIES.get(unit["specialty"], unit["specialty"]),
-        unit.get("category", ""), len(assignment["items"]), "、".join(t["number"] for t in assignment["tasks"]),
+        unit.get("category", ""), sum(item_applies(i, unit) for i in assignment["items"]), "、".join(t["number"] for t in assignment["tasks"]),
         len(assignment["tasks"]) > 1, "、".join(m["name"] for m in assignment["team"]), assignment["due"],
         state, detail, sub.record_id if sub else None)
 

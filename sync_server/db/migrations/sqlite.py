@@ -188,6 +188,11 @@ CREATE INDEX auth_failures_subject ON auth_failures(scope, subject, at);
 CREATE INDEX auth_failures_at ON auth_failures(at)
 """
 
+# The unit categories and tags an item applies to (JSON list; empty: every unit of its specialty).
+ITEM_APPLICABILITY = """
+ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -213,4 +218,5 @@ MIGRATIONS: list[Migration] = [
     ("005_disclosure", statements(DISCLOSURE)),
     ("006_record_photos", _record_photos),
     ("007_office_sessions", statements(OFFICE_SESSIONS)),   # and the failed sign-ins throttle (accounts/throttle.py)
+    ("008_item_applicability", statements(ITEM_APPLICABILITY)),
 ]
