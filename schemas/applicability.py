@@ -23,8 +23,11 @@ def item_applies(item: dict[str, Any], unit: dict[str, Any]) -> bool:
     return applies(item.get("applies_to") or (), unit.get("category", ""), unit.get("tags") or ())
 
 
-def inspected_items(items: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]]) -> list[str]:
-    """The names of the items a record inspected: those with a finding other than 不适用, in the
-    assignment's order, each name once (what a public entry lists as 抽查事项)."""
-    checked = {f["item_code"] for f in findings if f["outcome"] != "not_applicable"}
-    return list(dict.fromkeys(item["name"] for item in items if item["code"] in checked))
+def inspected_items(items: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]],
+                    unit: dict[str, Any]) -> list[str]:
+    """The names of the items a record inspected, in the assignment's order, each name once (what
+    a public entry lists as 抽查事项): those that apply to the unit and have a finding other than
+    不适用 (a record from an app without the rule cannot publish pool water for a hair salon)."""
+    checked = {(f["task_id"], f["item_code"]) for f in findings if f["outcome"] != "not_applicable"}
+    return list(dict.fromkeys(item["name"] for item in items
+                              if (item["task_id"], item["code"]) in checked and item_applies(item, unit)))

@@ -84,7 +84,7 @@ def on_approved(conn: Connection, record_id: str, now: str, calendar: Calendar |
     assignment = json.loads(assignments.get_assignment_doc(conn, record["assignment_id"]))
     inspected = rules.inspection_date(doc)
     followups = followups_of(conn, record_id)
-    items = inspected_items(assignment["items"], doc["findings"])  # never an item found 不适用
+    items = inspected_items(assignment["items"], doc["findings"], assignment["unit"])  # never one 不适用
     entry_id = q.insert_entry(conn, {
         "no": rules.entry_no(inspected.year, q.next_serial(conn, inspected.year)), "record_id": record_id,
         "assignment_id": record["assignment_id"], "unit_id": assignment["unit"]["id"],

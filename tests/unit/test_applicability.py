@@ -51,7 +51,11 @@ def test_the_salon_is_offered_only_the_items_that_fit_and_the_rest_are_recorded_
     contract.validate("inspection-record", record)
     assert [(f["item_code"], f["outcome"]) for f in record["findings"]] == [
         ("GG-001", "compliant"), ("GG-007", "not_applicable"), ("GG-008", "not_applicable"), ("GG-009", "compliant")]
-    assert inspected_items(ITEMS, record["findings"]) == ["卫生许可证持证情况", "控制吸烟"]
+    assert inspected_items(ITEMS, record["findings"], SALON) == ["卫生许可证持证情况", "控制吸烟"]
+    everything = [{**f, "outcome": "compliant"} for f in record["findings"]]   # an app without the rule
+    assert inspected_items(ITEMS, everything, SALON) == ["卫生许可证持证情况", "控制吸烟"]
+    pool = {**SALON, "category": "游泳场所"}
+    assert inspected_items(ITEMS, everything, pool) == ["卫生许可证持证情况", "游泳场所水质", "控制吸烟"]
     assert checklist.preview(draft, ASSIGNMENT).code == "no_problem"
 
 
