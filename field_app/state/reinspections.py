@@ -28,14 +28,14 @@ class Reinspections:
         ordered one (unless refused by the server or returned by the leader), and the office's reminders."""
         done = {document_of(r["envelope"])["record_id"] for r in self.store.outbox_rows_of("reinspection")}
         returned = {d["record_id"] for d in self.store.list_returns()}
-        own = [due for row in self.store.outbox_rows_of("record")
+        own = [due for row in self.store.outbox_heads_of("record")
                if row["state"] not in ("rejected", "conflict") and row["id"] not in returned
                and (due := self._rectification(row)) is not None]
         return followup.open_dues(self.store.list_reminders(), done, own)
 
     def _rectification(self, row: Any) -> followup.Due | None:
         if row["id"] not in self._signed:
-            record = document_of(row["envelope"])
+            record = document_of(self.store.envelope_of(row["id"]) or "")
             assignment = self.store.get_assignment(record["assignment_id"]) or {"unit": {"name": ""}}
             self._signed[row["id"]] = followup.due_from_record(record, row["envelope_sha256"],
                                                                assignment["unit"]["name"])

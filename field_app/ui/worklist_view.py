@@ -36,7 +36,7 @@ class WorkListScreen(Screen):
         summary = "　".join(f"{worklist.SECTIONS[code]} {due[code]}" for code in worklist.SECTIONS)
         header = ft.Row([
             ft.Text(f"今天 {worklist.day_text(today)}（北京时间）", size=theme.BODY, weight=ft.FontWeight.BOLD),
-            ft.Text(f"全年抽查任务 共 {len(rows)} 项：{summary}", size=theme.BODY),
+            ft.Text(f"全部任务（不只今天） 共 {len(rows)} 项：{summary}", size=theme.BODY),
             ft.Text(f"待同步 {state.work.outbox_waiting()} 条", size=theme.BODY),
             self.last_text,
         ], spacing=24, wrap=True)
