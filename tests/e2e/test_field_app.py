@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
+from field_app.core import checklist
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 
 REASON = "第2项现场照片不清晰，请补充说明整改要求"
@@ -44,7 +45,7 @@ def new_tab(browser):
 
 def test_inspection_return_correct_approve(county, server, browser, shots, apps, tmp_path: Path) -> None:
     visit = county.assignment_for_review()
-    unit, items = visit["unit"]["name"], visit["items"]
+    unit, items = visit["unit"]["name"], checklist.applicable(visit)   # what the checklist offers, in order
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(scene_jpeg((4000, 3000), seed=7, orientation=6))
     broken = tmp_path / "损坏.jpg"
