@@ -4,7 +4,8 @@
     photo_pipeline_ms, photo_pipeline_kb   4000×3000 camera JPEG → stored 1600 px JPEG (median)
     finding_commit_ms                      one tap on the checklist, committed (WAL, synchronous=FULL)
     sync_500_records_s                     500 signed records with 1,500 photos (~300 KB) over loopback
-    app_start_to_list_s                    `python -m field_app` started → 500 assignments listed in Chromium
+    app_start_to_list_s                    `python -m field_app` started → 500 assignments listed in Chromium,
+                                           grouped by due date (已逾期 first) against today
     app_peak_rss_mb                        the app process's peak RSS (VmHWM) after listing them
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import statistics
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from field_app.camera import scene_jpeg
 from field_app.core import checklist
 from field_app.photos import process
 from field_app.visit import Visit
+from schemas import clock
 from tests.e2e.apps import CHROMIUM, AppProcess, open_app, wait_text
 from tests.support.records import PIN, team_signers
 from tests.support.server import free_port
@@ -97,7 +99,7 @@ def sync_day(home: Path, url: str, county: County) -> float:
 def _finish(state: AppState, assignment: dict, n: int) -> None:
     draft = checklist.new_draft(assignment, state.me["id"], "2026-11-20T09:00:00Z")
     visit = Visit(state.store, state.keys, state.files, assignment, draft)
-    for item in assignment["items"]:
+    for item in checklist.applicable(assignment):   # the others are 不适用 from the start
         checklist.set_outcome(draft, checklist.item_key(item), "compliant", _today())
     first = checklist.item_key(assignment["items"][0])
     for k in range(PHOTOS_EACH):  # already processed (the pipeline is measured on its own)
@@ -117,13 +119,17 @@ def _today() -> date:
 
 
 def start_to_list(synced: Path, home: Path) -> dict[str, float]:
-    """The synced tablet (500 records, 1,500 photos) given 500 assignments; three cold starts."""
+    """The synced tablet (500 records, 1,500 photos) given 500 assignments, the added ones due
+    from 20 days ago to 40 days ahead of today (so every group of the list has visits); three cold
+    starts, each timed until the list shows its count and its first group, 已逾期."""
     shutil.copytree(synced, home)
     state = AppState(Settings(home, "http://127.0.0.1:9", sync_interval=0))
     have = state.store.list_assignments()
     extra = [copy.deepcopy(have[n % len(have)]) for n in range(LISTED - len(have))]
+    today = clock.beijing_today()
     for n, doc in enumerate(extra):
         doc["id"], doc["unit"]["name"] = str(uuid.UUID(int=n + 1, version=4)), f"{doc['unit']['name']}（{n}）"
+        doc["due"] = (today + timedelta(days=n % 60 - 20)).isoformat()
     state.store.save_feed_page([{"kind": "assignment", "data": d} for d in extra], "9" * 9, "2026-11-20T08:00:00Z")
     state.close()
     from playwright.sync_api import sync_playwright
@@ -138,6 +144,7 @@ def start_to_list(synced: Path, home: Path) -> dict[str, float]:
             app.start()
             open_app(page, app.url)
             wait_text(page, f"共 {LISTED} 项", timeout=60_000)
+            wait_text(page, "已逾期（", timeout=60_000)
             times.append(time.perf_counter() - start)
             page.mouse.move(550, 600)
             for _ in range(20):  # scroll through part of the list

@@ -78,6 +78,7 @@ class Item:
     content: str
     method: str
     frequency: str
+    applies_to: tuple[str, ...] = ()   # 适用范围: unit categories and tags; empty = all of the specialty
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ def _item_codes(specialty: str) -> tuple[str, ...]:
 def _make_items(plan: Plan) -> tuple[Item, ...]:
     return tuple(Item(code=code, name=row[0], specialty=task.specialty, legal_basis=row[1],
                       subject=words.HEALTH_BUREAU, content=row[2], method=row[3],
-                      frequency=row[4])
+                      frequency=row[4], applies_to=words.APPLIES_TO.get((task.specialty, row[0]), ()))
                  for task in plan.tasks
                  for code, row in zip(task.item_codes, words.ITEMS[task.specialty]))
 

@@ -17,7 +17,7 @@ Rows = list[list[object]]
 UNIT_HEAD = ["统一社会信用代码", "单位名称", "地址", "专业", "类别", "分类标注", "信用风险等级", "投诉次数",
              "严重违法记录", "纳入监管", "联系人", "联系电话", "乡镇"]
 INSPECTOR_HEAD = ["执法证号", "姓名", "科室", "专业", "证件有效期", "角色", "联系电话"]
-ITEM_HEAD = ["事项编码", "事项名称", "专业", "依据", "主体", "内容", "方式", "频次"]
+ITEM_HEAD = ["事项编码", "事项名称", "专业", "依据", "主体", "内容", "方式", "频次", "适用范围"]
 # What import_file needs first: the item list, then the units, then the staff (none depends on
 # another today; the item list leads as 一单两库 names it).
 KINDS = ("items", "units", "inspectors")
@@ -37,7 +37,7 @@ def inspector_rows(county: County) -> Rows:
 
 def item_rows(county: County) -> Rows:
     return [ITEM_HEAD] + [[i.code, i.name, SPECIALTIES[i.specialty], i.legal_basis, i.subject, i.content,
-                           i.method, i.frequency] for i in county.items]
+                           i.method, i.frequency, "、".join(i.applies_to)] for i in county.items]
 
 
 ROWS = {"items": item_rows, "units": unit_rows, "inspectors": inspector_rows}

@@ -28,6 +28,7 @@ from typing import Any, Callable
 from demo import draws as demo_draws
 from demo.api import Server, Tablets, at
 from schemas import envelope
+from schemas.applicability import NOT_APPLICABLE_NOTE, item_applies
 from schemas.clock import format_time, utc_now
 from schemas.record import Attempt, Case, Finding, InspectionRecord, Location, Rectify, Signature
 from sync_server.db import Connection, meta
@@ -250,11 +251,16 @@ def _push_record(story: Story, tablet: Any, record: dict[str, Any]) -> str:
 def _findings(rng: random.Random, doc: dict[str, Any], plan: Plan, photos: list[str]) -> list[Finding]:
     outcomes = ["not_applicable" if rng.random() < 0.05 else "compliant" for _ in doc["items"]]
     bad = rng.randrange(len(doc["items"])) if plan.problem else -1
+    fits = [item_applies(item, doc["unit"]) for item in doc["items"]]
+    if bad >= 0 and not fits[bad]:   # the problem is found on an item that applies to the unit
+        bad = fits.index(True)
     action = Case() if plan.case else Rectify(plan.deadline.isoformat())
     findings = [Finding.of(item, "non_compliant", plan.note, action, photos) if n == bad
-                else Finding.of(item, outcome) for n, (item, outcome) in enumerate(zip(doc["items"], outcomes))]
+                else Finding.of(item, outcome) if fit else Finding.of(item, "not_applicable", NOT_APPLICABLE_NOTE)
+                for n, (item, outcome, fit) in enumerate(zip(doc["items"], outcomes, fits))]
     if bad < 0 and photos:
-        findings[0] = Finding.of(doc["items"][0], outcomes[0], photos=photos)
+        first = fits.index(True)
+        findings[first] = Finding.of(doc["items"][first], outcomes[first], photos=photos)
     return findings
 
 

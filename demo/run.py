@@ -147,7 +147,7 @@ def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, s
         *[f"    {name}（{'检查员' if role == 'inspector' else '组长'}）: {code}" for name, role, code in codes],
         "  现场应用 field app (Flet, 离线可用 works offline; 数据 data in " + str(directory) + "/tablet-*):",
         *[f"    {name}（{'检查员' if role == 'inspector' else '组长'}）的平板 tablet: http://{host}:{tablet.port}/"
-          + ("   (今日任务 today's visits)" if role == "inspector"
+          + ("   (我的检查任务 the work list)" if role == "inspector"
              else "   (审核记录 records with photos waiting for review)")
           for (name, role, _), tablet in zip(app_codes, tablets)],
         "    (the apps start once the server answers; a new tablet enrolls with a code above)",

@@ -265,6 +265,22 @@ _SITE = "现场检查"
 _DOCS = "查阅资料"
 _BOTH = "现场检查、查阅资料"
 
+# Each item's 适用范围 (the unit categories and tags it applies to); items not named here apply to
+# every unit of their specialty. A hair salon is not asked about pool water or ducted air.
+APPLIES_TO: dict[tuple[str, str], tuple[str, ...]] = {
+    ("public_places", "集中空调通风系统卫生"): ("集中空调通风系统",),
+    ("public_places", "游泳场所水质"): ("游泳场所",),
+    ("public_places", "顾客用品用具清洗消毒"): ("宾馆", "旅店", "美发店", "美容店", "沐浴场所", "游泳场所", "歌舞厅"),
+    ("medical", "医疗美容服务"): ("医疗美容诊所", "医疗美容"),
+    ("infectious", "预防接种"): ("预防接种单位", "综合医院", "妇幼保健院"),
+    ("infectious", "病原微生物实验室生物安全"): ("病原微生物实验室",),
+    ("blood", "单采血浆站执业许可"): ("单采血浆站",),
+    ("blood", "供血浆者管理"): ("单采血浆站",),
+    ("blood", "血浆采集与检测"): ("单采血浆站",),
+    ("blood", "临床用血管理"): ("血液安全", "储血点"),
+    ("blood", "储血点管理"): ("储血点",),
+}
+
 ITEMS: dict[str, tuple[tuple[str, str, str, str, str], ...]] = {
     "public_places": (
         ("卫生许可证持证情况", "《公共场所卫生管理条例》第四条；《公共场所卫生管理条例实施细则》第二十二条",

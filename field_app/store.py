@@ -306,6 +306,11 @@ class LocalStore:
     def outbox_rows_of(self, kind: str) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, id", (kind,)).fetchall()
 
+    def outbox_heads_of(self, kind: str) -> list[sqlite3.Row]:
+        """Id, state and envelope hash of each envelope of one kind (not the envelopes), oldest first."""
+        return self.conn.execute("SELECT id, state, envelope_sha256 FROM outbox WHERE kind = ? ORDER BY created_at, id",
+                                 (kind,)).fetchall()
+
     def outbox_rows(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM outbox ORDER BY created_at, id").fetchall()
 

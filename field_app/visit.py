@@ -56,7 +56,12 @@ class Visit:
 
     # --- the checklist --------------------------------------------------------------------------
     def items(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        return [(item, self.draft["findings"][checklist.item_key(item)]) for item in self.assignment["items"]]
+        """The items offered on the checklist (those that apply to the unit) with their findings."""
+        return [(item, self.draft["findings"][checklist.item_key(item)]) for item in checklist.applicable(self.assignment)]
+
+    def not_offered(self) -> int:
+        """Items of the visit that do not apply to the unit (recorded as 不适用, not shown)."""
+        return len(self.assignment["items"]) - len(checklist.applicable(self.assignment))
 
     def set_outcome(self, key: str, outcome: str) -> None:
         checklist.set_outcome(self.draft, key, outcome, self.clock.today())

@@ -12,6 +12,10 @@ A draft is a plain JSON object, saved whole after every change:
 
 Joint visits (进一次门、查多项事) list every task's items in one checklist; each finding keeps the
 task that put its item on the visit. The category preview is the server's own pure rule.
+
+Only the items that apply to the unit (its category and tags against each item's 适用范围,
+schemas/applicability.py) are offered; the others are recorded as 不适用 from the start, with a
+note saying why, so the signed record still answers every item of the visit.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
+from schemas.applicability import NOT_APPLICABLE_NOTE, item_applies
 from schemas.categories import Category, categorize
 from schemas.record import (PENDING_LAB, Attempt, Finding, InspectionRecord, Party, Refusal, Sample, Signature,
                             action_from_json, location_from_json)
@@ -34,16 +39,28 @@ def item_key(item: dict[str, Any]) -> str:
     return f"{item['task_id']}/{item['code']}"
 
 
+def applicable(assignment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items the checklist offers: those that apply to the unit, in the assignment's order."""
+    unit = assignment.get("unit") or {}
+    return [item for item in assignment["items"] if item_applies(item, unit)]
+
+
 def new_draft(assignment: dict[str, Any], me: str, now: str, supersedes: str | None = None) -> dict[str, Any]:
+    offered = {item_key(item) for item in applicable(assignment)}
     return {"assignment_id": assignment["id"], "supersedes": supersedes, "started_at": now, "arrived_at": now,
             "location": None, "outcome": "inspected",
-            "findings": {item_key(item): empty_finding() for item in assignment["items"]},
+            "findings": {item_key(item): empty_finding() if item_key(item) in offered else not_applicable_finding()
+                         for item in assignment["items"]},
             "attempts": [], "party": {"mode": None, "name": "", "signature_photo": None, "note": ""},
             "inspectors": [me]}
 
 
 def empty_finding() -> dict[str, Any]:
     return {"outcome": None, "note": "", "action": None, "photos": []}
+
+
+def not_applicable_finding() -> dict[str, Any]:
+    return {"outcome": "not_applicable", "note": NOT_APPLICABLE_NOTE, "action": None, "photos": []}
 
 
 def draft_from_record(record: dict[str, Any], me: str, now: str) -> dict[str, Any]:
@@ -106,7 +123,7 @@ def problems(draft: dict[str, Any], assignment: dict[str, Any]) -> list[str]:
     if draft["outcome"] == "unreachable":
         return [] if draft["attempts"] else ["请至少记录一次联系尝试（上门或电话）"]
     found = []
-    for number, item in enumerate(assignment["items"], 1):
+    for number, item in enumerate(applicable(assignment), 1):   # numbered as the checklist shows them
         finding = draft["findings"][item_key(item)]
         if finding["outcome"] is None:
             found.append(f"第{number}项「{item['name']}」未选择检查结果")

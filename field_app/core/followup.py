@@ -1,9 +1,11 @@
-"""Re-inspections (复查) on the tablet, pure: what a reminder from the office asks for, and the
-signed document that answers it (schemas/v1/reinspection.schema.json).
+"""Re-inspections (复查) on the tablet, pure: which rectifications are open, and the signed
+document that answers one (schemas/v1/reinspection.schema.json).
 
-A reminder (feed notice kind "reminder") names an approved record that ordered rectification,
-its deadline and the record's envelope hash; the re-inspection states whether the unit has
-rectified, with a note, photos and the inspectors present. The server updates the public entry.
+An open rectification comes from either side: a record this device signed that ordered
+rectification (责令整改), open at once and offline, whatever its deadline; or a reminder from the
+office (feed notice kind "reminder", sent near the deadline), which adds the public entry's
+number. The re-inspection states whether the unit has rectified, with a note, photos and the
+inspectors present. The server holds it with the record and updates the public entry.
 """
 from __future__ import annotations
 
@@ -43,9 +45,26 @@ def due_from_notice(notice: dict[str, Any]) -> Due:
                notice["record_envelope_sha256"], notice.get("no", ""))
 
 
-def open_dues(notices: Iterable[dict[str, Any]], done: set[str]) -> list[Due]:
-    """Reminders not yet answered on this device, soonest deadline first (one per record)."""
-    seen: dict[str, Due] = {}
+def rectify_deadline(record: dict[str, Any]) -> str | None:
+    """The latest rectification deadline a record ordered (the server's rule: the re-inspection
+    checks them all), or None when it ordered none."""
+    days = [f["action"]["deadline"] for f in record.get("findings", ())
+            if f.get("action") and f["action"]["kind"] == "rectify"]
+    return max(days) if days else None
+
+
+def due_from_record(record: dict[str, Any], envelope_sha256: str, unit_name: str) -> Due | None:
+    """A record signed on this device that ordered rectification, as a re-inspection to do."""
+    deadline = rectify_deadline(record)
+    if deadline is None:
+        return None
+    return Due(record["id"], record["assignment_id"], unit_name, deadline, envelope_sha256, "")
+
+
+def open_dues(notices: Iterable[dict[str, Any]], done: set[str], own: Iterable[Due] = ()) -> list[Due]:
+    """Rectifications not yet re-inspected on this device, soonest deadline first (one per
+    record): my own records', and the office's reminders (which name the entry's number)."""
+    seen: dict[str, Due] = {due.record_id: due for due in own if due.record_id not in done}
     for notice in notices:
         due = due_from_notice(notice)
         if due.record_id not in done:

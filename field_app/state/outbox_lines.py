@@ -19,6 +19,8 @@ ERROR_HELP = {  # what the inspector can do about a record the server refused
     "schema.invalid": "记录内容不完整，请联系技术支持并保留本设备",
     "review.own_team": "您是该检查组成员，不能审核本组记录",
     "review.not_in_review": "该记录已不在待审核状态，无需再处理",
+    "followup.record_returned": "原记录已被组长退回，请在更正记录提交后对更正记录复查",
+    "followup.before_inspection": "复查时间早于原检查日期，请核对设备时间",
 }
 UNKNOWN_UNIT = "单位未知（本机没有该记录的任务）"   # never a bare record id: people do not read UUIDs
 PARKED_HELP = ("服务器处理这条记录时出错，记录已保存在本机，其他记录照常同步；点“立即同步”或几小时后会自动重试，"

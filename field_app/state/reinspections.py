@@ -1,5 +1,6 @@
-"""Re-inspections (复查): the reminders pulled at sync, the note and photos saved as they are made,
-the answer signed on this device and queued."""
+"""Re-inspections (复查): my records that ordered rectification (open at any time, offline) and the
+office's reminders pulled at sync; the note and photos saved as they are made, the answer signed
+on this device and queued."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,15 +17,29 @@ from field_app.store import LocalStore, document_of
 class Reinspections:
     def __init__(self, services: Services, session: Session) -> None:
         self.services, self.session = services, session
+        self._signed: dict[str, followup.Due | None] = {}   # outbox id → its rectification (signed: never changes)
 
     @property
     def store(self) -> LocalStore:
         return self.services.store
 
     def due(self) -> list[followup.Due]:
-        """Rectifications the office reminded this inspector of, not yet re-inspected on this device."""
+        """Rectifications not yet re-inspected on this device: every record I signed here that
+        ordered one (unless refused by the server or returned by the leader), and the office's reminders."""
         done = {document_of(r["envelope"])["record_id"] for r in self.store.outbox_rows_of("reinspection")}
-        return followup.open_dues(self.store.list_reminders(), done)
+        returned = {d["record_id"] for d in self.store.list_returns()}
+        own = [due for row in self.store.outbox_heads_of("record")
+               if row["state"] not in ("rejected", "conflict") and row["id"] not in returned
+               and (due := self._rectification(row)) is not None]
+        return followup.open_dues(self.store.list_reminders(), done, own)
+
+    def _rectification(self, row: Any) -> followup.Due | None:
+        if row["id"] not in self._signed:
+            record = document_of(self.store.envelope_of(row["id"]) or "")
+            assignment = self.store.get_assignment(record["assignment_id"]) or {"unit": {"name": ""}}
+            self._signed[row["id"]] = followup.due_from_record(record, row["envelope_sha256"],
+                                                               assignment["unit"]["name"])
+        return self._signed[row["id"]]
 
     def draft(self, record_id: str) -> dict[str, Any]:
         """The note and photos of a re-inspection being made (saved as they are made)."""

@@ -1,6 +1,7 @@
 """Today's work: the list with each assignment's state, visits opened and corrected, what was signed."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from field_app.core import checklist, worklist
@@ -27,6 +28,14 @@ class Work:
         decisions = {d["record_id"]: d.get("decision", "return") for d in self.store.list_decisions()}
         lab_pending = self.lab_results.pending_records()
         return worklist.rows(self.store.list_assignments(), self.store.draft_ids(), subs, decisions, lab_pending)
+
+    def today(self) -> date:
+        """The date on site (Beijing), against which the list says what is overdue."""
+        return self.services.clock.today()
+
+    def sections(self, query: str = "", state: str | None = None) -> list[worklist.Section]:
+        """The list as shown: filtered, then grouped 已逾期 / 即将到期 / 其他待检查 / 已提交."""
+        return worklist.sections(worklist.filtered(self.rows(), query, state), self.today())
 
     def outbox_waiting(self) -> int:
         counts = self.store.outbox_counts()

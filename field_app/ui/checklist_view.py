@@ -37,8 +37,12 @@ class ChecklistScreen(Screen):
         unreachable = self.visit.draft["outcome"] == "unreachable"
         switch = ft.Switch(label="无法联系（找不到单位或联系不上）", value=unreachable, on_change=self._unreachable,
                            label_text_style=ft.TextStyle(size=theme.BODY))
-        body = self._attempts() if unreachable else [self._card(n, item) for n, item in
-                                                     enumerate(self.assignment["items"], 1)]
+        body = self._attempts() if unreachable else [self._card(n, item) for n, (item, _) in
+                                                     enumerate(self.visit.items(), 1)]
+        skipped = self.visit.not_offered()
+        if skipped and not unreachable:
+            head.append(theme.notice(f"另有 {skipped} 个检查事项按适用范围不适用于本单位（{unit.get('category', '')}），"
+                                     "已记为不适用，不会公示为已检查", ft.Colors.BLUE_GREY_50))
         footer = ft.Row([
             *([] if unreachable else [theme.big_button("当事人签字", self._party, icon=ft.Icons.DRAW)]),
             theme.big_button("核对并提交", self._summary, primary=True, icon=ft.Icons.CHECK),

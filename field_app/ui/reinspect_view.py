@@ -1,5 +1,6 @@
-"""复查: rectifications the office reminded me of; record on site whether the unit rectified.
-The answer is signed on this device and queued like a record; the server updates the public entry."""
+"""复查: the rectifications I ordered (any time, offline) and those the office reminded me of; record
+on site whether the unit rectified. The answer is signed on this device and queued like a record;
+the server updates the public entry."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,11 +10,10 @@ import flet as ft
 from field_app.core import followup
 from field_app.ui import theme
 from field_app.ui.screen import Screen
-from schemas import clock
 
 
 class ReinspectScreen(Screen):
-    title = "复查（整改期限提醒）"
+    title = "复查（责令整改的记录）"
     live = True
 
     def __init__(self, shell) -> None:
@@ -29,7 +29,8 @@ class ReinspectScreen(Screen):
         if self.message:
             parts.append(theme.notice(self.message))
         if not dues:
-            parts.append(theme.notice("没有待复查的整改。监督所发出整改期限提醒后，同步即可在此看到。", ft.Colors.GREEN_50))
+            parts.append(theme.notice("没有待复查的整改。本机提交的责令整改记录和监督所的整改期限提醒都会列在这里。",
+                                      ft.Colors.GREEN_50))
         parts += [self._card(due) for due in dues]
         return ft.ListView(parts, spacing=12, expand=True)
 
@@ -57,7 +58,8 @@ class ReinspectScreen(Screen):
         ], wrap=True)
         return ft.Container(ft.Column([
             ft.Text(due.unit_name, size=theme.TITLE, weight=ft.FontWeight.BOLD),
-            ft.Text(f"公示编号 {due.disclosure_no} · {due.label(clock.beijing_today())}", size=theme.BODY),
+            ft.Text((f"公示编号 {due.disclosure_no} · " if due.disclosure_no else "")
+                    + due.label(self.shell.state.work.today()), size=theme.BODY),
             note, photos, buttons,
         ], spacing=8), padding=16, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100), border_radius=8)
 

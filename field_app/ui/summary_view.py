@@ -104,5 +104,5 @@ class SummaryScreen(Screen):
             theme.notice("已保存：记录已由检查人员签名并放入待同步队列，联网后自动上传。", ft.Colors.GREEN_50),
             ft.Text(f"记录编号 {self.saved.record_id}", size=16),
             ft.Text(f"预计结果类别：{self.saved.category.label}", size=theme.BODY),
-            theme.big_button("返回今日任务", lambda _: self.shell.home(), primary=True),
+            theme.big_button("返回任务列表", lambda _: self.shell.home(), primary=True),
         ], spacing=16)

@@ -1,6 +1,8 @@
-"""今日任务: the assignments drawn for me, with state, search and filter; works with no network."""
+"""我的检查任务: every open visit drawn for me, overdue and due soon first, with today's date, state,
+search and filter; works with no network."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import flet as ft
@@ -21,17 +23,20 @@ class WorkListScreen(Screen):
     def title(self) -> str:
         me = self.shell.state.session.me
         role = "组长" if me.get("role") == "leader" else "检查员"
-        return f"今日任务 · {me.get('name', '')}（{role}）"
+        return f"我的检查任务 · {me.get('name', '')}（{role}）"
 
     def build(self) -> ft.Control:
         state = self.shell.state
         rows = state.work.rows()
-        shown = worklist.filtered(rows, self.query, self.state_filter)
+        today = state.work.today()
         counts = worklist.tally(rows)
+        due = worklist.section_counts(rows, today)
         self.last_text = ft.Text("", size=theme.BODY)
         self.touch()
+        summary = "　".join(f"{worklist.SECTIONS[code]} {due[code]}" for code in worklist.SECTIONS)
         header = ft.Row([
-            ft.Text(f"共 {len(rows)} 项", size=theme.BODY),
+            ft.Text(f"今天 {worklist.day_text(today)}（北京时间）", size=theme.BODY, weight=ft.FontWeight.BOLD),
+            ft.Text(f"全部任务（不只今天） 共 {len(rows)} 项：{summary}", size=theme.BODY),
             ft.Text(f"待同步 {state.work.outbox_waiting()} 条", size=theme.BODY),
             self.last_text,
         ], spacing=24, wrap=True)
@@ -46,19 +51,25 @@ class WorkListScreen(Screen):
         dues = len(state.reinspections.due())
         if dues:
             tools.append(theme.big_button(f"复查（{dues}）", self._reinspect, label="复查"))
-        self.cards = ft.ListView(self._cards(shown), spacing=10, expand=True)
+        self.cards = ft.ListView(self._cards(rows, today), spacing=10, expand=True)
         return ft.Column([header, ft.Row([search, *tools]), ft.Row(chips, wrap=True), self.cards],
                          expand=True, spacing=12)
 
-    def _cards(self, shown: list[worklist.WorkRow]) -> list[ft.Control]:
-        if not shown:
+    def _cards(self, rows: list[worklist.WorkRow], today: date) -> list[ft.Control]:
+        groups = worklist.sections(worklist.filtered(rows, self.query, self.state_filter), today)
+        if not groups:
             return [theme.notice("没有符合条件的任务。联网后点“同步”获取新任务。")]
-        return [self._card(r) for r in shown]
+        return [control for group in groups
+                for control in (self._heading(group), *(self._card(r, today) for r in group.rows))]
+
+    def _heading(self, group: worklist.Section) -> ft.Control:
+        return ft.Text(group.title, size=theme.TITLE, weight=ft.FontWeight.BOLD, color=_due_colour(group.code))
 
     def fingerprint(self) -> tuple:
         state = self.shell.state
         waiting = tuple(i.record_id for i in state.review.items() if not i.decided) if state.session.is_leader else ()
-        return tuple(state.work.rows()), state.work.outbox_waiting(), waiting, len(state.reinspections.due())
+        return (tuple(state.work.rows()), state.work.today(), state.work.outbox_waiting(), waiting,
+                len(state.reinspections.due()))
 
     def _officers(self, _: Any = None) -> None:
         self.shell.go("/officers")
@@ -75,13 +86,16 @@ class WorkListScreen(Screen):
         return theme.big_button(f"{text} {count}", lambda _, c=code: self._filter(c), primary=selected,
                                 label=f"筛选 {text}")
 
-    def _card(self, row: worklist.WorkRow) -> ft.Control:
+    def _card(self, row: worklist.WorkRow, today: date) -> ft.Control:
+        section = row.section(today)
         state = theme.badge(row.state_zh + (f" · {row.detail}" if row.detail else ""), theme.STATE_COLOURS[row.state])
         joint = [theme.badge("联合检查", ft.Colors.PURPLE_100)] if row.joint else []
         lines = ft.Column([
             ft.Row([ft.Text(row.unit_name, size=20, weight=ft.FontWeight.BOLD), state, *joint], wrap=True),
             ft.Text(row.address, size=16),
-            ft.Text(f"{row.specialty} · {row.category} · {row.items} 个检查事项 · 截止 {row.due}", size=16),
+            ft.Text(f"{row.specialty} · {row.category} · {row.items} 个检查事项 · {row.due_text(today)}", size=16,
+                    color=_due_colour(section),   # one line, as before: 500 cards cost no more controls
+                    weight=ft.FontWeight.BOLD if section in ("overdue", "soon") else None),
             ft.Text(f"检查组：{row.team}　任务：{row.tasks}", size=15, color=ft.Colors.GREY_800),
         ], spacing=4)
         return ft.Container(lines, padding=16, border_radius=10, bgcolor=ft.Colors.WHITE,
@@ -89,8 +103,8 @@ class WorkListScreen(Screen):
 
     def _search(self, event: ft.ControlEvent) -> None:
         self.query = event.control.value or ""
-        self.cards.controls = self._cards(worklist.filtered(self.shell.state.work.rows(), self.query,
-                                                            self.state_filter))
+        work = self.shell.state.work
+        self.cards.controls = self._cards(work.rows(), work.today())
         self.cards.update()
 
     def _filter(self, code: str | None) -> None:
@@ -109,3 +123,7 @@ class WorkListScreen(Screen):
 
 def _local(stamp: str) -> str:
     return beijing_text(stamp, "%m-%d %H:%M")
+
+
+def _due_colour(section: str) -> str:
+    return {"overdue": ft.Colors.RED_800, "soon": ft.Colors.ORANGE_900}.get(section)

@@ -1,7 +1,9 @@
 """The follow-up ledger (后续处置): after a result is approved.
 
     re-inspection (复查)   signed on an inspector's tablet, pushed like a record: was the ordered
-                            rectification done?
+                            rectification done? The inspector may open one at any time, before
+                            the office's reminder and before the leader's approval: it is held
+                            with the record and the entry shows it once the record is approved.
     penalty decision        entered by the office: decision number and date (turns the published
                             category into 行政处罚, due within 7 working days of the decision)
     transfer (移送/抄告)    entered by the office: the receiving body and the date
@@ -58,7 +60,7 @@ def _reinspect(conn: Connection, pusher: Row, raw: bytes, sha: str, now: str) ->
                            "同一编号的复查记录已以不同内容提交")
         return {"id": doc["id"], "status": "duplicate", "envelope_sha256": sha, "received_at": stored["received_at"],
                 "log_index": stored["log_index"]}
-    record = _followed_record(conn, doc["record_id"])
+    record = _followed_record(conn, doc["record_id"], REINSPECTABLE)
     _team_of_record(conn, device, pusher, doc, record)
     if record["envelope_sha256"] != doc["record_envelope_sha256"]:
         raise Conflict("review.record_mismatch", "the re-inspection names other record bytes", "复查记录与原记录内容不符")
@@ -86,11 +88,19 @@ def _team_of_record(conn: Connection, device: Row, pusher: Row, doc: dict[str, A
                         "复查须由原检查组成员签名提交")
 
 
-def _followed_record(conn: Connection, record_id: str) -> Row:
+# A re-inspection may follow a record still waiting for review (the rectification was ordered on
+# site; the visit to check it need not wait for the leader), never one returned or superseded.
+REINSPECTABLE = frozenset({"in_review", "approved"})
+
+
+def _followed_record(conn: Connection, record_id: str, states: frozenset[str] = frozenset({"approved"})) -> Row:
     record = records.get_record_by_id(conn, record_id)
     if record is None:
         raise NotFound("record.unknown", "no such record", "服务器上没有该记录")
-    if record["review_state"] != "approved":
+    if record["review_state"] in ("returned", "superseded") and "in_review" in states:
+        raise Conflict("followup.record_returned", f"the record is {record['review_state']}",
+                       "原记录已被组长退回，请对更正后重新提交的记录复查", {"review_state": record["review_state"]})
+    if record["review_state"] not in states:
         raise Conflict("followup.not_approved", "follow-ups apply to approved records",
                        "只有审核通过的检查结果才能录入后续处置", {"review_state": record["review_state"]})
     return record

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from schemas import envelope, lab
+from schemas.applicability import inspected_items
 from schemas.jcs import canonicalize
 from sync_server.audit import service as audit
 from sync_server.db import Connection, Row
@@ -94,8 +95,7 @@ def on_approved(conn: Connection, record_id: str, now: str, calendar: Calendar |
     assignment = json.loads(assignments.get_assignment_doc(conn, record["assignment_id"]))
     inspected = rules.inspection_date(doc)
     followups = followups_of(conn, record_id)
-    items = list(dict.fromkeys(item["name"] for item in assignment["items"]
-                               if item["code"] in {f["item_code"] for f in doc["findings"]}))
+    items = inspected_items(assignment["items"], doc["findings"], assignment["unit"])  # never one 不适用
     entry_id = q.insert_entry(conn, {
         "no": rules.entry_no(inspected.year, q.next_serial(conn, inspected.year)), "record_id": record_id,
         "assignment_id": record["assignment_id"], "unit_id": assignment["unit"]["id"],

@@ -40,7 +40,8 @@ def _create(conn: Connection, task: Row, pick: dict[str, Any], items: list[dict]
         "schema": "suijian.assignment/1", "id": str(uuid.uuid5(NAMESPACE, f"{task['id']}:{pick['unit']}")),
         "status": "open", "version": 1, "due": task["period_end"],
         "unit": {"id": unit["id"], "name": unit["name"], "address": unit["address"], "specialty": unit["specialty"],
-                 "category": unit["category"], "contact": unit["contact"], "phone": unit["phone"]},
+                 "category": unit["category"], "tags": json.loads(unit["tags"]), "contact": unit["contact"],
+                 "phone": unit["phone"]},
         "tasks": [_task_ref(task)], "items": items, "team": [_member(conn, p) for p in pick["team"]],
     }
     assignments.insert_assignment(conn, doc, [task["id"]], now)
@@ -75,6 +76,9 @@ def _task_ref(task: Row) -> dict[str, str]:
     return {"id": task["id"], "number": task["number"], "title": task["title"]}
 
 
-def _item(row: Row, task_id: str) -> dict[str, str]:
+def _item(row: Row, task_id: str) -> dict[str, Any]:
+    """A checklist item as the tablet gets it, with the unit categories and tags it applies to
+    (the tablet offers only those that fit the unit: schemas/applicability.py)."""
     return {"code": row["code"], "name": row["name"], "specialty": row["specialty"], "legal_basis": row["legal_basis"],
-            "content": row["content"], "method": row["method"], "task_id": task_id}
+            "content": row["content"], "method": row["method"], "task_id": task_id,
+            "applies_to": json.loads(row["applies_to"])}

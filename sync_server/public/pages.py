@@ -60,7 +60,12 @@ def _items(conn: Connection, specialty: str | None, version: int | None) -> dict
         return None
     dates = {v["version"]: v["imported_at"] for v in versions}
     return {"version": wanted, "current": wanted == latest, "versions": versions, "date": dates.get(wanted),
-            "items": q.list_items(conn, wanted, specialty) if wanted else []}
+            "items": [_scoped(row) for row in q.list_items(conn, wanted, specialty)] if wanted else []}
+
+
+def _scoped(row: Any) -> dict[str, Any]:
+    """An item with its 适用范围 as a list (stored as JSON; empty: every unit of the specialty)."""
+    return {**{key: row[key] for key in row.keys()}, "applies_to": json.loads(row["applies_to"])}
 
 
 async def plans(request: Request) -> HTMLResponse:

@@ -28,11 +28,13 @@ def get_unit_by_id(conn: Connection, unit_id: str) -> Row | None:
 def upsert_items(conn: Connection, items: Iterable[dict[str, Any]], version: int) -> None:
     conn.executemany(
         "INSERT INTO items (code, version, name, specialty, legal_basis, subject, content,"
-        " method, frequency) VALUES (:code, :version, :name, :specialty, :legal_basis, :subject,"
-        " :content, :method, :frequency) ON CONFLICT (code, version) DO UPDATE SET name = excluded.name,"
+        " method, frequency, applies_to) VALUES (:code, :version, :name, :specialty, :legal_basis, :subject,"
+        " :content, :method, :frequency, :applies_to) ON CONFLICT (code, version) DO UPDATE SET name = excluded.name,"
         " specialty = excluded.specialty, legal_basis = excluded.legal_basis, subject = excluded.subject,"
-        " content = excluded.content, method = excluded.method, frequency = excluded.frequency",
-        ({**i, "version": version} for i in items))
+        " content = excluded.content, method = excluded.method, frequency = excluded.frequency,"
+        " applies_to = excluded.applies_to",
+        ({**i, "version": version, "applies_to": json.dumps(list(i.get("applies_to", ())), ensure_ascii=False)}
+         for i in items))
 
 
 def list_items_latest(conn: Connection) -> list[Row]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from field_app.camera import scene_jpeg
+from field_app.core import checklist
 from tests.e2e.apps import (open_app, register_officer, sign_as, tap, tap_until, two_of, type_into,
                             wait_text)
 from tests.support.records import PIN
@@ -46,7 +47,7 @@ def new_tab(browser):
 
 def test_inspection_return_correct_approve(county, server, browser, shots, apps, tmp_path: Path) -> None:
     visit = county.assignment_for_review()
-    unit, items = visit["unit"]["name"], visit["items"]
+    unit, items = visit["unit"]["name"], checklist.applicable(visit)   # what the checklist offers, in order
     me, mate = two_of(visit, county.inspector)
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(scene_jpeg((4000, 3000), seed=7, orientation=6))
@@ -66,7 +67,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     wait_text(page, "注册码无效，请核对后重新输入")  # the server's answer, in Chinese
     type_into(page, "一次性注册码", county.code_for(county.inspector))
     tap(page, "注册")
-    wait_text(page, "今日任务")
+    wait_text(page, "我的检查任务")
     wait_text(page, "上次同步")
     shots(page, "worklist", docs=True, expect="上次同步")
     assert len(local_rows(tablet.data, "SELECT id FROM assignments")) >= 10
@@ -128,7 +129,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     assert pending["state"] == "pending"
     assert not local_rows(tablet.data, "SELECT * FROM drafts"), "the draft became the queued record"
     assert not county.rows("SELECT id FROM records WHERE id = ?", pending["id"])
-    tap(page, "返回今日任务")
+    tap(page, "返回任务列表")
     wait_text(page, "待同步 1")
 
     # --- the server is back; killed in the middle of a sync; restart and sync: one record, one receipt --
@@ -183,7 +184,7 @@ def test_inspection_return_correct_approve(county, server, browser, shots, apps,
     sign_as(page, mate["name"])
     tap(page, "提交记录")
     wait_text(page, "已保存")
-    tap(page, "返回今日任务")
+    tap(page, "返回任务列表")
     tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "同步完成")

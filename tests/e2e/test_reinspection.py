@@ -60,7 +60,7 @@ def test_a_reminder_becomes_a_reinspection_on_the_tablet(county, server, browser
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.set_default_timeout(15_000)
     open_app(page, app.url)
-    tap_until(page, "复查", "复查（整改期限提醒）")
+    tap_until(page, "复查", "复查（责令整改的记录）")
     wait_text(page, unit)
     type_into(page, f"复查情况 {unit}", "已补建消毒记录，现场核实")
     photo = tmp_path / "after.jpg"
@@ -75,7 +75,7 @@ def test_a_reminder_becomes_a_reinspection_on_the_tablet(county, server, browser
     app.kill9()
     app.start()
     open_app(page, app.url)
-    tap_until(page, "复查", "复查（整改期限提醒）")
+    tap_until(page, "复查", "复查（责令整改的记录）")
     wait_text(page, "1 张照片")
     page.wait_for_timeout(1500)   # glyphs right after the font loads can drop out of a screenshot
     shots(page, "reinspection", docs=True, expect="1 张照片")

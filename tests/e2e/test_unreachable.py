@@ -57,7 +57,7 @@ def test_unreachable_with_attempts_and_photo(county, server, browser, shots, app
     sign_as(page, mate["name"])
     tap(page, "提交记录")
     wait_text(page, "已保存")
-    tap(page, "返回今日任务")
+    tap(page, "返回任务列表")
     tap_until(page, "同步", "立即同步")
     tap(page, "立即同步")
     wait_text(page, "结果类别 无法联系")

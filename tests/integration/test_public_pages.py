@@ -177,6 +177,8 @@ def test_item_list_with_legal_bases_and_filter(web: httpx.Client) -> None:
     text = html(web, "/public/items")
     assert "第 1 版（现行）" in text and "《公共场所卫生管理条例》" in text and "GG-001" in text
     assert 'href="/public/items?version=1"' in text and re.search(r"\d{4}-\d\d-\d\d 公布", text)
+    assert re.search(r"游泳场所水质</td>(?:(?!</tr>).)*<td>游泳场所</td></tr>", text), "an item's 适用范围 is shown"
+    assert re.search(r"控制吸烟</td>(?:(?!</tr>).)*<td>本专业全部单位</td></tr>", text)
     only = html(web, "/public/items?specialty=medical")
     assert "YL-001" in only and "GG-001" not in only
     assert "专业代码不存在" in html(web, "/public/items?specialty=cooking", 400)

@@ -39,3 +39,32 @@ def test_incomplete_answers_are_refused_in_chinese(outcome: str, note: str, insp
     with pytest.raises(followup.FollowupInputError) as caught:
         followup.reinspection(followup.due_from_notice(NOTICE), "id", outcome, note, [], inspectors, "t")
     assert message in caught.value.message_zh
+
+
+def _record(findings: list[dict]) -> dict:
+    return {"id": NOTICE["record_id"], "assignment_id": NOTICE["assignment_id"], "findings": findings}
+
+
+def _finding(code: str, action: dict | None) -> dict:
+    return {"item_code": code, "outcome": "non_compliant" if action else "compliant", "action": action}
+
+
+def test_my_own_record_with_a_rectification_order_is_open_at_once_with_its_latest_deadline() -> None:
+    record = _record([_finding("GG-001", {"kind": "rectify", "deadline": "2026-12-10"}),
+                      _finding("GG-002", {"kind": "rectify", "deadline": "2027-01-05"}),
+                      _finding("GG-003", {"kind": "case", "case_no": None}), _finding("GG-004", None)])
+    due = followup.due_from_record(record, "c" * 64, "云溪县翠竹中医诊所")
+    assert (due.record_id, due.deadline, due.record_envelope_sha256, due.disclosure_no) == \
+        (NOTICE["record_id"], "2027-01-05", "c" * 64, "")
+    assert followup.due_from_record(_record([_finding("GG-001", None)]), "c" * 64, "x") is None
+    assert followup.due_from_record(_record([_finding("GG-001", {"kind": "case", "case_no": "1"})]), "c" * 64,
+                                    "x") is None
+
+
+def test_a_reminder_for_my_own_record_adds_the_entry_number_and_re_inspected_records_drop_out() -> None:
+    mine = followup.due_from_record(_record([_finding("GG-001", {"kind": "rectify", "deadline": "2026-11-25"})]),
+                                    "a" * 64, NOTICE["unit_name"])
+    other = followup.Due("0190f3b4-0000-7000-8000-00000000000f", "a2", "B", "2026-11-24", "d" * 64, "")
+    dues = followup.open_dues([NOTICE], done=set(), own=[mine, other])
+    assert [(d.unit_name, d.disclosure_no) for d in dues] == [("B", ""), (NOTICE["unit_name"], "2026-000011")]
+    assert followup.open_dues([NOTICE], done={NOTICE["record_id"]}, own=[mine, other]) == [other]

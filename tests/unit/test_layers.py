@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_RULES = [ROOT / "schemas" / name for name in ("categories.py", "photo_refs.py", "specialties.py", "record.py", "lab.py")]
+SHARED_RULES = [ROOT / "schemas" / name for name in ("categories.py", "photo_refs.py", "specialties.py", "record.py",
+                                                              "lab.py", "applicability.py")]
 PURE = sorted(p for p in ROOT.glob("sync_server/**/core/*.py")) + \
     sorted((ROOT / "field_app" / "core").glob("*.py")) + SHARED_RULES
 IO_MODULES = {"os", "time", "io", "sqlite3", "sqlite_utils", "httpx", "socket", "subprocess", "pathlib",

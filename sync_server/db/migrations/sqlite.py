@@ -202,6 +202,11 @@ ALTER TABLE devices ADD COLUMN host_device_id TEXT REFERENCES devices(id);
 CREATE INDEX devices_host ON devices(host_device_id) WHERE host_device_id IS NOT NULL
 """
 
+# The unit categories and tags an item applies to (JSON list; empty: every unit of its specialty).
+ITEM_APPLICABILITY = """
+ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -234,4 +239,5 @@ MIGRATIONS: list[Migration] = [
     ("008_review_comment", statements(REVIEW_COMMENT)),     # a leader's optional comment on a decision
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
+    ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
 ]

@@ -166,6 +166,7 @@ ITEMS = (
     Column("专业", "specialty", True, specialty), Column("依据", "legal_basis", True, text(2000), ("法律适用",)),
     Column("主体", "subject", False, text(200)), Column("内容", "content", False, text(2000)),
     Column("方式", "method", False, text(200)), Column("频次", "frequency", False, text(200)),
+    Column("适用范围", "applies_to", False, tags, ("适用类别",)),
 )
 LAYOUTS = {"units": UNITS, "inspectors": INSPECTORS, "items": ITEMS}
 
