@@ -18,7 +18,7 @@ due date (the end of the task period, Beijing date) against today:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Iterable
 

@@ -20,7 +20,7 @@ from schemas import envelope
 from sync_server.records.photostore import path_for
 from tests.integration.conftest import server_rows, team_of
 from tests.support import pdf_text
-from tests.support.records import record
+from tests.support.records import officer_key, record
 
 CLOCK = DeviceClock(stamp=lambda: "2026-11-20T01:30:00Z", local_stamp=lambda: "2026-11-20T09:40:00+08:00")
 
@@ -37,7 +37,8 @@ def inspected_visit(device, tmp_path, server_url: str) -> tuple[dict, dict]:
     for n, (item, _) in enumerate(visit.items()):
         visit.set_outcome(f"{item['task_id']}/{item['code']}", "non_compliant" if n == 0 else "compliant")
     visit.sign([[(10, 10), (80, 40), (150, 20)]], (300, 100), "王芳")
-    done = visit.submit(me)
+    mate = next(m["id"] for m in assignment["team"] if m["id"] != me)
+    done = visit.submit({person: officer_key(device, person) for person in (me, mate)})
     doc = envelope.parse(device.store.envelope_of(done.record_id).encode()).document()
     return assignment, doc
 

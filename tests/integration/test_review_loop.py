@@ -133,7 +133,7 @@ def test_a_correction_comes_with_the_returned_record_and_an_approval_keeps_its_c
     assert send(leader, back)[0]["status"] == "accepted"
     inspector.sync()
     correction = {**record(assignment, [county.inspector]), "supersedes": doc["id"]}
-    sign_and_queue(inspector.store, inspector.keys, "record", correction, [], "2026-11-22T10:00:00Z")
+    queue_record(inspector, correction, [], "2026-11-22T10:00:00Z")
     assert inspector.sync().receipts == {"accepted": 1}
     (item,) = [i for i in leader.http.get("/v1/reviews/queue", headers=leader._auth()).json()["items"]
                if i["record_id"] == correction["id"]]

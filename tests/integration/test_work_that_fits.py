@@ -21,7 +21,7 @@ from sync_server.registry.imports import import_file
 from tests.integration.conftest import server_rows
 from tests.integration.test_disclosure import approve, reinspect, submit, team  # noqa: F401  (team: a fixture)
 from tests.support import dates
-from tests.support.records import finding
+from tests.support.records import PIN, finding, officer_key
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
 pytestmark = pytest.mark.dates
@@ -105,9 +105,11 @@ def test_a_reinspection_opened_offline_at_any_time_syncs_and_the_entry_follows(t
     tablet = AppState(Settings(tmp_path / "tablet", server.url, 0,
                                retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01)))
     try:
-        assert tablet.session.enroll(server.url, admin.code_for(county.inspector)) is None
+        assert tablet.session.enroll(server.url, admin.code_for(county.inspector), PIN, PIN) is None
         tablet.syncing.now()
         assignment = tablet.store.list_assignments()[6]
+        mate = next(m["id"] for m in assignment["team"] if m["id"] != county.inspector)
+        signers = {p: officer_key(tablet, p, admin.code_for) for p in (county.inspector, mate)}  # registered online
         server.stop()                                              # offline from here on
         visit = tablet.work.open_visit(assignment["id"])
         (first, _), *rest = visit.items()
@@ -117,7 +119,7 @@ def test_a_reinspection_opened_offline_at_any_time_syncs_and_the_entry_follows(t
         for item, _ in rest:
             visit.set_outcome(checklist.item_key(item), "compliant")
         visit.refuse("当事人拒绝签字")
-        record_id = visit.submit(county.inspector).record_id
+        record_id = visit.submit(signers).record_id
         (due,) = [d for d in tablet.reinspections.due() if d.record_id == record_id]
         assert (due.deadline, due.disclosure_no, due.unit_name) == (deadline, "", assignment["unit"]["name"])
         assert tablet.reinspections.answer(due, "rectified", "已补建消毒记录") is None

@@ -10,7 +10,7 @@ from pathlib import Path
 from field_app.camera import scene_jpeg
 from field_app.store import document_of
 from schemas import contract, envelope
-from tests.unit.test_app_state import ASSIGNMENT, make_state, states
+from tests.unit.test_app_state import ASSIGNMENT, make_state, signed as signed_by_two, states
 
 UNIT = ASSIGNMENT["unit"]["name"]
 
@@ -43,7 +43,7 @@ def test_the_sample_is_saved_offline_and_checked_before_signing(tmp_path: Path) 
     assert (sample["sample_no"], sample["lab"], sample["tests"], len(sample["photos"])) == \
         ("YP-2026-0042", "市疾控中心", "菌落总数、大肠菌群", 1)
     assert visit.problems() == [] and visit.preview().label == "待检验结果"
-    saved = visit.submit("p1")
+    saved = signed_by_two(state, visit)
     assert saved.category.code == "pending_lab"
     record = document_of(again.store.envelope_of(saved.record_id))
     contract.validate("inspection-record", record)
@@ -61,7 +61,7 @@ def test_the_inspector_enters_the_result_on_the_tablet(tmp_path: Path) -> None:
     state = make_state(tmp_path / "tablet")
     sampled_visit(state)
     fill_sample(state)
-    saved = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = signed_by_two(state, state.work.open_visit(ASSIGNMENT["id"]))
     (sample,) = state.lab_results.pending()
     assert (sample.record_id, sample.item_code, sample.sample_no) == (saved.record_id, "GG-002", "YP-2026-0042")
     assert state.lab_results.enter(sample) == "请选择检验结论：合格或不合格"
@@ -88,7 +88,7 @@ def test_a_result_from_the_office_reaches_the_tablet_through_the_feed(tmp_path: 
     state = make_state(tmp_path / "tablet")
     sampled_visit(state)
     fill_sample(state)
-    saved = state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    saved = signed_by_two(state, state.work.open_visit(ASSIGNMENT["id"]))
     assert states(state)[UNIT] == "lab_pending"
     state.store.save_feed_page([{"kind": "lab_result", "data": {
         "record_id": saved.record_id, "assignment_id": ASSIGNMENT["id"], "item_code": "GG-002",
@@ -102,7 +102,7 @@ def test_a_report_dated_after_today_is_refused(tmp_path: Path) -> None:
     state = make_state(tmp_path / "tablet")
     sampled_visit(state)
     fill_sample(state)
-    state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    signed_by_two(state, state.work.open_visit(ASSIGNMENT["id"]))
     (sample,) = state.lab_results.pending()
     state.lab_results.edit(sample.key, "outcome", "compliant")
     tomorrow: date = state.services.clock.today() + timedelta(days=1)
@@ -116,7 +116,7 @@ def test_the_sync_screen_names_the_unit_and_the_sample(tmp_path: Path) -> None:
     state = make_state(tmp_path / "tablet")
     sampled_visit(state)
     fill_sample(state)
-    state.work.open_visit(ASSIGNMENT["id"]).submit("p1")
+    signed_by_two(state, state.work.open_visit(ASSIGNMENT["id"]))
     (sample,) = state.lab_results.pending()
     state.lab_results.edit(sample.key, "outcome", "compliant")
     state.lab_results.edit(sample.key, "reported_on", state.services.clock.today().isoformat())

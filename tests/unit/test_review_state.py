@@ -16,7 +16,7 @@ from field_app.camera import scene_jpeg
 from field_app.photos import process
 from field_app.state.outbox_lines import UNKNOWN_UNIT
 from schemas import envelope
-from tests.unit.test_app_state import ASSIGNMENT, OTHER, make_state, work_visit
+from tests.unit.test_app_state import ASSIGNMENT, OTHER, make_state, signed as signed_by_two, work_visit
 
 LEADER = {"id": "p9", "name": "董英", "role": "leader"}
 TEAM = [{"id": "p1", "name": "刘颖"}, {"id": "p3", "name": "丁俊文"}]   # the leader p9 is not on it
@@ -63,7 +63,7 @@ def submitted(inspector: AppState, assignment: dict = ASSIGNMENT) -> str:
         for key in visit.draft["findings"]:
             visit.set_outcome(key, "compliant")
         visit.sign([[(10, 10), (120, 60)]], (600, 220), "魏婷芳")
-    return signed(inspector, inspector.work.open_visit(assignment["id"]).submit("p1").record_id)
+    return signed(inspector, signed_by_two(inspector, inspector.work.open_visit(assignment["id"])).record_id)
 
 
 def decisions(state: AppState) -> list[dict]:
