@@ -18,7 +18,7 @@ from field_app.sync import SyncClient
 from schemas import envelope
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.support import dates
-from tests.support.records import finding, record
+from tests.support.records import PIN, finding, record
 
 SAMPLE = {"sample_no": "YP-2026-0042", "lab": "市疾控中心", "tests": "游泳池水 浑浊度、余氯", "photos": []}
 
@@ -60,15 +60,18 @@ def test_a_lab_result_entered_on_the_tablet_turns_the_public_entry(county, serve
                                                                      tmp_path: Path) -> None:
     assignment = county.assignment_for_review()
     unit, items = assignment["unit"]["name"], assignment["items"]
-    app = apps(tmp_path / "tablet", server.url, enroll_code=county.code_for(county.inspector)).start()
+    mate = next(m["id"] for m in assignment["team"] if m["id"] != county.inspector)
+    app = apps(tmp_path / "tablet", server.url, enroll_code=county.code_for(county.inspector),
+               officer_codes=[county.code_for(mate)]).start()
     _poll(lambda: _pulled(app.data / "app.db", assignment["id"]))
     app.stop()
     # The visit signed on this tablet through its own submit path (the checklist's sample fields are
     # tested without a renderer in tests/unit/test_app_labresults.py).
     store = LocalStore(app.data / "app.db")
-    doc = record(assignment, [county.inspector],
+    doc = record(assignment, [county.inspector, mate],
                  findings=[{**finding(items[0], "pending_lab"), "sample": SAMPLE}] + [finding(i) for i in items[1:]])
-    submit_record(store, KeyStore(app.data / "keys"), doc, dates.now_stamp())
+    officers = KeyStore(app.data / "keys").officers      # both officers' keys, each unlocked by their PIN
+    submit_record(store, [officers.unlock(p, PIN) for p in doc["inspectors"]], doc, dates.now_stamp())
     store.close()
     app.start()
     (stored,) = _poll(lambda: county.rows("SELECT category, envelope_sha256 FROM records WHERE id = ?", doc["id"]))

@@ -11,14 +11,13 @@ from pathlib import Path
 from field_app.camera import scene_jpeg
 from field_app.ids import uuid7
 from field_app.keys import KeyStore
-from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoFiles, process
 from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import envelope
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.support import dates
-from tests.support.records import finding, record
+from tests.support.records import finding, queue_record, record
 
 REASON = "第1项未写明整改要求，请补充"
 COMMENT = "更正完整，同意"
@@ -29,6 +28,7 @@ def _headless(county, server, tmp_path: Path, user: str) -> SyncClient:
     home = tmp_path / f"headless-{user}"
     client = SyncClient(server.url, LocalStore(home / "app.db"), KeyStore(home / "keys"), files=PhotoFiles(home / "photos"))
     client.enroll(county.code_for(user), "headless")
+    client.code_for = county.code_for     # officers register their own signing keys (queue_record)
     return client
 
 
@@ -46,7 +46,7 @@ def _a_returned_record_and_its_correction(county, server, tmp_path: Path) -> tup
         finding(items[0], "non_compliant", rectify, photos=[photo.sha256], note="记录缺失"),
         *[finding(i) for i in items[1:]]])
     first["visit"]["location"] = SITE   # not where the photo says it was taken: each is shown apart
-    sign_and_queue(inspector.store, inspector.keys, "record", first, [photo.sha256], dates.now_stamp())
+    queue_record(inspector, first, [photo.sha256], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     sha = county.rows("SELECT envelope_sha256 FROM records WHERE id = ?", first["id"])[0][0]
     back = {"schema": "suijian.review-decision/1", "id": uuid7(), "record_id": first["id"], "record_envelope_sha256": sha,
@@ -58,7 +58,7 @@ def _a_returned_record_and_its_correction(county, server, tmp_path: Path) -> tup
         finding(items[0], "non_compliant", rectify, photos=[photo.sha256], note="记录缺失，已责令十五日内补建"),
         *[finding(i) for i in items[1:]]])
     second["visit"]["location"] = SITE
-    sign_and_queue(inspector.store, inspector.keys, "record", second, [photo.sha256], dates.now_stamp())
+    queue_record(inspector, second, [photo.sha256], dates.now_stamp())
     assert inspector.sync().receipts == {"accepted": 1}
     for client in (inspector, other):
         client.close()

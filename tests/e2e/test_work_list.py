@@ -16,6 +16,7 @@ from field_app.sync import RetryPolicy
 from schemas import clock
 from tests.e2e.apps import open_app, tap, tap_until, type_into, wait_text
 from tests.support import dates
+from tests.support.records import PIN, officer_key, team_signers
 
 SOON_DAYS = 7   # the list's 即将到期 window, written out again (field_app/core/worklist.py)
 HEADING_TOPS = """names => names.map(t => {
@@ -34,15 +35,17 @@ def expected_groups(assignments: list[dict], today: date) -> list[str]:
     return [f"{name}（{n}）" for name, n in counts if n]
 
 
-def enroll_and_pull(home: Path, url: str, code: str) -> tuple[dict, list[str]]:
+def enroll_and_pull(home: Path, url: str, code: str, code_for) -> tuple[dict, list[str]]:
     """The tablet enrolled with its work pulled; the visit to make, and the groups the list should
     show once that visit is submitted (the other open visits, by due date)."""
     state = AppState(Settings(home, url, 0, retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01)))
     try:
-        assert state.session.enroll(url, code) is None
+        assert state.session.enroll(url, code, PIN, PIN) is None
         state.syncing.now()
         assignments = [a for a in state.store.list_assignments() if a.get("status", "open") == "open"]
         visit = assignments[3]
+        for member in visit["team"]:          # the team's signing keys on this tablet, registered online
+            officer_key(state, member["id"], code_for)
         return visit, expected_groups([a for a in assignments if a is not visit], clock.beijing_today())
     finally:
         state.close()
@@ -58,7 +61,7 @@ def visit_with_rectification(home: Path, url: str, assignment_id: str, me: str, 
         for item, _ in rest:
             visit.set_outcome(checklist.item_key(item), "compliant")
         visit.refuse("当事人拒绝签字")
-        return visit.submit(me).record_id
+        return visit.submit(team_signers(state, visit)).record_id
     finally:
         state.close()
 
@@ -67,7 +70,7 @@ def visit_with_rectification(home: Path, url: str, assignment_id: str, me: str, 
 def test_the_list_puts_overdue_first_and_a_reinspection_opened_offline_syncs(county, server, browser, apps,
                                                                              tmp_path: Path) -> None:
     home = tmp_path / "tablet"
-    assignment, groups = enroll_and_pull(home, server.url, county.code_for(county.inspector))
+    assignment, groups = enroll_and_pull(home, server.url, county.code_for(county.inspector), county.code_for)
     unit, first_group = assignment["unit"]["name"], groups[0]
     server.stop()                                                       # offline from here on
     deadline = dates.days_from_today(15).isoformat()
