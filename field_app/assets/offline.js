@@ -4,11 +4,13 @@
 (() => {
   const seen = (window.suijianOffline = { fontPieces: 0, rive: 0 });  // what was answered here
   // 1. Flutter's font fallback. Text laid out before the bundled font is registered (a race at
-  //    start) makes the engine ask for Noto Sans SC pieces under assets/fonts/notosanssc/, where
-  //    Flet's no-CDN mode points the fallback and ships none (404s). Each such piece is answered
-  //    with our own font (the same file page.fonts loads, fetched once), so the text draws at once.
+  //    start) makes the engine ask for Noto fallback pieces under assets/fonts/noto…/ (Noto Sans
+  //    SC mostly, also KR, JP, TC, symbols: whichever family Flutter guesses covers a character),
+  //    where Flet's no-CDN mode points the fallback and ships none (404s). Each such piece is
+  //    answered with our own font (the same file page.fonts loads, fetched once): the characters
+  //    the app shows are in it, so the text draws at once.
   const FONT = "fonts/NotoSansSC-Subset.otf";
-  const PIECE = /\/assets\/fonts\/notosanssc\//;
+  const PIECE = /\/assets\/fonts\/noto[a-z0-9]+\//;   // not our own fonts/NotoSansSC-Subset.otf
   const realFetch = window.fetch.bind(window);
   let font = null;
   window.fetch = (input, init) => {

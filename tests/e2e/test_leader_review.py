@@ -75,7 +75,7 @@ def test_a_leader_approves_a_correction_with_a_comment(county, server, browser, 
     open_app(page, lead.url)
     wait_text(page, "待审核的记录在同步时下载")   # opened on the queue, not on an empty 今日任务
     wait_text(page, "更正记录")
-    tap_until(page, "返回", "今日任务")           # the work list is behind it
+    tap_until(page, "返回", "我的检查任务")       # the work list is behind it
     tap_until(page, "审核记录", "待审核的记录在同步时下载")
     tap_until(page, re.compile(re.escape(unit)), "服务器计算的结果类别")
     wait_text(page, f"退回原因：{REASON}")
