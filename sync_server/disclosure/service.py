@@ -206,12 +206,33 @@ def remind(conn: Connection, now: str, calendar: Calendar) -> int:
     return sent
 
 
-def load_calendar_notice(conn: Connection, text: str, source: str) -> int:
+def load_calendar_notice(conn: Connection, text: str, source: str, by: str | None = None) -> int:
     """Load an official holiday notice (国务院办公厅 放假安排), then recompute the provisional due
     dates it settles; return its year."""
-    year = workcalendar.load_notice(conn, text, source)
+    year = workcalendar.load_notice(conn, text, source, by)
     recompute_provisional(conn)
     return year
+
+
+def preview_calendar_notice(conn: Connection, text: str) -> dict[str, Any]:
+    """What loading a notice would do, changing nothing: its holidays and swapped working days,
+    the source it replaces, and how many provisional due dates it would settle or move."""
+    year, days = workcalendar.parse(text)
+    current = workcalendar.current(conn)
+    proposed = current.with_year(year, days)
+    moved = settled = 0
+    rows = q.list_provisional_due(conn)
+    for row in rows:
+        deadline = proposed.add(date.fromisoformat(row["due_from"]), row["due_days"])
+        moved += deadline.day.isoformat() != row["due_on"]
+        settled += not deadline.provisional
+    published = q.list_provisional_publications(conn)
+    moved_published = sum(proposed.add(date.fromisoformat(p["due_from"]), p["due_days"]).day.isoformat() != p["due_on"]
+                          for p in published)
+    replaces = next((y for y in workcalendar.loaded_years(conn) if y["year"] == year), None)
+    return {"year": year, "holidays": [d for d in days if not d.is_workday], "workdays": [d for d in days if d.is_workday],
+            "replaces": replaces, "provisional": len(rows), "moved": moved, "settled": settled,
+            "publications": len(published), "moved_publications": moved_published}
 
 
 def recompute_provisional(conn: Connection) -> int:

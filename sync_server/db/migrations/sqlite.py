@@ -207,6 +207,14 @@ ITEM_APPLICABILITY = """
 ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
 """
 
+# A device's last authenticated request (its last sync, written at most once a minute), and who
+# revoked it with their reason (the office console's devices page).
+DEVICE_LAST_SEEN = """
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN revoked_by TEXT;
+ALTER TABLE devices ADD COLUMN revoke_reason TEXT
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -240,4 +248,5 @@ MIGRATIONS: list[Migration] = [
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
+    ("012_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
 ]

@@ -77,6 +77,10 @@ def list_provisional(conn: Connection) -> list[Row]:
     return conn.execute("SELECT id, due_from, due_days FROM disclosures WHERE due_provisional = 1").fetchall()
 
 
+def list_provisional_due(conn: Connection) -> list[Row]:
+    return conn.execute("SELECT id, due_from, due_days, due_on FROM disclosures WHERE due_provisional = 1").fetchall()
+
+
 def list_provisional_publications(conn: Connection) -> list[Row]:
     return conn.execute("SELECT * FROM disclosure_publications WHERE due_provisional = 1").fetchall()
 
