@@ -42,7 +42,11 @@ def parse(text: str) -> tuple[int, list[NoticeDay]]:
 
 
 def load_notice(conn: Connection, text: str, source: str, by: str | None = None) -> int:
+    """Load a year's notice; on a calendar never used before, the package's years first (else a
+    notice loaded first would leave them unofficial: `official` loads them only when none is)."""
     year, days = parse(text)
+    if not q.list_years(conn):
+        load_package_years(conn)
     now = utc_now()
     q.replace_year(conn, year, [(d.day.isoformat(), int(d.is_workday), d.name) for d in days], source, now)
     audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days), **({"by": by} if by else {}))
