@@ -121,7 +121,7 @@ def list_officer_devices(conn: Connection) -> list[Row]:
         " d.revoke_reason, d.host_device_id, d.last_seen_at, h.name AS host_name, h.user_id AS host_user_id,"
         " h.last_seen_at AS host_last_seen_at"
         " FROM devices d JOIN users u ON u.id = d.user_id LEFT JOIN devices h ON h.id = d.host_device_id"
-        " WHERE u.role IN ('inspector', 'leader') ORDER BY d.enrolled_at, d.id").fetchall()
+        " WHERE u.role IN ('inspector', 'leader') ORDER BY d.enrolled_at, d.host_device_id IS NOT NULL, d.id").fetchall()
 
 
 def list_hosted_keys(conn: Connection, tablet_id: str) -> list[Row]:
