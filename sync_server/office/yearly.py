@@ -48,7 +48,10 @@ async def _calendar(request: Request, actor: Actor, values: dict | None = None, 
 
 @console.guarded("calendar.load")
 async def calendar_preview(request: Request, actor: Actor) -> Response:
-    fields, files = await console.upload(request, NOTICE_BYTES)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        fields, files = await console.upload(request, NOTICE_BYTES)
+    else:   # the text box alone, posted without a file input
+        fields, files = await console.form(request, NOTICE_BYTES * 2), {}
     try:
         text, source = _notice_of(fields, files)
         preview = await request.app.state.db.read(_preview, text)

@@ -123,6 +123,11 @@ def test_a_bad_notice_is_refused_beside_its_field(server: ServerProcess, admin: 
     assert bad_apply.status_code == 422 and not server_rows(server.db, "SELECT 1 FROM calendar_years WHERE year = 2027")
 
 
+def test_a_form_without_a_file_input(admin: Console) -> None:
+    preview = admin.post_form("/office/calendar/preview", {"text": EXAMPLE, "source": "示例通知"})
+    assert preview.status_code == 200 and "放假（8 天）" in preview.text
+
+
 def test_an_uploaded_file_that_is_not_utf8(admin: Console) -> None:
     refused = admin.post("/office/calendar/preview", data={"csrf": admin.csrf, "text": "", "source": ""},
                          files={"file": ("2027.txt", "2027-01-01,休,元旦".encode("gb18030"))})

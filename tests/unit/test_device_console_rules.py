@@ -57,3 +57,14 @@ def test_a_notice_replaces_its_year_only() -> None:
     assert made.is_workday(date(2027, 1, 4)), "the year's old override is gone"
     assert not made.is_workday(date(2027, 1, 1)) and made.is_workday(date(2027, 2, 13))
     assert not made.add(date(2026, 12, 30), 3).provisional and base.add(date(2026, 12, 30), 3).provisional
+
+
+def test_the_tablet_takes_the_link_pasted_into_either_field() -> None:
+    from field_app.state.session import _from_link
+
+    link = EnrollmentLink("https://suijian.example.gov.cn", "ABCD-EFGH-JKLM").text()
+    assert _from_link("", link) == ("https://suijian.example.gov.cn", "ABCD-EFGH-JKLM")
+    assert _from_link(link, "") == ("https://suijian.example.gov.cn", "ABCD-EFGH-JKLM")
+    assert _from_link("http://10.0.0.5:8000", "abcd-efgh-jklm") == ("http://10.0.0.5:8000", "abcd-efgh-jklm")
+    with pytest.raises(LinkError):
+        _from_link("", "suijian://enroll?v=1&code=ABCD")
