@@ -57,7 +57,7 @@ def create(conn: Connection, year: int, title: str, body: str, by: str, name: st
     errors = rules.draft_errors(title, body, "", revision=False)
     if errors:
         raise FieldErrors(errors)
-    plan_id = plans.ensure_plan(conn, year, title)
+    plan_id = plans.ensure_plan(conn, year)   # its public title stays the default until a version is published
     now = utc_now()
     q.insert_draft(conn, {"plan_id": plan_id, "version": 1, "title": title, "body": body, "reason": "",
                           "at": now, "by": by, "name": name})

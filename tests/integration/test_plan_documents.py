@@ -53,6 +53,7 @@ def test_a_plan_goes_from_draft_to_published_and_the_hash_covers_its_content(con
     doc = docs.document(conn, 2027)
     assert doc["state"] == "draft" and doc["draft"]["version"] == 1 and doc["published"] == []
     assert doc["draft"]["title"] == "2027年度抽查工作计划"
+    assert doc["plan"]["title"] == "2027年度“双随机、一公开”抽查工作计划", "a draft's title is not public"
     write(conn, docs.save, 2027, doc["token"], "2027年度抽查工作计划", BODY + "\r\n\r\n", "", CLERK, "李录入")
     result = write(conn, docs.publish, 2027, token(conn), BY, NAME)
     doc = docs.document(conn, 2027)
