@@ -107,6 +107,18 @@ def publish(conn: Connection, year: int, token: str, by: str, name: str) -> dict
     return {"year": year, "version": draft["version"], "sha256": sha}
 
 
+def publish_entered(conn: Connection, year: int, token: str, title: str, body: str, reason: str, by: str,
+                    name: str) -> dict[str, Any]:
+    """Saves what the form shows (when it differs from the stored draft) and publishes it, all at once."""
+    plan = plan_row(conn, year)
+    draft = _current_draft(conn, plan["id"], token)
+    entered = (title.strip(), rules.normalize(body), reason.strip() if draft["version"] > 1 else "")
+    if entered != (draft["title"], draft["body"], draft["reason"]):
+        save(conn, year, token, title, body, reason, by, name)
+        token = rules.edit_token(draft["version"], draft["edit"] + 1)
+    return publish(conn, year, token, by, name)
+
+
 def start_revision(conn: Connection, year: int, token: str, by: str, name: str) -> dict[str, Any]:
     """A draft of the next version, starting from the published one; `token` is the published
     version the page showed (a second click, or someone else's revision, is stale)."""

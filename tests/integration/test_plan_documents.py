@@ -80,7 +80,7 @@ def test_a_revision_is_a_new_version_with_its_reason_and_the_old_one_stays(conn:
     write(conn, docs.save, 2027, doc["token"], "2027年度抽查工作计划（调整）", BODY + "\n\n三、新增任务", "", BY, NAME)
     with pytest.raises(FieldErrors) as refused:
         write(conn, docs.publish, 2027, token(conn), BY, NAME)
-    assert set(refused.value.errors) == {"reason"} and "调整理由" in refused.value.errors["reason"]
+    assert set(refused.value.fields) == {"reason"} and "调整理由" in refused.value.fields["reason"]
     write(conn, docs.save, 2027, token(conn), "2027年度抽查工作计划（调整）", BODY + "\n\n三、新增任务",
           "省级计划下达后新增职业卫生任务", BY, NAME)
     write(conn, docs.publish, 2027, token(conn), BY, NAME)
@@ -169,7 +169,7 @@ def test_field_errors_in_chinese_and_nothing_saved(conn: Connection, title: str,
                                                    words: str) -> None:
     with pytest.raises(FieldErrors) as refused:
         write(conn, docs.create, 2027, title, body, CLERK, "李录入")
-    assert words in refused.value.errors[field]
+    assert words in refused.value.fields[field]
     assert conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM plan_versions").fetchone()[0] == 0
 
@@ -178,7 +178,7 @@ def test_an_empty_plan_is_not_published(conn: Connection) -> None:
     write(conn, docs.create, 2027, "2027年度抽查工作计划", "", CLERK, "李录入")
     with pytest.raises(FieldErrors) as refused:
         write(conn, docs.publish, 2027, token(conn), BY, NAME)
-    assert "计划正文为空" in refused.value.errors["body"]
+    assert "计划正文为空" in refused.value.fields["body"]
     assert docs.document(conn, 2027)["state"] == "draft"
 
 
@@ -186,7 +186,7 @@ def test_a_year_has_one_plan(conn: Connection) -> None:
     write(conn, docs.create, 2027, "2027年度抽查工作计划", BODY, CLERK, "李录入")
     with pytest.raises(FieldErrors) as refused:
         write(conn, docs.create, 2027, "又一个", BODY, CLERK, "李录入")
-    assert "已起草" in refused.value.errors["year"]
+    assert "已起草" in refused.value.fields["year"]
     for bad in ("27", "２０２７", "1999", "abcd", ""):
         with pytest.raises(FieldErrors):
             docs.check_year(bad)
