@@ -173,3 +173,15 @@ def test_forms_carry_csrf_and_refuse_without_it(people: dict[str, Console], year
 def test_unknown_years_are_not_found(people: dict[str, Console], year: int) -> None:
     for path in (f"/office/plans/{year}", "/office/plans/abcd", "/office/plans/２０２６"):
         assert people["admin"].get(path).status_code == 404
+
+
+def test_a_year_with_tasks_but_no_text_is_drafted_from_its_page(people: dict[str, Console], county) -> None:
+    year = server_rows(county.db, "SELECT min(year) AS y FROM plans")[0]["y"]    # the demo's plan: tasks, no text
+    clerk = people["clerk"]
+    page = clerk.get(f"/office/plans/{year}").text
+    assert "尚未起草" in page and "起草本年度计划正文" in page and f'name="year" value="{year}"' in page
+    tasks = server_rows(county.db, "SELECT t.number FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.year = ?", year)
+    assert tasks and all(t["number"] in page for t in tasks)
+    response = multipart(clerk, "/office/plans", {"year": str(year), "title": f"{year}年度抽查工作计划", "body": BODY})
+    assert response.status_code == 303
+    assert "第 1 版草稿" in clerk.get(f"/office/plans/{year}").text
