@@ -26,6 +26,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "lab.enter": WRITERS,
     # devices, calendar, accounts
     "devices.enroll": ADMIN, "devices.revoke": ADMIN, "calendar.load": ADMIN, "accounts.manage": ADMIN,
+    "settings.edit": ADMIN,
 }
 
 
