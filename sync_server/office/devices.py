@@ -19,6 +19,7 @@ from sync_server.office import console, yearly
 from sync_server.office.console import Actor
 
 REASON_CHARS = 200
+PAGE = 100   # officers a page
 
 
 @console.guarded("devices.view")
@@ -28,7 +29,11 @@ async def index(request: Request, actor: Actor) -> Response:
     if wanted:
         officers = [o for o in officers if wanted in o["name"] or wanted in o["id"] or wanted in o["department"]]
     devices = sum(len(o["devices"]) for o in officers)
-    return console.render(request, actor, "console_devices.html", officers=officers, wanted=wanted, devices=devices)
+    raw = request.query_params.get("page", "1")
+    pages = max(1, -(-len(officers) // PAGE))
+    number = min(int(raw), pages) if raw.isascii() and raw.isdigit() and int(raw) >= 1 else 1
+    return console.render(request, actor, "console_devices.html", officers=officers[(number - 1) * PAGE:number * PAGE],
+                          total=len(officers), wanted=wanted, devices=devices, page=number, pages=pages)
 
 
 @console.guarded("devices.enroll")

@@ -67,6 +67,7 @@ def test_enrollment_code_qr_then_revoke(server: ServerProcess, county: County, p
 
         page.get_by_role("link", name=f"停用 {officer['name']} 的平板 云溪一号平板").click()
         expect(page.get_by_role("heading", name="停用设备")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "revoke.png"), full_page=True)
         expect(page.get_by_label("停用原因")).to_have_attribute("required", "")   # the server refuses it too
         page.get_by_label("停用原因").fill("平板遗失")
         page.get_by_role("button", name="确认停用").click()
@@ -90,6 +91,7 @@ def test_calendar_notice_and_report(server: ServerProcess, county: County, page:
     page.get_by_role("button", name="预览").click()
     expect(page.get_by_role("heading", name="预览：2027 年放假安排")).to_be_visible()
     expect(page.get_by_role("heading", name="放假（8 天）")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "calendar-preview.png"), full_page=True)
     page.get_by_role("button", name="确认载入").click()
     expect(page.get_by_role("status")).to_contain_text("已载入 2027 年放假安排")
     expect(page.get_by_role("row", name=re.compile("2027 示例通知"))).to_be_visible()

@@ -108,6 +108,9 @@ def test_enroll_from_the_code_page_sync_then_revoke(server: ServerProcess, count
 
 def test_a_bad_officer_or_device_is_a_chinese_page(office: Console) -> None:
     assert "没有该执法人员" in office.post_form("/office/devices/officers/nobody/enrollment-code").text
+    for page in ("abc", "0", "999", "-1"):
+        listed = office.get(f"/office/devices?page={page}")
+        assert listed.status_code == 200 and "生成注册码" in listed.text
     missing = office.get("/office/devices/nope/revoke")
     assert missing.status_code == 404 and "没有该设备" in missing.text
 
