@@ -53,12 +53,18 @@ def shown(row: Row | dict[str, Any], today: str) -> dict[str, Any]:
     return entry
 
 
+def waiting_entries(conn: Connection, now: str | None = None) -> list[dict[str, Any]]:
+    """Every entry waiting for publication (due, overdue, updates), earliest due first."""
+    today = rules.beijing_date(now or utc_now()).isoformat()
+    return [shown(row, today) for row in q.list_due(conn)]
+
+
 def waiting(conn: Connection, now: str | None = None) -> dict[str, Any]:
     """Everything the batch would publish now, with the reminders it would send, and the version
     of that list (the confirmation page carries it)."""
     now = now or utc_now()
     today = rules.beijing_date(now).isoformat()
-    rows = [shown(row, today) for row in q.list_due(conn)]
+    rows = waiting_entries(conn, now)
     reminders = service.reminders_due(conn, now)
     return {"today": today, "rows": rows, "reminders": reminders, "version": _batch_version(rows, reminders)}
 

@@ -59,7 +59,7 @@ async def index(request: Request, actor: Actor) -> Response:
 
 def _index(conn: Connection, filters: dict[str, Any], page: int) -> dict[str, Any]:
     summary = service.status(conn)
-    return {"summary": summary, "mode": service.publish_mode(conn), "waiting": desk.waiting(conn)["rows"],
+    return {"summary": summary, "mode": service.publish_mode(conn), "waiting": desk.waiting_entries(conn),
             "listing": desk.entries(conn, filters, page)}
 
 
@@ -194,8 +194,26 @@ FORMS = {"penalty": ("console_followups_penalty.html", followup_forms.enter_pena
 
 
 @console.guarded("followups.enter")
-async def followup_form(request: Request, actor: Actor) -> Response:
-    kind = request.path_params["kind"]
+async def penalty_form(request: Request, actor: Actor) -> Response:
+    return await _blank_form(request, actor, "penalty")
+
+
+@console.guarded("followups.enter")
+async def transfer_form(request: Request, actor: Actor) -> Response:
+    return await _blank_form(request, actor, "transfer")
+
+
+@console.guarded("followups.enter")
+async def enter_penalty(request: Request, actor: Actor) -> Response:
+    return await _enter_followup(request, actor, "penalty")
+
+
+@console.guarded("followups.enter")
+async def enter_transfer(request: Request, actor: Actor) -> Response:
+    return await _enter_followup(request, actor, "transfer")
+
+
+async def _blank_form(request: Request, actor: Actor, kind: str) -> Response:
     ref = request.query_params.get("no", "")[:40].strip()
     values = {"no": ref, "kind": "transfer"}
     return await _form_page(request, actor, kind, ref, values, {}, None)
@@ -203,8 +221,6 @@ async def followup_form(request: Request, actor: Actor) -> Response:
 
 async def _form_page(request: Request, actor: Actor, kind: str, ref: str, values: dict[str, str],
                      errors: dict[str, str], version: str | None, status: int = 200) -> Response:
-    if kind not in FORMS:
-        raise NotFound("request.not_found", "no such form", "没有该页面")
     shown = await request.app.state.db.read(followup_forms.form_entry, ref)
     if ref and shown is None and "no" not in errors:
         errors = {**errors, "no": f"没有编号为 {ref[:40]} 的公示条目（公示编号形如 2026-000123）"}
@@ -217,11 +233,7 @@ async def _form_page(request: Request, actor: Actor, kind: str, ref: str, values
                           version=version, opened_no=opened_on, **COMMON)
 
 
-@console.guarded("followups.enter")
-async def enter_followup(request: Request, actor: Actor) -> Response:
-    kind = request.path_params["kind"]
-    if kind not in FORMS:
-        raise NotFound("request.not_found", "no such form", "没有该页面")
+async def _enter_followup(request: Request, actor: Actor, kind: str) -> Response:
     form = await console.form(request)
     try:
         done = await request.app.state.db.write(_enter, kind, actor.by, form)
@@ -262,6 +274,8 @@ ROUTES = [
     Route("/office/publication/mode", set_mode, methods=["POST"]),
     Route("/office/followups", ledger),
     Route("/office/followups/reminders", send_reminders, methods=["POST"]),
-    Route("/office/followups/{kind}", followup_form),
-    Route("/office/followups/{kind}", enter_followup, methods=["POST"]),
+    Route("/office/followups/penalty", penalty_form),
+    Route("/office/followups/penalty", enter_penalty, methods=["POST"]),
+    Route("/office/followups/transfer", transfer_form),
+    Route("/office/followups/transfer", enter_transfer, methods=["POST"]),
 ]

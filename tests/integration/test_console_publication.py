@@ -50,7 +50,8 @@ def audit_entries(db, kind: str) -> list[dict]:
 
 
 def reminded_nos(db) -> set[str]:
-    return {r[0] for r in server_rows(db, "SELECT d.no FROM reminders r JOIN disclosures d ON d.record_id = r.record_id")}
+    return {r[0] for r in server_rows(db, "SELECT d.no FROM reminders r"
+                                          " JOIN disclosures d ON d.record_id = r.record_id")}
 
 
 def versions_in(html: str) -> list[str]:
@@ -105,7 +106,8 @@ def test_the_admin_publishes_one_entry_and_the_public_sees_it(history_county, of
             assert refused.status_code == 403 and "无权进行此操作" in refused.text
         assert server_rows(db, "SELECT state FROM disclosures WHERE no = ?", no)[0][0] == "due"
         done = admin.post_form(f"/office/publication/entries/{no}/publish", {"version": version})
-        assert done.status_code == 303 and done.headers["location"].startswith(f"/office/publication/entries/{no}?done=")
+        assert done.status_code == 303
+        assert done.headers["location"].startswith(f"/office/publication/entries/{no}?done=")
         shown = admin.get(done.headers["location"])
         assert "已公示（第 1 版" in shown.text and 'role="status"' in shown.text
         again = admin.post_form(f"/office/publication/entries/{no}/publish", {"version": version})
@@ -190,7 +192,7 @@ def test_in_the_browser_a_penalty_decision_with_an_error_then_fixed_then_the_bat
             error = page.locator("#e-decided_on")
             expect(error).to_contain_text("晚于今天")
             expect(page.get_by_label("处罚决定书文号")).to_have_value("云卫公罚〔2026〕201号")
-            assert server_rows(db, "SELECT count(*) FROM followups WHERE kind = 'penalty' AND doc LIKE '%201号%'")[0][0] == 0
+            assert not server_rows(db, "SELECT 1 FROM followups WHERE kind = 'penalty' AND doc LIKE '%201号%'")
             page.get_by_label("处罚决定日期").fill(today.isoformat())
             page.get_by_role("button", name="录入处罚决定").click()
             expect(page.get_by_role("status")).to_contain_text("已录入处罚决定 云卫公罚〔2026〕201号")
