@@ -13,6 +13,7 @@ is no longer the one shown, is refused as Stale and nothing is published.
 from __future__ import annotations
 
 import json
+from datetime import date
 from math import ceil
 from typing import Any
 
@@ -48,7 +49,7 @@ def shown(row: Row | dict[str, Any], today: str) -> dict[str, Any]:
     entry["status"] = ("overdue" if entry["due_on"] < today else "due") if waiting else "published"
     entry["is_update"] = waiting and entry.get("first_published_on") is not None
     entry["basis_zh"] = rules.DUE_BASIS.get(entry["due_basis"], entry["due_basis"])
-    entry["handling_lines"] = rules.handling_text(json.loads(entry["handling"]), None)
+    entry["handling_lines"] = rules.handling_text(json.loads(entry["handling"]), date.fromisoformat(today))
     entry["version"] = version_of(row)
     return entry
 
