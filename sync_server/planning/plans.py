@@ -8,14 +8,17 @@ from typing import Any
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from sync_server.db import Connection, Row
-from sync_server.planning.core.sampling import SamplingError, in_specialty, strata_for
+from sync_server.planning.core.sampling import (SamplingError, StratumPreview, allowed_ratios, in_specialty,
+                                                preview_strata, strata_for)
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import BadRequest, Conflict, NotFound
 from sync_server.planning.queries import plans as q
 from sync_server.registry import queries as registry
+from sync_server.accounts.queries import users
 
 EXCLUSION_REASONS = {"higher_level_sampling": "已列入国家/省/市本年度抽查", "not_covered": "法律法规未覆盖",
                      "other": "其他"}
+RECUSAL_REASONS = {"recusal": "回避（利害关系）", "rotation": "轮换"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,12 @@ def ensure_plan(conn: Connection, year: int, title: str | None = None) -> str:
     return plan_id
 
 
-def add_task(conn: Connection, spec: TaskSpec) -> dict[str, Any]:
+def _by(by: str | None) -> dict[str, str]:
+    """The person behind a change, for the audit entry (the CLI has none: the shell's user ran it)."""
+    return {} if by is None else {"by": by}
+
+
+def add_task(conn: Connection, spec: TaskSpec, by: str | None = None) -> dict[str, Any]:
     _check_spec(spec)
     if q.get_task_by_key(conn, spec.number) is not None:
         raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
@@ -60,7 +68,8 @@ def add_task(conn: Connection, spec: TaskSpec) -> dict[str, Any]:
             "risk_weights": spec.risk_weights, "item_version": None, "redraw_of": spec.redraw_of,
             "reason": spec.reason, "created_at": utc_now()}
     q.insert_task_row(conn, task)
-    audit.append(conn, "task.created", task_id, task["created_at"], number=spec.number, redraw_of=spec.redraw_of)
+    audit.append(conn, "task.created", task_id, task["created_at"], number=spec.number, redraw_of=spec.redraw_of,
+                 **_by(by))
     return task
 
 
@@ -109,23 +118,47 @@ def _excluded(conn: Connection, task_id: str) -> set[str]:
     return {row["unit_id"] for row in q.list_task_exclusions(conn, task_id)}
 
 
-def exclude_unit(conn: Connection, task_key: str, unit_id: str, reason: str, note: str) -> None:
+def preview(conn: Connection, specialties: tuple[str, ...] | list[str], ratio_percent: int | None,
+            task_id: str | None = None) -> dict[str, Any]:
+    """What a task would draw as the registry stands now, before it is saved: each stratum's
+    population, eligible units (less the task's exclusions), band, suggested and chosen sizes,
+    and the ratios one task-wide override may take."""
+    members = population(conn, task_id or "", specialties)
+    sizes = {code: sum(1 for s in members.values() if s == code) for code in specialties}
+    excluded = _excluded(conn, task_id) if task_id else set()
+    eligible = {code: sum(1 for uid, s in members.items() if s == code and uid not in excluded)
+                for code in specialties}
+    strata: list[StratumPreview] = preview_strata(list(specialties), sizes, eligible, ratio_percent)
+    return {"strata": strata, "allowed": allowed_ratios(sizes.values())}
+
+
+def exclude_unit(conn: Connection, task_key: str, unit_id: str, reason: str, note: str,
+                 by: str | None = None) -> None:
     task = planned_task(conn, task_key)
     if reason not in EXCLUSION_REASONS:
         raise BadRequest("plan.exclusion_reason", f"reason is one of {sorted(EXCLUSION_REASONS)}", "排除原因无效")
     if registry.get_unit_by_id(conn, unit_id) is None:
         raise NotFound("unit.unknown", f"no unit {unit_id}", f"名录库中没有该单位：{unit_id}")
+    if unit_id not in population(conn, task["id"], json.loads(task["specialties"])):
+        raise BadRequest("plan.unit_not_in_population", f"unit {unit_id} is not in the task's population",
+                         f"该单位不在本任务的抽查名录内（专业不符或不在监管范围）：{unit_id}")
     q.insert_task_exclusion(conn, task["id"], unit_id, reason, note)
-    audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason)
+    audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason, **_by(by))
 
 
-def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason: str) -> None:
+def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason: str,
+           by: str | None = None) -> None:
     task = planned_task(conn, task_key)
-    if reason not in ("recusal", "rotation"):
+    if reason not in RECUSAL_REASONS:
         raise BadRequest("plan.recusal_reason", "reason is recusal or rotation", "回避原因只能是 recusal 或 rotation")
+    person = users.get_user_by_id(conn, inspector)
+    if person is None or person["role"] != "inspector":
+        raise NotFound("inspector.unknown", f"no inspector {inspector}", f"执法人员库中没有该执法人员：{inspector}")
+    if registry.get_unit_by_id(conn, unit_id) is None:
+        raise NotFound("unit.unknown", f"no unit {unit_id}", f"名录库中没有该单位：{unit_id}")
     q.insert_draw_exclusion(conn, task["id"], inspector, unit_id, reason)
     audit.append(conn, "task.inspector_excluded", task["id"], utc_now(), inspector=inspector, unit=unit_id,
-                 reason=reason)
+                 reason=reason, **_by(by))
 
 
 def task_by_key(conn: Connection, key: str) -> Row:
@@ -143,7 +176,7 @@ def planned_task(conn: Connection, key: str) -> Row:
     return task
 
 
-def redraw(conn: Connection, task_key: str, number: str, reason: str) -> dict[str, Any]:
+def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | None = None) -> dict[str, Any]:
     """A redraw is a new task with a published reason; the old draw stays as it was."""
     old = task_by_key(conn, task_key)
     if not reason.strip():
@@ -152,4 +185,4 @@ def redraw(conn: Connection, task_key: str, number: str, reason: str) -> dict[st
                     old["period_start"], old["period_end"], old["ratio_percent"] or None,
                     json.loads(old["risk_weights"]) if old["risk_weights"] else None,
                     tuple(json.loads(old["item_codes"])), old["team_size"], old["id"], reason)
-    return add_task(conn, spec)
+    return add_task(conn, spec, by)
