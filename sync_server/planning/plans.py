@@ -186,3 +186,58 @@ def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | 
                     json.loads(old["risk_weights"]) if old["risk_weights"] else None,
                     tuple(json.loads(old["item_codes"])), old["team_size"], old["id"], reason)
     return add_task(conn, spec, by)
+
+
+STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
+
+
+def years(conn: Connection, around: int) -> list[int]:
+    """The years with tasks, and the year around which the office is working and its neighbours."""
+    return sorted(set(q.count_tasks_by_year(conn)) | {around - 1, around, around + 1})
+
+
+def year_tasks(conn: Connection, year: int) -> list[dict[str, Any]]:
+    """A year's tasks as the console lists them."""
+    return [_view(row) for row in q.list_tasks_by_year(conn, year)]
+
+
+def task_view(conn: Connection, key: str) -> dict[str, Any]:
+    """One task with its exclusions and recusals (names beside ids), and its strata: frozen at the
+    announcement, recomputed from the registry as it stands while the task is planned."""
+    row = task_by_key(conn, key)
+    view = _view(row)
+    if row["state"] == "planned":
+        view["preview"] = preview(conn, view["specialties"], row["ratio_percent"] or None, row["id"])
+    view["exclusions"] = [{**dict(r), "reason_zh": EXCLUSION_REASONS.get(r["reason"], r["reason"]),
+                           "unit_name": _unit_name(conn, r["unit_id"])} for r in q.list_task_exclusions(conn, row["id"])]
+    view["recusals"] = [{**dict(r), "reason_zh": RECUSAL_REASONS.get(r["reason"], r["reason"]),
+                         "unit_name": _unit_name(conn, r["unit_id"]), "inspector_name": _user_name(conn, r["inspector_id"])}
+                        for r in q.list_draw_exclusions(conn, row["id"])]
+    view["items"] = q.list_items_by_codes(conn, view["item_codes"])
+    view["redraws"] = [dict(r) for r in q.list_tasks(conn) if r["redraw_of"] == row["id"]]
+    view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
+                          if set(json.loads(r["specialties"])) & set(view["specialties"])]
+    return view
+
+
+def _view(row: Row) -> dict[str, Any]:
+    task = dict(row)
+    task["year"] = task.get("year") or int(row["period_start"][:4])
+    task["specialties"] = json.loads(row["specialties"])
+    task["item_codes"] = json.loads(row["item_codes"])
+    task["strata"] = json.loads(row["strata"]) if row["strata"] else []
+    task["risk_weights"] = json.loads(row["risk_weights"]) if row["risk_weights"] else None
+    task["state_zh"] = STATES_ZH.get(row["state"], row["state"])
+    task["specialties_zh"] = "、".join(SPECIALTIES.get(c, c) for c in task["specialties"])
+    task["n"] = sum(s["n"] for s in task["strata"])
+    return task
+
+
+def _unit_name(conn: Connection, unit_id: str) -> str:
+    unit = registry.get_unit_by_id(conn, unit_id)
+    return "" if unit is None else unit["name"]
+
+
+def _user_name(conn: Connection, user_id: str) -> str:
+    user = users.get_user_by_id(conn, user_id)
+    return "" if user is None else user["name"]

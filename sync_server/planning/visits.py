@@ -171,3 +171,58 @@ def _apply_reassign(conn: Connection, doc: dict[str, Any], replaced: str, replac
                                            "replacement": replacement, "reason": reason, "note": note, "by": by,
                                            "at": now, "log_index": index})
     return {"visit": doc["id"], "version": doc["version"], "log_index": index}
+
+
+def task_visits(conn: Connection, task_key: str) -> list[dict[str, Any]]:
+    """A task's visits as the console lists them: unit, team, the tasks joined in one visit."""
+    task = q.get_task_by_key(conn, task_key)
+    if task is None:
+        raise NotFound("task.unknown", f"no task {task_key}", f"没有该抽查任务：{task_key}")
+    return [_visit_row(row) for row in assignments.list_visits_by_task(conn, task["id"])]
+
+
+def by_officer(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same visits grouped by each officer of their teams, by officer id."""
+    officers: dict[str, dict[str, Any]] = {}
+    for visit in visits:
+        for member in visit["team"]:
+            officers.setdefault(member["id"], {"id": member["id"], "name": member["name"], "visits": []})
+            officers[member["id"]]["visits"].append(visit)
+    return [officers[k] for k in sorted(officers)]
+
+
+def officers_of_year(conn: Connection, year: int) -> list[Row]:
+    return assignments.count_visits_by_officer(conn, year)
+
+
+def officer_visits(conn: Connection, user_id: str, year: int) -> dict[str, Any]:
+    person = users.get_user_by_id(conn, user_id)
+    if person is None:
+        raise NotFound("user.unknown", f"no officer {user_id}", f"没有该执法人员：{user_id}")
+    return {"id": person["id"], "name": person["name"], "specialties": json.loads(person["specialties"]),
+            "visits": [_visit_row(row) for row in assignments.list_visits_by_officer(conn, user_id, year)]}
+
+
+def visit_view(conn: Connection, visit_id: str, now: str | None = None) -> dict[str, Any]:
+    """One visit with its reassignments and the officers who could step in (a hint for the form;
+    `reassign` checks again)."""
+    row = assignments.get_assignment_by_id(conn, visit_id)
+    if row is None:
+        raise NotFound("visit.unknown", f"no visit {visit_id}", "没有该检查任务分配")
+    view = _visit_row({**dict(row), "has_record": assignments.count_records_by_assignment(conn, visit_id) > 0})
+    view["history"] = [dict(r) for r in assignments.list_reassignments_by_assignment(conn, visit_id)]
+    needed = {t["specialty"] for t in (q.get_task_by_key(conn, t["id"]) for t in view["tasks"]) if t is not None}
+    view["needed"] = "、".join(SPECIALTIES.get(c, c) for c in sorted(needed))
+    team = {m["id"] for m in view["team"]}
+    valid_on = max((now or utc_now())[:10], view["due"])
+    view["candidates"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, valid_on)
+                          if r["id"] not in team and set(json.loads(r["specialties"])) & needed]
+    view["reasons"] = REASSIGN_REASONS
+    return view
+
+
+def _visit_row(row: Any) -> dict[str, Any]:
+    doc = json.loads(row["doc"])
+    return {"id": doc["id"], "unit": doc["unit"], "team": doc["team"], "tasks": doc["tasks"],
+            "joint": len(doc["tasks"]) > 1, "due": doc["due"], "status": doc["status"], "version": doc["version"],
+            "has_record": bool(row["has_record"]), "items": len(doc["items"])}
