@@ -212,3 +212,21 @@ def test_joint_visit_keeps_each_specialty_covered(conn) -> None:
         visits.reassign(conn, doc["id"], radiologist, other_radiologist, "illness", "", by="office:admin", now=NOW)
     assert other_radiologist in [m["id"] for m in visit_of(conn, HOSPITAL)["team"]]
 
+
+
+def test_the_cli_reassigns_through_the_same_service(conn, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    from tests.support.server import ROOT
+    drawn(conn, "医疗〔2026〕1号", "medical")
+    doc = json.loads(conn.execute("SELECT doc FROM assignments").fetchone()[0])
+    team = [m["id"] for m in doc["team"]]
+    spare = next(p for p in ("P0", "P1", "P4") if p not in team)
+    db = str(tmp_path / "tiny.db")
+    run = [sys.executable, "-m", "sync_server", "plan", "reassign", doc["id"], "--db", db, "--replace", team[0]]
+    refused = subprocess.run([*run, "--with", "P5", "--reason", "illness"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 1 and "不具备本次检查所需的专业" in refused.stderr
+    done = subprocess.run([*run, "--with", spare, "--reason", "illness"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [m["id"] for m in visit_of(conn, doc["unit"]["id"])["team"]] == [spare, team[1]]
+    assert audit_entries(conn, "visit.reassigned")[0]["by"] == "cli"
