@@ -263,3 +263,29 @@ def test_clerks_and_auditors_see_but_do_not_change(sign_in, server, county, user
         refused = console.post_form(path, data)
         assert refused.status_code == 403 and "无权进行此操作" in refused.text, path
     assert server_rows(county.db, "SELECT count(*) AS n FROM audit_log")[0]["n"] == before
+
+
+def test_visits_by_unit_and_by_officer_show_joint_visits(sign_in, server, county) -> None:
+    console = sign_in()
+    joint = server_rows(county.db, "SELECT assignment_id FROM assignment_tasks GROUP BY assignment_id"
+                                   " HAVING count(*) > 1 ORDER BY assignment_id LIMIT 1")
+    assert joint, "the seeded county has units drawn by two overlapping tasks"
+    visit = joint[0]["assignment_id"]
+    tasks = server_rows(county.db, "SELECT t.id, t.number FROM assignment_tasks x JOIN tasks t ON t.id = x.task_id"
+                                   " WHERE x.assignment_id = ? ORDER BY t.id", visit)
+    doc = json.loads(server_rows(county.db, "SELECT doc FROM assignments WHERE id = ?", visit)[0]["doc"])
+    by_unit = text_of(console.get(f"/office/tasks/{tasks[-1]['id']}/visits").text)
+    numbers = "、".join(t["number"] for t in sorted(tasks, key=lambda t: [x["id"] for x in doc["tasks"]].index(t["id"])))
+    assert f"{doc['unit']['name']}" in by_unit and f"联合检查：{numbers}" in by_unit
+    count = server_rows(county.db, "SELECT count(*) AS n FROM assignment_tasks WHERE task_id = ?", tasks[-1]["id"])[0]["n"]
+    assert f"共 {count} 户" in by_unit
+    by_officer = console.get(f"/office/tasks/{tasks[-1]['id']}/visits?by=officer").text
+    for member in doc["team"]:
+        assert f"{member['name']}（{member['id']}）" in text_of(by_officer)
+    page = text_of(console.get(f"/office/tasks/visits/{visit}").text)
+    assert "联合检查：进一次门、查多项事" in page and all(t["number"] in page for t in tasks)
+    officer = doc["team"][0]["id"]
+    mine = server_rows(county.db, "SELECT count(*) AS n FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
+                                  " WHERE t.user_id = ? AND substr(a.due, 1, 4) = '2026'", officer)[0]["n"]
+    listing = console.get(f"/office/tasks/officers/{officer}?year=2026").text
+    assert listing.count('href="/office/tasks/visits/') == mine
