@@ -145,6 +145,22 @@ def _recuse(conn: Any, key: str, form: dict[str, str], by: str) -> None:
         raise FieldErrors({field: exc.message_zh}) from exc
 
 
+def _withdraw_exclusion(conn: Any, key: str, form: dict[str, str], by: str) -> None:
+    _planned_version(conn, key, form.get("version", ""))
+    try:
+        plans.withdraw_exclusion(conn, key, form.get("unit", ""), by)
+    except NotFound as exc:
+        raise Stale(exc.message_zh) from exc
+
+
+def _withdraw_recusal(conn: Any, key: str, form: dict[str, str], by: str) -> None:
+    _planned_version(conn, key, form.get("version", ""))
+    try:
+        plans.withdraw_recusal(conn, key, form.get("inspector", ""), form.get("unit", ""), by)
+    except NotFound as exc:
+        raise Stale(exc.message_zh) from exc
+
+
 def _redraw(conn: Any, key: str, form: dict[str, str], by: str) -> dict[str, Any]:
     number, reason = " ".join(form.get("number", "").split()), form.get("redraw_reason", "").strip()
     errors = {}
@@ -186,6 +202,16 @@ async def exclude(request: Request, actor: Actor) -> Response:
 @console.guarded("tasks.edit")
 async def recuse(request: Request, actor: Actor) -> Response:
     return await _change(request, actor, _recuse, "已登记回避。", "#recusals")
+
+
+@console.guarded("tasks.edit")
+async def withdraw_exclusion(request: Request, actor: Actor) -> Response:
+    return await _change(request, actor, _withdraw_exclusion, "已撤销该排除，单位重新计入抽查名录。", "#exclusions")
+
+
+@console.guarded("tasks.edit")
+async def withdraw_recusal(request: Request, actor: Actor) -> Response:
+    return await _change(request, actor, _withdraw_recusal, "已撤销该回避登记。", "#recusals")
 
 
 @console.guarded("tasks.edit")
@@ -271,7 +297,9 @@ ROUTES = [
     Route("/office/tasks/visits/{visit_id}/reassign", reassign, methods=["POST"]),
     Route("/office/tasks/{key}", detail),
     Route("/office/tasks/{key}/exclusions", exclude, methods=["POST"]),
+    Route("/office/tasks/{key}/exclusions/withdraw", withdraw_exclusion, methods=["POST"]),
     Route("/office/tasks/{key}/recusals", recuse, methods=["POST"]),
+    Route("/office/tasks/{key}/recusals/withdraw", withdraw_recusal, methods=["POST"]),
     Route("/office/tasks/{key}/redraw", redraw, methods=["POST"]),
     Route("/office/tasks/{key}/visits", task_visits),
 ]

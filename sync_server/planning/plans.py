@@ -161,6 +161,23 @@ def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason
                  reason=reason, **_by(by))
 
 
+def withdraw_exclusion(conn: Connection, task_key: str, unit_id: str, by: str | None = None) -> None:
+    """An exclusion entered by mistake, withdrawn while the task is planned (logged)."""
+    task = planned_task(conn, task_key)
+    if not q.delete_task_exclusion(conn, task["id"], unit_id):
+        raise NotFound("unit.unknown", f"unit {unit_id} is not excluded", f"该单位不在本任务的排除名单中：{unit_id}")
+    audit.append(conn, "task.unit_exclusion_withdrawn", task["id"], utc_now(), unit=unit_id, **_by(by))
+
+
+def withdraw_recusal(conn: Connection, task_key: str, inspector: str, unit_id: str, by: str | None = None) -> None:
+    """A recusal entered by mistake, withdrawn while the task is planned (logged)."""
+    task = planned_task(conn, task_key)
+    if not q.delete_draw_exclusion(conn, task["id"], inspector, unit_id):
+        raise NotFound("inspector.unknown", "no such recusal", f"没有该回避登记：{inspector} / {unit_id}")
+    audit.append(conn, "task.inspector_exclusion_withdrawn", task["id"], utc_now(), inspector=inspector,
+                 unit=unit_id, **_by(by))
+
+
 def task_by_key(conn: Connection, key: str) -> Row:
     task = q.get_task_by_key(conn, key)
     if task is None:

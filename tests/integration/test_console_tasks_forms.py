@@ -140,6 +140,23 @@ def test_exclusions_while_planned_then_refused_as_stale_after_the_announcement(s
     no_note = console.post_form(path, {"version": "planned", "unit": other, "reason": "other", "note": ""})
     assert no_note.status_code == 422 and error_beside(no_note.text, "note")
 
+    recusal = {"version": "planned", "inspector": county.inspector, "recusal_unit": other, "recusal_reason": "recusal"}
+    assert console.post_form(f"/office/tasks/{task['id']}/recusals", recusal, follow_redirects=False).status_code == 303
+    assert [tuple(r) for r in server_rows(county.db, "SELECT inspector_id, unit_id, reason FROM draw_exclusions"
+                                                     " WHERE task_id = ?", task["id"])] == [(county.inspector, other, "recusal")]
+    unknown = console.post_form(f"/office/tasks/{task['id']}/recusals", {**recusal, "inspector": "nobody"})
+    assert unknown.status_code == 422 and "执法人员库中没有" in error_beside(unknown.text, "inspector")
+    withdrawn = console.post_form(f"/office/tasks/{task['id']}/recusals/withdraw", {
+        "version": "planned", "inspector": county.inspector, "unit": other}, follow_redirects=False)
+    assert withdrawn.status_code == 303
+    assert server_rows(county.db, "SELECT * FROM draw_exclusions WHERE task_id = ?", task["id"]) == []
+    kinds = [r["kind"] for r in server_rows(county.db, "SELECT kind FROM audit_log WHERE subject = ? ORDER BY idx",
+                                            task["id"])]
+    assert kinds == ["task.created", "task.unit_excluded", "task.inspector_excluded",
+                     "task.inspector_exclusion_withdrawn"]
+    twice = console.post_form(f"/office/tasks/{task['id']}/exclusions/withdraw", {"version": "planned", "unit": other})
+    assert twice.status_code == 409 and "不在本任务的排除名单中" in text_of(twice.text)
+
     conn = open_db(county.db)   # someone announces the task while the page is open
     try:
         with transaction(conn):
@@ -148,9 +165,10 @@ def test_exclusions_while_planned_then_refused_as_stale_after_the_announcement(s
         conn.close()
     stale = console.post_form(path, {"version": "planned", "unit": other, "reason": "higher_level_sampling", "note": ""})
     assert stale.status_code == 409 and "已公告" in text_of(stale.text) and "未生效" in text_of(stale.text)
-    recusal = console.post_form(f"/office/tasks/{task['id']}/recusals", {
-        "version": "planned", "inspector": county.inspector, "recusal_unit": other, "recusal_reason": "recusal"})
-    assert recusal.status_code == 409
+    late = console.post_form(f"/office/tasks/{task['id']}/recusals", recusal)
+    assert late.status_code == 409
+    undo = console.post_form(f"/office/tasks/{task['id']}/exclusions/withdraw", {"version": "planned", "unit": unit})
+    assert undo.status_code == 409 and "已公告" in text_of(undo.text)
     assert len(server_rows(county.db, "SELECT * FROM task_exclusions WHERE task_id = ?", task["id"])) == 1
     assert server_rows(county.db, "SELECT * FROM draw_exclusions WHERE task_id = ?", task["id"]) == []
     assert 'action="/office/tasks/' + task["id"] + '/exclusions"' not in console.get(f"/office/tasks/{task['id']}").text

@@ -153,3 +153,12 @@ def count_tasks_by_year(conn: Connection) -> dict[int, int]:
 def list_tasks_by_year(conn: Connection, year: int) -> list[Row]:
     return conn.execute("SELECT t.*, p.year FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.year = ?"
                         " ORDER BY t.period_start, t.number", (year,)).fetchall()
+
+
+def delete_task_exclusion(conn: Connection, task_id: str, unit_id: str) -> int:
+    return conn.execute("DELETE FROM task_exclusions WHERE task_id = ? AND unit_id = ?", (task_id, unit_id)).rowcount
+
+
+def delete_draw_exclusion(conn: Connection, task_id: str, inspector: str, unit_id: str) -> int:
+    return conn.execute("DELETE FROM draw_exclusions WHERE task_id = ? AND inspector_id = ? AND unit_id = ?",
+                        (task_id, inspector, unit_id)).rowcount
