@@ -152,7 +152,7 @@ def count_tasks_by_year(conn: Connection) -> dict[int, int]:
 
 def list_tasks_by_year(conn: Connection, year: int) -> list[Row]:
     return conn.execute("SELECT t.*, p.year FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.year = ?"
-                        " ORDER BY t.period_start, t.number", (year,)).fetchall()
+                        " ORDER BY t.period_start, t.created_at, t.id", (year,)).fetchall()
 
 
 def delete_task_exclusion(conn: Connection, task_id: str, unit_id: str) -> int:
