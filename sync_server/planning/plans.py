@@ -225,6 +225,7 @@ def task_view(conn: Connection, key: str) -> dict[str, Any]:
     view = _view(row)
     if row["state"] == "planned":
         view["preview"] = preview(conn, view["specialties"], row["ratio_percent"] or None, row["id"])
+        view["choosable"] = _choosable_units(conn, row["id"], view["specialties"])
     view["exclusions"] = [{**dict(r), "reason_zh": EXCLUSION_REASONS.get(r["reason"], r["reason"]),
                            "unit_name": _unit_name(conn, r["unit_id"])} for r in q.list_task_exclusions(conn, row["id"])]
     view["recusals"] = [{**dict(r), "reason_zh": RECUSAL_REASONS.get(r["reason"], r["reason"]),
@@ -235,6 +236,18 @@ def task_view(conn: Connection, key: str) -> dict[str, Any]:
     view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
                           if set(json.loads(r["specialties"])) & set(view["specialties"])]
     return view
+
+
+CHOOSABLE_UNITS = 2000   # a list to pick from on the page up to this many; beyond, the code is typed
+
+
+def _choosable_units(conn: Connection, task_id: str, specialties: list[str]) -> list[dict[str, str]]:
+    """The population's units not yet excluded, (id, name), when few enough to offer as a list."""
+    members = population(conn, task_id, specialties)
+    free = set(members) - _excluded(conn, task_id)
+    if len(free) > CHOOSABLE_UNITS:
+        return []
+    return [{"id": r["id"], "name": r["name"]} for r in q.list_unit_names(conn) if r["id"] in free]
 
 
 def _view(row: Row) -> dict[str, Any]:

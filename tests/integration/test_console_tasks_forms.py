@@ -133,6 +133,10 @@ def test_exclusions_while_planned_then_refused_as_stale_after_the_announcement(s
     assert done.status_code == 303
     page = console.get(f"/office/tasks/{task['id']}")
     assert unit in page.text and "已列入国家/省/市本年度抽查" in text_of(page.text)
+    offered = re.findall(r'<option value="([0-9A-Z]{18})">', page.text.split('<datalist id="population">')[1]
+                         .split("</datalist>")[0])
+    assert other in offered and unit not in offered, "the population less the exclusions, to pick from"
+    assert len(offered) == population(county.db, "public_places", "公共场所") - 1
     excluded = server_rows(county.db, "SELECT unit_id, reason, note FROM task_exclusions WHERE task_id = ?", task["id"])
     assert [tuple(r) for r in excluded] == [(unit, "higher_level_sampling", "已列入省级抽查")]
     wrong = console.post_form(path, {"version": "planned", "unit": outsider, "reason": "other", "note": "x"})

@@ -162,3 +162,7 @@ def delete_task_exclusion(conn: Connection, task_id: str, unit_id: str) -> int:
 def delete_draw_exclusion(conn: Connection, task_id: str, inspector: str, unit_id: str) -> int:
     return conn.execute("DELETE FROM draw_exclusions WHERE task_id = ? AND inspector_id = ? AND unit_id = ?",
                         (task_id, inspector, unit_id)).rowcount
+
+
+def list_unit_names(conn: Connection) -> list[Row]:
+    return conn.execute("SELECT id, name FROM units WHERE covered = 1 ORDER BY id").fetchall()
