@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.office import accounts, pages, plans, publication
+from sync_server.office import accounts, pages, plans, publication, tasks
 
 ROUTES = [
     Route("/office", pages.dashboard),
@@ -15,4 +15,5 @@ ROUTES = [
     *accounts.ROUTES,
     *plans.ROUTES,
     *publication.ROUTES,
+    *tasks.ROUTES,
 ]
