@@ -27,7 +27,8 @@ MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: 
 STATIC = Path(__file__).parents[1] / "web" / "static"
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "console.css": "text/css; charset=utf-8",
                 "NotoSansSC-Subset.otf": "font/otf", "verify.js": "text/javascript; charset=utf-8",
-                "print.js": "text/javascript; charset=utf-8"}
+                "print.js": "text/javascript; charset=utf-8",
+                "console_tasks.css": "text/css; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")
 
 

@@ -207,6 +207,16 @@ ITEM_APPLICABILITY = """
 ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
 """
 
+# A visit's team changed after the draw (officer ill, a recusal found late): planning/visits.reassign.
+VISIT_REASSIGNMENTS = """
+CREATE TABLE visit_reassignments (
+    id INTEGER PRIMARY KEY, assignment_id TEXT NOT NULL REFERENCES assignments(id),
+    replaced TEXT NOT NULL REFERENCES users(id), replacement TEXT NOT NULL REFERENCES users(id),
+    reason TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL, at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX visit_reassignments_assignment ON visit_reassignments(assignment_id)
+"""
+
 # A device's last authenticated request (its last sync, written at most once a minute), and who
 # revoked it with their reason (the office console's devices page).
 DEVICE_LAST_SEEN = """
@@ -283,5 +293,6 @@ MIGRATIONS: list[Migration] = [
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
     ("012_office_accounts", statements(OFFICE_ACCOUNTS)),   # named office accounts with roles; console sessions
     ("013_plan_documents", statements(PLAN_DOCUMENTS)),   # the annual plan's versions (planning/plan_documents.py)
-    ("014_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
+    ("014_visit_reassignments", statements(VISIT_REASSIGNMENTS)),   # a visit's team changed after the draw
+    ("015_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
 ]
