@@ -1,7 +1,7 @@
 """The public pages: home, item list, plans, tasks with their draws, how to verify.
 
 Handlers are thin: read, shape, render. Nothing personal is shown beyond what a draw publishes
-(a drawn team's names and certificate numbers); no photos, no phone numbers.
+(a drawn team's names and certificate numbers, a draw's witnesses' names and roles); no photos, no phone numbers.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import segno
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
@@ -24,7 +25,8 @@ ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
 MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: download both
 STATIC = Path(__file__).parents[1] / "web" / "static"
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "verify.js": "text/javascript; charset=utf-8",
-                "print.js": "text/javascript; charset=utf-8"}
+                "print.js": "text/javascript; charset=utf-8", "witness.js": "text/javascript; charset=utf-8",
+                "drawcheck.js": "text/javascript; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")
 
 
@@ -99,7 +101,9 @@ async def task(request: Request) -> HTMLResponse:
     found = await request.app.state.db.read(_task, request.path_params["task_id"][:64])
     if found is None:
         return refusal(404, "没有该任务", "没有该抽查任务。")
-    return page("task.html", **found)
+    url = f"{str(request.base_url).rstrip('/')}/public/tasks/{found['task']['id']}"
+    qr = segno.make(url, error="m").svg_inline(border=2, omitsize=True, title=f"{found['task']['number']} 公示页")
+    return page("task.html", page_url=url, qr=qr, **found)
 
 
 def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
@@ -109,12 +113,17 @@ def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     announcement = json.loads(bytes(row["announcement"])) if row["announcement"] else {}
     result = json.loads(bytes(row["result"])) if row["result"] else None
     picks = (result["selected"] + result["unmatched"]) if result else []
+    resolutions = {r["unit_id"]: {"team": json.loads(r["team"]), "reason": r["reason"], "at": r["resolved_at"]}
+                   for r in q.list_resolutions_by_task(conn, row["id"])}
+    people = sorted({p for s in picks for p in s.get("team", [])} | {p for r in resolutions.values() for p in r["team"]})
     return {"task": row, "strata": json.loads(row["strata"]), "commitments": announcement.get("commitments", []),
+            "witnesses": [dict(w) for w in q.list_witnesses_by_task(conn, row["id"])] if row["announcement"] else [],
+            "resolutions": resolutions,
             "weights": json.loads(row["risk_weights"]) if row["risk_weights"] else None,
             "specialty_names": _specialty_names(row["specialties"], row["specialty"]),
             "reveal": json.loads(bytes(row["reveal"])) if row["reveal"] else None, "result": result,
             "units": q.names_by_ids(conn, "units", [p["unit"] for p in picks]),
-            "people": q.names_by_ids(conn, "users", sorted({p for s in picks for p in s.get("team", [])}))}
+            "people": q.names_by_ids(conn, "users", people)}
 
 
 async def download(request: Request) -> Response:

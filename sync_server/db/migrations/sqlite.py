@@ -226,6 +226,21 @@ REVIEW_COMMENT = """
 ALTER TABLE reviews ADD COLUMN comment TEXT NOT NULL DEFAULT ''
 """
 
+# The draw ceremony (planning/ceremony.py): named witnesses with a capability link (only its hash
+# kept), each one's commitment and, after the beacon, nonce; and the published resolutions of
+# units no team could take.
+DRAW_CEREMONY = """
+CREATE TABLE draw_witnesses (
+    id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL,
+    name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+    commitment TEXT, committed_at TEXT, nonce TEXT, opened_at TEXT,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, UNIQUE (task_id, position));
+CREATE TABLE draw_resolutions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL, team TEXT NOT NULL,
+    reason TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at TEXT NOT NULL, log_index INTEGER NOT NULL,
+    PRIMARY KEY (task_id, unit_id))
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -240,4 +255,5 @@ MIGRATIONS: list[Migration] = [
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
+    ("012_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
 ]
