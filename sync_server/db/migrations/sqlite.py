@@ -226,6 +226,20 @@ REVIEW_COMMENT = """
 ALTER TABLE reviews ADD COLUMN comment TEXT NOT NULL DEFAULT ''
 """
 
+OFFICE_ACCOUNTS = """
+CREATE TABLE office_accounts (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','clerk','auditor')),
+    password_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, password_changed_at TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES office_accounts(id),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+DROP TABLE office_sessions
+"""
+
 # The draw ceremony (planning/ceremony.py): named witnesses with a capability link (only its hash
 # kept), each one's commitment and, after the beacon, nonce; and the published resolutions of
 # units no team could take.
@@ -239,18 +253,6 @@ CREATE TABLE draw_resolutions (
     task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL, team TEXT NOT NULL,
     reason TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at TEXT NOT NULL, log_index INTEGER NOT NULL,
     PRIMARY KEY (task_id, unit_id))
-OFFICE_ACCOUNTS = """
-CREATE TABLE office_accounts (
-    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('admin','clerk','auditor')),
-    password_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL, created_by TEXT NOT NULL, password_changed_at TEXT NOT NULL,
-    must_change_password INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE console_sessions (
-    id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES office_accounts(id),
-    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
-CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
-DROP TABLE office_sessions
 """
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
