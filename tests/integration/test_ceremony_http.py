@@ -20,9 +20,9 @@ import pytest
 from schemas import clock
 from schemas.jcs import canonicalize
 from sync_server.db.connection import open_db, transaction
-from sync_server.planning import ceremony, draws, plans
+from sync_server.planning import ceremony, draws
 from tests.integration.conftest import County, server_rows
-from tests.support import dates
+from tests.support.ceremony import add_task, beijing_local, commitment, restart
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
 from tests.support.server import ROOT, ServerProcess
 
@@ -33,37 +33,6 @@ LINK = re.compile(r'/witness/([A-Za-z0-9_-]{40,})')
 ROSTER = re.compile(r'name="roster" value="([0-9a-f]+)"')
 VERSION = re.compile(r'name="version" value="([0-9a-f]+)"')
 NONCES = ("1f" * 32, "a0b1c2d3" * 4)   # 32 bytes and 16 bytes: both forms DRAW_SPEC §2 allows
-
-
-def commitment(nonce: str) -> str:
-    return hashlib.sha256(bytes.fromhex(nonce)).hexdigest()
-
-
-def add_task(db: Path, number: str, team_size: int = 2) -> str:
-    today = dates.today()
-    spec = plans.TaskSpec(today.year, number, "公共场所卫生专项抽查", ("public_places",), today.isoformat(),
-                          (today + timedelta(days=40)).isoformat(), team_size=team_size)
-    conn = open_db(db)
-    try:
-        with transaction(conn):
-            return plans.add_task(conn, spec)["id"]
-    finally:
-        conn.close()
-
-
-def beijing_local(hours: float) -> str:
-    """A time `hours` from the suite's now, as a datetime-local field takes it (Beijing time)."""
-    return (clock.beijing_now() + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
-
-
-def moved_env(hours: float) -> dict[str, str]:
-    return {"SUIJIAN_CLOCK": clock.Clock(clock.current().offset + timedelta(hours=hours)).setting()}
-
-
-def restart(server: ServerProcess, hours: float) -> ServerProcess:
-    """The same database and port, the clock moved `hours` ahead."""
-    server.stop()
-    return ServerProcess(server.db, port=server.port, env=moved_env(hours)).start()
 
 
 @pytest.fixture
