@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import segno
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
@@ -102,9 +101,7 @@ async def task(request: Request) -> HTMLResponse:
     found = await request.app.state.db.read(_task, request.path_params["task_id"][:64])
     if found is None:
         return refusal(404, "没有该任务", "没有该抽查任务。")
-    url = f"{str(request.base_url).rstrip('/')}/public/tasks/{found['task']['id']}"
-    qr = segno.make(url, error="m").svg_inline(border=2, omitsize=True, title=f"{found['task']['number']} 公示页")
-    return page("task.html", page_url=url, qr=qr, **found)
+    return page("task.html", **found)
 
 
 def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
