@@ -240,6 +240,25 @@ CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
 DROP TABLE office_sessions
 """
 
+# The annual plan as a document (planning/plan_documents.py): one row per version; at most one draft
+# per plan; a published version is never updated or deleted (the triggers refuse it), and its
+# canonical content (JCS bytes) and their SHA-256 are kept for anyone to check.
+PLAN_DOCUMENTS = """
+CREATE TABLE plan_versions (
+    plan_id TEXT NOT NULL REFERENCES plans(id), version INTEGER NOT NULL, title TEXT NOT NULL,
+    body TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL CHECK (state IN ('draft', 'published')), edit INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, created_by_name TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_by_name TEXT NOT NULL DEFAULT '',
+    published_at TEXT, published_by TEXT, published_by_name TEXT, content BLOB, sha256 TEXT,
+    PRIMARY KEY (plan_id, version));
+CREATE UNIQUE INDEX plan_versions_one_draft ON plan_versions(plan_id) WHERE state = 'draft';
+CREATE TRIGGER plan_versions_published_fixed BEFORE UPDATE ON plan_versions WHEN OLD.state = 'published'
+BEGIN SELECT RAISE(ABORT, 'a published plan version is immutable'); END;
+CREATE TRIGGER plan_versions_published_kept BEFORE DELETE ON plan_versions WHEN OLD.state = 'published'
+BEGIN SELECT RAISE(ABORT, 'a published plan version is never deleted'); END
+"""
+
 # The draw ceremony (planning/ceremony.py): named witnesses with a capability link (only its hash
 # kept), each one's commitment and, after the beacon, nonce; and the published resolutions of
 # units no team could take.
@@ -270,5 +289,6 @@ MIGRATIONS: list[Migration] = [
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
     ("012_office_accounts", statements(OFFICE_ACCOUNTS)),   # named office accounts with roles; console sessions
-    ("013_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
+    ("013_plan_documents", statements(PLAN_DOCUMENTS)),   # the annual plan's versions (planning/plan_documents.py)
+    ("014_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
 ]
