@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
+from schemas.jcs import canonicalize
 from schemas.specialties import SPECIALTIES
 from sync_server.db import Connection
 from sync_server.errors import NotFound
@@ -177,6 +178,29 @@ async def download(request: Request) -> Response:
         raise NotFound("draw.no_file", f"{name}.json is not published yet", "该文件尚未公布")
     return Response(bytes(body), media_type="application/json; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{row["id"]}-{name}.json"', **CACHE})
+
+
+async def ceremony_file(request: Request) -> Response:
+    """The ceremony's published metadata beside the announcement (whose bytes DRAW_SPEC fixes): the
+    witnesses by name and role with their commitments, in the announcement's order, and how a
+    person resolved each unmatched unit, with the reason."""
+    found = await request.app.state.db.read(_ceremony, request.path_params["task_id"][:64])
+    if found is None:
+        raise NotFound("draw.no_file", "the task is not announced yet", "该任务尚未发布抽取公告")
+    return Response(canonicalize(found), media_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{found["task"]}-ceremony.json"', **CACHE})
+
+
+def _ceremony(conn: Connection, task_id: str) -> dict[str, Any] | None:
+    row = q.get_task_with_draw(conn, task_id)
+    if row is None or row["announcement"] is None:
+        return None
+    return {"task": row["id"], "number": row["number"], "announcement_hash": row["announcement_hash"],
+            "beacon": row["beacon"], "beacon_at": row["beacon_at"],
+            "witnesses": [{"name": w["name"], "role": w["role"], "commitment": w["commitment"],
+                           "committed_at": w["committed_at"]} for w in q.list_witnesses_by_task(conn, row["id"])],
+            "resolutions": [{"unit": r["unit_id"], "team": json.loads(r["team"]), "reason": r["reason"],
+                             "resolved_at": r["resolved_at"]} for r in q.list_resolutions_by_task(conn, row["id"])]}
 
 
 async def verify(request: Request) -> HTMLResponse:

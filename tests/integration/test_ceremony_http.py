@@ -77,6 +77,7 @@ def test_ceremony_over_http(server: ServerProcess, county: County, later: list[S
     task = add_task(county.db, "云溪卫〔2026〕随抽31号")
     admin = keep(clients, signed_in(server.url, ADMIN))
     assert "尚未登记见证人" in page_of(admin, task).text
+    assert httpx.get(f"{server.url}/public/tasks/{task}/ceremony.json").status_code == 404
 
     # named witnesses, each with a link shown once; only the token's hash is stored
     stale_roster = ROSTER.search(page_of(admin, task).text).group(1)
@@ -131,6 +132,12 @@ def test_ceremony_over_http(server: ServerProcess, county: County, later: list[S
     assert "李纪检" not in json.dumps(announcement, ensure_ascii=False)      # names stay outside the hashed bytes
     public = httpx.get(f"{server.url}/public/tasks/{task}").text
     assert "李纪检" in public and "纪检监察室" in public and commitment(NONCES[1]) in public
+    published = httpx.get(f"{server.url}/public/tasks/{task}/ceremony.json")
+    assert published.status_code == 200 and canonicalize(published.json()) == published.content
+    assert [(w["name"], w["role"], w["commitment"]) for w in published.json()["witnesses"]] == [
+        ("李纪检", "纪检监察室", commitment(NONCES[0])), ("赵代表", "被检查单位代表", commitment(NONCES[1]))]
+    assert published.json()["announcement_hash"] == hashlib.sha256(
+        server_rows(county.db, "SELECT announcement FROM draws WHERE task_id = ?", task)[0][0]).hexdigest()
 
     # before the beacon's time: no nonce, no reveal
     before = witness[0].post(f"/witness/{tokens[0]}/nonce", data={"nonce": NONCES[0]})
@@ -224,6 +231,8 @@ def test_unmatched_units_resolved_with_a_published_reason(server: ServerProcess,
     assert sorted(r["user_id"] for r in placed) == sorted(officers[:2])
     public = httpx.get(f"{server.url}/public/tasks/{task}").text
     assert reason in public and "尚未安排" in public   # the others still wait, in public
+    resolutions = httpx.get(f"{server.url}/public/tasks/{task}/ceremony.json").json()["resolutions"]
+    assert resolutions == [{"unit": unit, "team": officers[:2], "reason": reason, "resolved_at": resolutions[0]["resolved_at"]}]
     entry = [json.loads(r["entry"]) for r in server_rows(county.db, "SELECT entry FROM audit_log WHERE kind = ?",
                                                           "draw.unmatched_resolved")]
     assert entry[-1]["by"] == f"office:{ADMIN}" and entry[-1]["reason"] == reason and entry[-1]["team"] == officers[:2]
