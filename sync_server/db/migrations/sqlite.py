@@ -208,6 +208,22 @@ ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
 """
 
 
+# The office console's imports (sync_server/registry/staging.py): an uploaded file's preview kept
+# server-side between the preview and the confirm, bound to the office account that made it; who
+# imported each item-list version, from which file; units listed by name.
+REGISTRY_CONSOLE = """
+CREATE TABLE registry_staged_imports (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('units','inspectors','items')),
+    filename TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL,
+    basis TEXT NOT NULL, summary TEXT NOT NULL, errors BLOB NOT NULL, rows BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'previewed' CHECK (state IN ('previewed','applied')), applied_at TEXT);
+CREATE INDEX registry_staged_imports_created ON registry_staged_imports(created_at);
+ALTER TABLE item_list_versions ADD COLUMN imported_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_list_versions ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+CREATE INDEX units_name ON units(name, id)
+"""
+
+
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
     from schemas import envelope
@@ -240,4 +256,5 @@ MIGRATIONS: list[Migration] = [
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
+    ("012_registry_console", statements(REGISTRY_CONSOLE)),   # staged imports, who imported an item-list version
 ]
