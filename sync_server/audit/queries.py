@@ -24,3 +24,10 @@ def get_entry_by_index(conn: Connection, idx: int) -> Row | None:
 
 def count_entries(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+def list_entries_by_subject(conn: Connection, subject: str, kinds: tuple[str, ...], limit: int = 50) -> list[Row]:
+    """The newest entries about one subject (a unit's USCC, an officer's id) of these kinds."""
+    marks = ",".join("?" * len(kinds))
+    return conn.execute(f"SELECT idx, at, kind, entry FROM audit_log WHERE subject = ? AND kind IN ({marks})"
+                        " ORDER BY idx DESC LIMIT ?", (subject, *kinds, limit)).fetchall()

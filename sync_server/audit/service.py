@@ -7,6 +7,7 @@ so a log that rewrote its past is caught. Nothing in the log is ever updated or 
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -67,3 +68,9 @@ def consistency(conn: Connection, first: int, second: int | None = None) -> dict
     return {"first": first, "second": second, "first_root": merkle.root(leaves[:first]).hex(),
             "second_root": merkle.root(leaves).hex(),
             "proof": [h.hex() for h in merkle.consistency_proof(first, leaves)]}
+
+
+def entries_about(conn: Connection, subject: str, kinds: tuple[str, ...], limit: int = 50) -> list[dict[str, Any]]:
+    """The newest entries about one subject (e.g. a unit's edits), each as logged, with its index."""
+    return [{**json.loads(bytes(row["entry"])), "idx": row["idx"]}
+            for row in q.list_entries_by_subject(conn, subject, kinds, limit)]

@@ -5,12 +5,12 @@ run out, are flagged (core/changes.certificate) against Beijing's today on the p
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.clock import beijing_today
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
+from sync_server.audit import service as audit
 from sync_server.db import Connection
 from sync_server.errors import NotFound
 from sync_server.registry import queries as q
@@ -80,6 +80,17 @@ def item_diff(conn: Connection, old: int, new: int) -> dict[str, Any]:
     return {"old": old_row, "new": new_row, "diff": changes.diff_items(old_items, new_items)}
 
 
-def applies_text(value: Any) -> str:
-    items = json.loads(value) if isinstance(value, str) else value
-    return "、".join(items or ()) or "本专业全部单位"
+def overview(conn: Connection) -> dict[str, Any]:
+    """The section's first page: how much each list holds, and certificates to renew."""
+    today = beijing_today()
+    return {"units": q.count_units(conn), "officers": q.count_officers(conn),
+            "expiring": q.count_officers_matching(conn, "", "", "", changes.warning_date(today)),
+            "item_version": q.latest_item_version(conn), "versions": item_versions(conn)[:1]}
+
+
+HISTORY_KINDS = ("registry.unit_added", "registry.unit_edited", "registry.officer_edited")
+
+
+def history(conn: Connection, key: str) -> list[dict[str, Any]]:
+    """The edits of one unit or officer, newest first, from the audit log."""
+    return audit.entries_about(conn, key, HISTORY_KINDS)

@@ -210,7 +210,8 @@ ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
 
 # The office console's imports (sync_server/registry/staging.py): an uploaded file's preview kept
 # server-side between the preview and the confirm, bound to the office account that made it; who
-# imported each item-list version, from which file; units listed by name.
+# imported each item-list version, from which file; units listed by name; a unit's or officer's
+# entries in the audit log (their page's history).
 REGISTRY_CONSOLE = """
 CREATE TABLE registry_staged_imports (
     id TEXT PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('units','inspectors','items')),
@@ -220,7 +221,8 @@ CREATE TABLE registry_staged_imports (
 CREATE INDEX registry_staged_imports_created ON registry_staged_imports(created_at);
 ALTER TABLE item_list_versions ADD COLUMN imported_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE item_list_versions ADD COLUMN filename TEXT NOT NULL DEFAULT '';
-CREATE INDEX units_name ON units(name, id)
+CREATE INDEX units_name ON units(name, id);
+CREATE INDEX audit_log_subject ON audit_log(subject, idx)
 """
 
 
