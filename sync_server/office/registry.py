@@ -45,6 +45,8 @@ async def _index(request: Request, actor: Actor, errors: dict[str, str] | None =
 
 @console.guarded("registry.import")
 async def upload(request: Request, actor: Actor) -> Response:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await _index(request, actor, {"kind": "请在本页选择文件后上传"}, status=422)
     fields, files = await console.upload(request, UPLOAD_LIMIT)
     kind = fields.get("kind", "")
     if kind not in staging.KINDS:
