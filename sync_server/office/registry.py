@@ -131,7 +131,7 @@ async def unit_save(request: Request, actor: Actor) -> Response:
         changed = await db.write(edits.edit_unit, unit_id, form, form.get("version", ""), actor.by)
     except (FieldErrors, Stale) as exc:
         row = await db.read(edits.unit, unit_id)
-        errors = exc.fields if isinstance(exc, FieldErrors) else {"version": exc.message_zh}
+        errors = _named(exc, UNIT_FIELDS)
         return _unit_form(request, actor, row, {**form, "id": unit_id}, errors, exc.status)
     notice = "已保存：" + "、".join(UNIT_FIELDS[f] for f in changed) + "。" if changed else "没有改动，未保存。"
     return console.done(f"/office/units/{unit_id}", notice)
@@ -148,8 +148,15 @@ async def unit_add(request: Request, actor: Actor) -> Response:
     try:
         unit_id = await request.app.state.db.write(edits.add_unit, form, actor.by)
     except FieldErrors as exc:
-        return _unit_form(request, actor, None, form, exc.fields, exc.status)
+        return _unit_form(request, actor, None, form, _named(exc, UNIT_FIELDS), exc.status)
     return console.done(f"/office/units/{unit_id}", "已新增该单位。")
+
+
+def _named(exc: FieldErrors | Stale, names: dict[str, str]) -> dict[str, str]:
+    """Each reason with its field's name, so the summary above the form reads on its own."""
+    if isinstance(exc, Stale):
+        return {"version": exc.message_zh}
+    return {field: f"{names.get(field, field)}：{reason}" for field, reason in exc.fields.items()}
 
 
 @console.guarded("registry.view")
@@ -190,7 +197,7 @@ async def officer_save(request: Request, actor: Actor) -> Response:
         changed = await db.write(edits.edit_officer, officer_id, form, form.get("version", ""), actor.by)
     except (FieldErrors, Stale) as exc:
         row = await db.read(edits.officer, officer_id)
-        errors = exc.fields if isinstance(exc, FieldErrors) else {"version": exc.message_zh}
+        errors = _named(exc, OFFICER_FIELDS)
         return _officer_form(request, actor, row, form, errors, exc.status)
     notice = "已保存：" + "、".join(OFFICER_FIELDS[f] for f in changed) + "。" if changed else "没有改动，未保存。"
     return console.done(f"/office/officers/{officer_id}", notice)

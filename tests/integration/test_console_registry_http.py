@@ -212,8 +212,8 @@ def test_edit_a_unit_errors_beside_the_field_then_saved_and_logged(server: Serve
                                                         "name": "", "version": version})
     assert bad.status_code == 422
     assert re.search(r'id="f-complaints"[^>]*aria-invalid="true" aria-describedby="e-complaints"', bad.text)
-    assert 'id="e-complaints" class="error" role="alert">应为整数，实为「三次」' in bad.text
-    assert 'id="e-name" class="error" role="alert">不能为空' in bad.text
+    assert 'id="e-complaints" class="error" role="alert">投诉次数：应为整数，实为「三次」' in bad.text
+    assert 'id="e-name" class="error" role="alert">单位名称：不能为空' in bad.text
     assert 'value="三次"' in bad.text                          # what was typed is kept
     assert units_in(county.db)[one] == before[one]
     risk = "D" if before[one]["risk"] != "D" else "A"
@@ -235,7 +235,7 @@ def test_add_a_unit_checks_its_credit_code(server: ServerProcess, county: County
     fields = {"name": "新单位", "address": "新路", "specialty": "public_places", "risk": "A", "covered": "是"}
     wrong = new_code(12)[:17] + ("0" if new_code(12)[17] != "0" else "1")
     bad = clerk.post_form("/office/units/new", {**fields, "id": wrong})
-    assert bad.status_code == 422 and 'id="e-id" class="error" role="alert">校验位错误或含有不允许的字符' in bad.text
+    assert bad.status_code == 422 and 'id="e-id" class="error" role="alert">统一社会信用代码：校验位错误或含有不允许的字符' in bad.text
     assert wrong not in units_in(county.db)
     good = clerk.post_form("/office/units/new", {**fields, "id": new_code(12)})
     assert good.status_code == 303 and units_in(county.db)[new_code(12)]["name"] == "新单位"
