@@ -80,7 +80,7 @@ def compare(kind: str, rows: Iterable[dict[str, Any]], existing: Mapping[Any, di
         before = existing.get(row[key])
         if before is None:
             new += 1
-        elif differences(kind, before, row):
+        elif before != row and differences(kind, before, row):    # equal dicts: no field-by-field look
             changed += 1
             if len(changed_keys) < sample:
                 changed_keys.append(str(row[key]))
@@ -107,10 +107,9 @@ def _same(value: Any) -> Any:
 def basis(kind: str, existing: Mapping[Any, dict[str, Any]], extra: str = "") -> str:
     """A digest of the registry rows a preview was computed against: the same digest at confirm
     time means the preview's counts still hold."""
-    digest = hashlib.sha256(extra.encode())
-    for key in sorted(existing, key=str):
-        digest.update(json.dumps(existing[key], sort_keys=True, ensure_ascii=False, default=str).encode())
-    return digest.hexdigest()
+    rows = [existing[key] for key in sorted(existing, key=str)]
+    text = json.dumps([extra, rows], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def row_version(row: Mapping[str, Any]) -> str:
