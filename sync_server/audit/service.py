@@ -70,6 +70,22 @@ def consistency(conn: Connection, first: int, second: int | None = None) -> dict
             "proof": [h.hex() for h in merkle.consistency_proof(first, leaves)]}
 
 
+def entries(conn: Connection, kind_prefix: str = "", by: str = "", before: int | None = None,
+            limit: int = 50) -> dict[str, Any]:
+    """A page of the log, newest first, for people to read (the console's 审计日志): each entry's
+    index, time, kind, subject, who (`by`, where the entry names one) and its other facts."""
+    size = q.count_entries(conn)
+    rows = q.list_entries(conn, kind_prefix, by, size if before is None else min(before, size), limit + 1)
+    shown = []
+    for row in rows[:limit]:
+        facts = json.loads(bytes(row["entry"]))
+        for key in ("kind", "subject", "at"):
+            facts.pop(key, None)
+        shown.append({"idx": row["idx"], "at": row["at"], "kind": row["kind"], "subject": row["subject"],
+                      "by": facts.pop("by", ""), "facts": facts})
+    return {"size": size, "entries": shown, "next": shown[-1]["idx"] if len(rows) > limit else None}
+
+
 def entries_about(conn: Connection, subject: str, kinds: tuple[str, ...], limit: int = 50) -> list[dict[str, Any]]:
     """The newest entries about one subject (e.g. a unit's edits), each as logged, with its index."""
     return [{**json.loads(bytes(row["entry"])), "idx": row["idx"]}

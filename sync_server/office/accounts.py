@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from sync_server.accounts import office as accounts
 from sync_server.accounts.service import digest
+from sync_server.audit import service as audit
 from sync_server.errors import FieldErrors, Stale
-from sync_server.office import console
+from sync_server.office import console, profile
 from sync_server.office.console import Actor
 
 
@@ -99,7 +100,41 @@ def _session_hash(actor: Actor) -> str:
     return digest(actor.session_id)
 
 
+@console.guarded("accounts.view")
+async def settings(request: Request, actor: Actor) -> Response:
+    found = await request.app.state.db.read(profile.read)
+    return console.render(request, actor, "console_settings.html", errors={},
+                          values={"name": found.name or "", "region": found.region or ""})
+
+
+@console.guarded("settings.edit")
+async def save_settings(request: Request, actor: Actor) -> Response:
+    form = await console.form(request)
+    name, region = form.get("name", "").strip(), form.get("region", "").strip()
+    errors = {}
+    if not 2 <= len(name) <= 100:
+        errors["name"] = "机构名称应为 2–100 个字符，如 某某县卫生健康综合监督执法大队"
+    if not profile.REGION.fullmatch(region):
+        errors["region"] = "行政区划代码应为 6 位数字（GB/T 2260），如 361024"
+    if errors:
+        return console.render(request, actor, "console_settings.html", status=422, errors=errors, values=form)
+    await request.app.state.db.write(lambda conn: profile.update(conn, name, region, by=actor.by))
+    return console.done("/office/settings", "已保存机构设置；此后的公示以该名称署名。")
+
+
+@console.guarded("audit.view")
+async def audit_log(request: Request, actor: Actor) -> Response:
+    """The audit log for people: who did what, newest first; each entry's proof is one link away."""
+    params = request.query_params
+    kind, by = params.get("kind", "")[:40], params.get("by", "")[:60]
+    before = params.get("before", "")
+    found = await request.app.state.db.read(audit.entries, kind, by, int(before) if before.isdigit() else None)
+    return console.render(request, actor, "console_audit.html", kind=kind, by=by, **found)
+
+
 ROUTES = [
+    Route("/office/audit", audit_log),
+    Route("/office/settings", settings), Route("/office/settings", save_settings, methods=["POST"]),
     Route("/office/accounts", index), Route("/office/accounts", create, methods=["POST"]),
     Route("/office/accounts/{username}", detail), Route("/office/accounts/{username}", update, methods=["POST"]),
     Route("/office/accounts/{username}/reset-password", reset, methods=["POST"]),

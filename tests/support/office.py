@@ -34,6 +34,9 @@ class Console(httpx.Client):
     """A signed-in browser-like client: the session cookie, the Origin a browser sends, `csrf`."""
     csrf: str = ""
 
+    def __enter__(self) -> "Console":   # already used to sign in; `with` only closes it at the end
+        return self
+
     def post_form(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
         """POST a form as the console page would: with the session's CSRF token."""
         return self.post(path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
