@@ -46,3 +46,10 @@ def list_entries(conn: Connection, kind_prefix: str, by: str, before: int, limit
 
 def _json_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+def list_entries_by_subject(conn: Connection, subject: str, kinds: tuple[str, ...], limit: int = 50) -> list[Row]:
+    """The newest entries about one subject (a unit's USCC, an officer's id) of these kinds."""
+    marks = ",".join("?" * len(kinds))
+    return conn.execute(f"SELECT idx, at, kind, entry FROM audit_log WHERE subject = ? AND kind IN ({marks})"
+                        " ORDER BY idx DESC LIMIT ?", (subject, *kinds, limit)).fetchall()

@@ -84,3 +84,9 @@ def entries(conn: Connection, kind_prefix: str = "", by: str = "", before: int |
         shown.append({"idx": row["idx"], "at": row["at"], "kind": row["kind"], "subject": row["subject"],
                       "by": facts.pop("by", ""), "facts": facts})
     return {"size": size, "entries": shown, "next": shown[-1]["idx"] if len(rows) > limit else None}
+
+
+def entries_about(conn: Connection, subject: str, kinds: tuple[str, ...], limit: int = 50) -> list[dict[str, Any]]:
+    """The newest entries about one subject (e.g. a unit's edits), each as logged, with its index."""
+    return [{**json.loads(bytes(row["entry"])), "idx": row["idx"]}
+            for row in q.list_entries_by_subject(conn, subject, kinds, limit)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.office import accounts, ceremony, devices, pages, plans, publication, tasks
+from sync_server.office import accounts, ceremony, devices, pages, plans, publication, registry, tasks
 
 ROUTES = [
     Route("/office", pages.dashboard),
@@ -18,4 +18,5 @@ ROUTES = [
     *tasks.ROUTES,
     *devices.ROUTES,   # and the calendar and reports sections (office/yearly.py)
     *ceremony.ROUTES,
+    *registry.ROUTES,
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -49,7 +50,21 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     """Header and rows (with the row numbers a spreadsheet shows) of an .xlsx or .csv file."""
     if not path.exists():
         raise BadRequest("import.no_file", f"no file {path}", f"找不到文件：{path}")
-    rows = _xlsx_rows(path) if _is_workbook(path) else _csv_rows(path.read_bytes())
+    return _table(_xlsx_rows(path) if _is_workbook(path) else _csv_rows(path.read_bytes()))
+
+
+def read_upload(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The same for an uploaded file's bytes (the office console): a workbook is read from a
+    temporary file, since the reader's checks and calamine read a path."""
+    if not _workbook_magic(data[:8], Path(filename or "upload").suffix):
+        return _table(_csv_rows(data))
+    with tempfile.TemporaryDirectory(prefix="suijian-upload-") as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(data)
+        return _table(_xlsx_rows(path))
+
+
+def _table(rows: list[tuple[int, list[Any]]]) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     numbered = [(n, r) for n, r in rows if any(v not in (None, "") for v in r)]
     if not numbered:
         raise BadRequest("import.empty", "the file has no rows", "文件是空的，没有表头和数据")
@@ -62,9 +77,13 @@ def _is_workbook(path: Path) -> bool:
     """By the first bytes, whatever the name: an .xlsx is a zip; an old .xls (OLE2) is refused."""
     with path.open("rb") as file:
         magic = file.read(8)
+    return _workbook_magic(magic, path.suffix)
+
+
+def _workbook_magic(magic: bytes, suffix: str) -> bool:
     if magic == OLE2_MAGIC:
         raise BadRequest("import.bad_xlsx", "an OLE2 file (.xls or an encrypted workbook), not .xlsx", XLS_ZH)
-    return magic.startswith(ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm")
+    return magic.startswith(ZIP_MAGIC) or suffix.lower() in (".xlsx", ".xlsm")
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
@@ -90,7 +109,11 @@ def _decode(data: bytes) -> str:
 
 
 def check_file(kind: str, path: Path) -> tuple[list[dict[str, Any]], list[RowError]]:
-    headers, rows = read_table(path)
+    return check_table(kind, *read_table(path))
+
+
+def check_table(kind: str, headers: list[str],
+                rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[RowError]]:
     missing = missing_columns(kind, headers)
     if missing:
         return [], [RowError(0, column, "缺少该列（表头）") for column in missing]
@@ -106,19 +129,21 @@ def import_file(conn: Connection, kind: str, path: Path, skip_errors: bool = Fal
     if (errors and not skip_errors) or any(e.row == 0 for e in errors) or not good:
         return result
     with transaction(conn):
-        _write(conn, kind, good, result, report)
+        write_rows(conn, kind, good, result, report)
         audit.append(conn, "registry.imported", kind, utc_now(), rows=len(good), skipped=result.skipped,
                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(), version=result.version)
     return result
 
 
-def _write(conn: Connection, kind: str, rows: list[dict[str, Any]], result: ImportResult,
-           report: Progress | None) -> None:
+def write_rows(conn: Connection, kind: str, rows: list[dict[str, Any]], result: ImportResult,
+               report: Progress | None = None, by: str = "", filename: str = "") -> None:
+    """Write checked rows (inside the caller's transaction): upsert units or officers, or a new
+    item-list version holding them all (`by` and `filename` are kept with the version)."""
     now = utc_now()
     if kind == "items":
         result.version = registry.next_item_version(conn)
         registry.upsert_items(conn, rows, result.version)
-        registry.insert_item_list_version(conn, result.version, now, "import", _digest(rows), len(rows))
+        registry.insert_item_list_version(conn, result.version, now, "import", _digest(rows), len(rows), by, filename)
         result.inserted = len(rows)
         return
     table = "units" if kind == "units" else "users"

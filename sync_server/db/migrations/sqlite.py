@@ -226,6 +226,24 @@ ALTER TABLE devices ADD COLUMN revoke_reason TEXT
 """
 
 
+# The office console's imports (sync_server/registry/staging.py): an uploaded file's preview kept
+# server-side between the preview and the confirm, bound to the office account that made it; who
+# imported each item-list version, from which file; units listed by name; a unit's or officer's
+# entries in the audit log (their page's history).
+REGISTRY_CONSOLE = """
+CREATE TABLE registry_staged_imports (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('units','inspectors','items')),
+    filename TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL,
+    basis TEXT NOT NULL, summary TEXT NOT NULL, errors BLOB NOT NULL, rows BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'previewed' CHECK (state IN ('previewed','applied')), applied_at TEXT);
+CREATE INDEX registry_staged_imports_created ON registry_staged_imports(created_at);
+ALTER TABLE item_list_versions ADD COLUMN imported_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_list_versions ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+CREATE INDEX units_name ON units(name, id);
+CREATE INDEX audit_log_subject ON audit_log(subject, idx)
+"""
+
+
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
     from schemas import envelope
@@ -311,4 +329,5 @@ MIGRATIONS: list[Migration] = [
     ("014_visit_reassignments", statements(VISIT_REASSIGNMENTS)),   # a visit's team changed after the draw
     ("015_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
     ("016_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
+    ("017_registry_console", statements(REGISTRY_CONSOLE)),   # staged imports, who imported an item-list version
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -37,7 +38,7 @@ class Column:
     parse: Callable[[Any], Any]
     aliases: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The headers that name this column, the canonical one first."""
         return (self.header, *self.aliases)
@@ -178,8 +179,10 @@ def missing_columns(kind: str, headers: list[str]) -> list[str]:
 
 def _cell(column: Column, cells: dict[str, Any]) -> tuple[str, Any]:
     """The header this file uses for the column (the canonical one if several) and its value."""
-    name = next((n for n in column.names if n in cells), column.header)
-    return name, cells.get(name)
+    for name in column.names:
+        if name in cells:
+            return name, cells[name]
+    return column.header, None
 
 
 def check_row(kind: str, row: int, cells: dict[str, Any]) -> tuple[dict[str, Any] | None, list[RowError]]:
@@ -213,7 +216,7 @@ def check_rows(kind: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[
     seen: dict[Any, int] = {}
     for row_no, cells in rows:
         record, problems = check_row(kind, row_no, cells)
-        key = row_key(kind, cells)
+        key = record[LAYOUTS[kind][0].field] or None if record is not None else row_key(kind, cells)
         if key is not None and key in seen:
             problems = [*problems, RowError(row_no, LAYOUTS[kind][0].header, f"与第 {seen[key]} 行重复")]
         elif key is not None:
