@@ -11,7 +11,9 @@ from typing import Iterator
 import httpx
 import pytest
 
+import field_app.keys
 from field_app.keys import KeyStore
+from field_app.officer_keys import SCRYPT_N, OfficerKeys
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from sync_server.db.connection import open_db
@@ -25,6 +27,32 @@ class County:
     admin_token: str
     inspector: str
     leader: str
+
+
+TEST_SCRYPT_N = 2 ** 10   # 1 MiB: about 1/32 of the tablet's cost per PIN
+
+
+class CheaperOfficerKeys(OfficerKeys):
+    """The tablets' officer keys in these tests: wrapped by a cheaper scrypt (see below)."""
+
+    def __init__(self, directory: Path, scrypt_n: int = TEST_SCRYPT_N) -> None:
+        super().__init__(directory, scrypt_n)
+
+
+@pytest.fixture(autouse=True)
+def cheaper_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process tablets of the integration tests (SyncClient, AppState: both make their
+    KeyStore in field_app/keys.py) wrap their officers' keys with scrypt at TEST_SCRYPT_N, not
+    the tablet's SCRYPT_N: every officer of every tablet costs a derivation to register and one
+    to unlock, 0.14 s each at the real cost, about 13% of these tests' time.
+
+    What is checked here is the same at either cost (the PIN unlocks, a wrong one does not, the
+    signatures, the sync); the cost itself is the unit tests' business (test_officer_keys.py
+    builds OfficerKeys as the tablet does, at SCRYPT_N, and checks the figure in the file), and
+    the browser tests run the real app in its own process, untouched by this patch. The cheaper
+    cost exists only as this in-process patch: nothing in the product reads it."""
+    assert TEST_SCRYPT_N < SCRYPT_N
+    monkeypatch.setattr(field_app.keys, "OfficerKeys", CheaperOfficerKeys)
 
 
 @pytest.fixture(scope="session")
