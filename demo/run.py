@@ -24,7 +24,7 @@ from demo.draws import SECOND_HALF
 from sync_server.planning.queries import assignments
 
 DEMO_PIN = "258036"   # every demo officer's signing PIN (a demo: a real PIN is each officer's own)
-from demo.seed import seed_demo
+from demo.seed import CONSOLE_ACCOUNTS, CONSOLE_PASSWORD, seed_demo
 
 
 def run_demo(directory: Path, host: str, port: int) -> int:
@@ -139,10 +139,11 @@ def _banner(directory: Path, host: str, port: int, codes: list[tuple[str, str, s
         f"  结果公示 disclosure list: http://{host}:{port}/public/results   (四类结果及公示期限 all four categories;"
         f" 可核验的条目 a verifiable entry: http://{host}:{port}/public/results/{entry}/verify)",
         f"  统计报告 report: http://{host}:{port}/public/reports/2026   监督所工作台 office: http://{host}:{port}/office"
-        " (用管理员令牌登录 sign in with the admin token)",
+        f" (账号 sign in as {CONSOLE_ACCOUNTS[0][0]}（科室管理员 admin）, {CONSOLE_ACCOUNTS[1][0]}（录入员 clerk）or"
+        f" {CONSOLE_ACCOUNTS[2][0]}（审核员 auditor）; 密码 password {CONSOLE_PASSWORD})",
         f"  同步服务 sync server:  http://{host}:{port}/v1/…   (OpenAPI: http://{host}:{port}/openapi.json)",
         f"  数据库 database:       {directory / 'server.db'}",
-        f"  管理员令牌 admin token: {directory / 'admin-token.txt'}",
+        f"  管理接口令牌 API admin token (machines only): {directory / 'admin-token.txt'}",
         "  一次性注册码 one-time enrollment codes (72 h):",
         *[f"    {name}（{'检查员' if role == 'inspector' else '组长'}）: {code}" for name, role, code in codes],
         "  现场应用 field app (Flet, 离线可用 works offline; 数据 data in " + str(directory) + "/tablet-*):",

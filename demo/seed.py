@@ -22,7 +22,7 @@ from typing import Any, Callable
 from demo import draws as demo_draws, files, words
 from demo.county import County, generate_county
 from schemas.clock import utc_now
-from sync_server.accounts import service as accounts
+from sync_server.accounts import office as office_accounts, service as accounts
 from sync_server.db import Connection, meta
 from sync_server.db.connection import transaction
 from sync_server.office import profile
@@ -32,6 +32,9 @@ Report = Callable[[str, int, int], None]
 ADMIN = {"id": "admin", "name": "监督所管理员", "role": "admin", "department": "综合监督科",
          "specialties": [], "cert_valid_until": None, "phone": ""}
 OFFICE_NAME = f"{words.COUNTY}卫生健康综合监督执法大队"
+# The office console's people (sync_server/accounts/office.py): one of each role, one demo password.
+CONSOLE_PASSWORD = "Suijian-2026"
+CONSOLE_ACCOUNTS = [("zhangwei", "张伟", "admin"), ("lina", "李娜", "clerk"), ("wangfang", "王芳", "auditor")]
 IMPORT_LABELS = {"items": "事项清单", "units": "单位名录", "inspectors": "人员名录"}
 
 
@@ -68,6 +71,8 @@ def registries(conn: Connection, county: County, report: Report) -> dict[str, An
         profile.update(conn, OFFICE_NAME, words.DIVISION_CODE, utc_now())
         # No import column: the admin is no officer of the registry; `sync-server create-user`'s service.
         admin_token = accounts.create_user(conn, ADMIN)["admin_token"]
+        for username, name, role in CONSOLE_ACCOUNTS:
+            office_accounts.create_account(conn, username, name, role, CONSOLE_PASSWORD, "demo")
     with tempfile.TemporaryDirectory(prefix="suijian-demo-") as folder:
         for kind, path in files.write_county(county, Path(folder)).items():
             _import(conn, kind, path, report)

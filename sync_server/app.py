@@ -29,6 +29,7 @@ from sync_server.public import routes as public
 from sync_server.records import routes as records
 from sync_server.reports import routes as reports
 from sync_server.web.http import JSONResponse
+from sync_server.web.render import refusal
 from sync_server.settings import Settings
 
 logger = logging.getLogger("sync_server")
@@ -49,18 +50,35 @@ async def schema_file(request: Request) -> Response:
     return FileResponse(contract.schema_path(name), media_type="application/schema+json")
 
 
-async def api_error(request: Request, exc: Exception) -> JSONResponse:
+PAGES = ("/office", "/witness")   # people's pages: their errors are pages in Chinese, not JSON
+
+
+def _page_error(request: Request, status: int, message_zh: str, headers: dict[str, str] | None) -> Response | None:
+    if not request.url.path.startswith(PAGES):
+        return None
+    titles = {400: "请求无效", 403: "无权进行此操作", 404: "没有该页面", 405: "不支持该请求方法", 409: "页面已过期",
+              413: "提交的内容过大", 422: "填写有误", 429: "请稍后再试"}
+    response = refusal(status, titles.get(status, "无法完成操作"), message_zh)
+    response.headers.update({"Cache-Control": "no-store", **(headers or {})})
+    return response
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ContractError):
         exc = BadRequest.from_contract(exc)
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.as_json(), status_code=exc.status, headers=exc.headers)
+    shown = _page_error(request, exc.status, exc.message_zh, exc.headers)
+    return shown or JSONResponse(exc.as_json(), status_code=exc.status, headers=exc.headers)
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "request.not_found", 405: "request.method_not_allowed"}.get(exc.status_code, "request.invalid")
     zh = {404: "没有该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无效")
     headers = {"Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+    shown = _page_error(request, exc.status_code, {404: "没有该页面，请从导航栏进入。"}.get(exc.status_code, zh), headers)
+    if shown is not None:
+        return shown
     return JSONResponse({"code": code, "message": str(exc.detail), "message_zh": zh}, status_code=exc.status_code,
                         headers=headers)
 

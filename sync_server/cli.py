@@ -6,6 +6,7 @@ not here: `python -m demo`, see demo/.)
     workdays add   the date N working days after DATE on the official calendar (provisional or not)
     load-calendar  load a year's State Council holiday notice from a small file
     create-user    add an office admin, team leader or inspector
+    office-account add an office console account (admin, clerk, auditor); the password from stdin
     enroll-code    make a one-time enrollment code for a user's device
     revoke-device  revoke a device's key and token
     import-units, import-inspectors, import-items
@@ -27,12 +28,13 @@ not here: `python -m demo`, see demo/.)
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from sync_server.accounts import service as accounts
+from sync_server.accounts import office as office_accounts, service as accounts
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
 from sync_server.office import profile as office_profile
@@ -83,6 +85,15 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_office_account(args: argparse.Namespace) -> int:
+    """The first admin account (and any later one): the password is read from stdin, never an argument."""
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("密码 password: ")
+    made = _write(args.db, office_accounts.create_account, args.username, args.name, args.role, password,
+                  "cli", args.must_change)
+    print(f"{made['username']}\t{office_accounts.ROLES[made['role']]}\t(id {made['id']})")
+    return 0
+
+
 def cmd_enroll_code(args: argparse.Namespace) -> int:
     made = _write(args.db, accounts.new_enrollment_code, args.user, args.hours)
     print(f"{made['code']}\t(user {made['user_id']}, valid until {made['expires_at']})")
@@ -118,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--department", default="")
     user.add_argument("--specialty", action="append", help="specialty code; repeat for several")
     user.add_argument("--cert-valid-until", default=None)
+    account = _command(sub, "office-account", cmd_office_account,
+                       "add an office console account; the password is read from stdin")
+    account.add_argument("--username", required=True, help="the sign-in name: 3-32 lowercase letters, digits, . _ -")
+    account.add_argument("--name", required=True, help="the person's name as shown in the console and the audit log")
+    account.add_argument("--role", required=True, choices=["admin", "clerk", "auditor"])
+    account.add_argument("--must-change", action="store_true", help="the holder must change the password at first sign-in")
     code = _command(sub, "enroll-code", cmd_enroll_code, "a one-time enrollment code")
     code.add_argument("user")
     code.add_argument("--hours", type=int, default=72)
@@ -149,5 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except ApiError as exc:
-        print(f"错误 {exc.code}: {exc.message_zh} ({exc.message})", file=sys.stderr)
+        detail = exc.detail.get("fields") if isinstance(exc.detail, dict) else None
+        print(f"错误 {exc.code}: {exc.message_zh} ({exc.message})" + (f" {detail}" if detail else ""), file=sys.stderr)
         return 1

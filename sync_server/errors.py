@@ -9,6 +9,8 @@
       TooLarge            413  body or photo over the limit
       Unsupported         415  not a photo type we take
       TooManyFailures     429  "auth.too_many_failures": too many failed sign-ins; `Retry-After`
+      FieldErrors         422  "form.invalid": a form's fields, each with its reason in Chinese (console)
+      Stale               409  "form.stale": the form was opened before the thing it changes moved on
       StorageFull         507  "storage.full": the server's disk is full; nothing of this request
                                was saved, what was saved before is intact; retry later
 
@@ -70,6 +72,26 @@ class TooLarge(ApiError):
 
 class Unsupported(ApiError):
     status = 415
+
+
+class FieldErrors(ApiError):
+    """A form's invalid fields: {field name: the reason in Chinese}, shown beside each field by the
+    office console (sync_server/office/console.py); nothing of the form is applied."""
+    status = 422
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        super().__init__("form.invalid", "invalid fields: " + ", ".join(self.fields),
+                         "；".join(self.fields.values()), {"fields": self.fields})
+
+
+class Stale(ApiError):
+    """A form opened before what it changes moved on (a task announced since, a version published):
+    refused, nothing applied; the person reloads and decides again."""
+    status = 409
+
+    def __init__(self, message_zh: str, detail: Any = None) -> None:
+        super().__init__("form.stale", "the form is out of date", message_zh, detail)
 
 
 class TooManyFailures(ApiError):

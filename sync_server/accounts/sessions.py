@@ -1,10 +1,10 @@
-"""Sign-in sessions of the office screen (监督所工作台, sync_server/office/pages.py).
+"""Sign-in sessions of the office console (/office, sync_server/office/).
 
-Signing in with the office admin token opens a session: a random id (256 bits) that only the
-browser's cookie holds; the database keeps its SHA-256, the admin, the admin token it was opened
-with and its expiry (Settings.office_session_hours). Signing out deletes it; revoking the admin
-token ends it. No credential is ever in the cookie: a stolen database gives no session, and an
-expired or ended session id is worth nothing.
+Signing in with an office account's name and password opens a session: a random id (256 bits)
+that only the browser's cookie holds; the database keeps its SHA-256, the account and its expiry
+(Settings.office_session_hours). Signing out deletes it; deactivating the account or changing its
+password ends its sessions. No credential is ever in the cookie: a stolen database gives no
+session, and an expired or ended session id is worth nothing.
 
 A form posted by a signed-in browser carries a CSRF token derived from the session id
 (`csrf_token`), so a page elsewhere cannot make the browser post one.
@@ -15,30 +15,26 @@ import hashlib
 import hmac
 import secrets
 
-from sync_server.accounts.service import digest
 from schemas.clock import hours_from_now, utc_now
 from sync_server.accounts.queries import sessions as q
-from sync_server.accounts.queries import users
+from sync_server.accounts.service import digest
 from sync_server.db import Connection, Row
 
 
-def open_session(conn: Connection, token: str, hours: int) -> str | None:
-    """A new session for a valid admin token (its id, for the cookie); None for any other token."""
-    admin = users.get_admin_by_token_hash(conn, digest(token))
-    if admin is None:
-        return None
+def open_session(conn: Connection, account_id: str, hours: int) -> str:
+    """A new session for an authenticated account: its id, for the cookie."""
     session_id, now = secrets.token_urlsafe(32), utc_now()
-    q.delete_expired_office_sessions(conn, now)
-    q.insert_office_session(conn, digest(session_id), admin["id"], digest(token), now, hours_from_now(hours))
+    q.delete_expired_sessions(conn, now)
+    q.insert_session(conn, digest(session_id), account_id, now, hours_from_now(hours))
     return session_id
 
 
-def admin_for_session(conn: Connection, session_id: str) -> Row | None:
-    return q.get_admin_by_session_hash(conn, digest(session_id), utc_now()) if session_id else None
+def account_for_session(conn: Connection, session_id: str) -> Row | None:
+    return q.get_account_by_session_hash(conn, digest(session_id), utc_now()) if session_id else None
 
 
 def close_session(conn: Connection, session_id: str) -> bool:
-    return q.delete_office_session_by_hash(conn, digest(session_id))
+    return q.delete_session_by_hash(conn, digest(session_id))
 
 
 def csrf_token(session_id: str) -> str:

@@ -49,8 +49,10 @@ def name_to_sign(conn: Connection) -> str:
     return name
 
 
-def update(conn: Connection, name: str | None = None, region: str | None = None, now: str | None = None) -> Profile:
-    """Set the name, the region code, or both; each change is in the audit log."""
+def update(conn: Connection, name: str | None = None, region: str | None = None, now: str | None = None,
+           by: str | None = None) -> Profile:
+    """Set the name, the region code, or both; each change is in the audit log (with the person, from
+    the console)."""
     if name is not None:
         name = name.strip()
         if not 2 <= len(name) <= 100:
@@ -62,6 +64,6 @@ def update(conn: Connection, name: str | None = None, region: str | None = None,
                              "行政区划代码应为 6 位数字（GB/T 2260），如 361024")
         meta.set_meta(conn, REGION_KEY, region)
     if name is not None or region is not None:
-        changed = {k: v for k, v in (("name", name), ("region", region)) if v is not None}
+        changed = {k: v for k, v in (("name", name), ("region", region), ("by", by)) if v is not None}
         audit.append(conn, "office.profile", "office", now or utc_now(), **changed)
     return read(conn)

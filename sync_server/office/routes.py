@@ -1,9 +1,9 @@
-"""The office console's routes (/office, behind office sessions)."""
+"""The office console's routes (/office, behind office sessions): each section's table."""
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.office import pages
+from sync_server.office import accounts, pages
 
 ROUTES = [
     Route("/office", pages.dashboard),
@@ -12,4 +12,5 @@ ROUTES = [
     Route("/office/logout", pages.logout, methods=["POST"]),
     Route("/office/results/{no}/document.pdf", pages.document),
     Route("/office/lab-results", pages.lab_result, methods=["POST"]),
+    *accounts.ROUTES,
 ]

@@ -21,6 +21,7 @@ from sync_server.records.photostore import path_for
 from tests.integration.conftest import server_rows, team_of
 from tests.support import pdf_text
 from tests.support.records import officer_key, record
+from tests.support.office import ADMIN, PASSWORD
 
 CLOCK = DeviceClock(stamp=lambda: "2026-11-20T01:30:00Z", local_stamp=lambda: "2026-11-20T09:40:00+08:00")
 
@@ -101,12 +102,13 @@ def test_the_team_the_leader_and_the_office_open_it_and_a_stranger_cannot(synced
     assert inspector.http.get(f"/v1/photos/{sha}", headers=inspector._auth()).status_code == 404, "not a photo"
 
     with httpx.Client(base_url=server.url, timeout=30) as web:
-        assert web.get("/office/results/2026-000001/document.pdf").headers["location"] == "/office/login"
+        assert web.get("/office/results/2026-000001/document.pdf").headers["location"].startswith("/office/login")
         decide(leader, doc, county)
         no = server_rows(county.db, "SELECT no FROM disclosures WHERE record_id = ?", doc["id"])[0][0]
         form = web.get("/office/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-        web.post("/office/login", data={"token": county.admin_token, "csrf": csrf}, headers={"Origin": server.url})
+        web.post("/office/login", data={"username": ADMIN, "password": PASSWORD, "csrf": csrf},
+                 headers={"Origin": server.url})
         page = web.get("/office")
         assert f'href="/office/results/{no}/document.pdf"' in page.text, "the ledger line links the PDF"
         opened = web.get(f"/office/results/{no}/document.pdf")

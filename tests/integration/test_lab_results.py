@@ -20,6 +20,7 @@ from schemas.record import Rectify
 from tests.integration.conftest import server_rows
 from tests.integration.test_disclosure import approve, entry_of, submit
 from tests.integration.test_office_sessions import csrf_of, sign_in
+from tests.support.office import CLERK
 from tests.support import dates
 from tests.support.records import finding
 
@@ -201,7 +202,7 @@ def test_the_office_form_lists_the_sample_and_enters_its_result(team, county, se
     record_id, sha = submit(inspector, county, assignment, findings=sampled_findings(assignment))
     assert approve(leader, record_id, sha)["status"] == "accepted"
     with httpx.Client(base_url=server.url, timeout=30) as web:
-        assert sign_in(web, county.admin_token).status_code == 303
+        assert sign_in(web, CLERK).status_code == 303, "a clerk (录入员) enters lab results"
         board = web.get("/office").text
         assert "待检验结果的样品（1）" in board and "样品 YP-2026-0042" in board and assignment["unit"]["name"] in board
         origin = {"Origin": server.url.rstrip("/")}
@@ -223,4 +224,4 @@ def test_the_office_form_lists_the_sample_and_enters_its_result(team, county, se
     entry = entry_of(county, record_id)
     assert (entry["category"], entry["revision"]) == ("no_problem", 2)
     (row,) = server_rows(county.db, "SELECT source, by_user FROM lab_results WHERE record_id = ?", record_id)
-    assert (row["source"], row["by_user"]) == ("office", "admin"), "attributed to the signed-in office account"
+    assert (row["source"], row["by_user"]) == ("office", f"office:{CLERK}"), "attributed to the signed-in office account"

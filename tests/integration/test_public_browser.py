@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.integration.conftest import County, server_rows
 from tests.support.server import ServerProcess
+from tests.support.office import ADMIN, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -110,10 +111,11 @@ def test_the_office_signs_in_and_sees_what_is_due_and_the_ledger(site: ServerPro
                                                                  page: Page, tmp_path: Path) -> None:
     page.goto(site.url + "/office")
     expect(page.get_by_role("heading", name="监督所工作台")).to_be_visible()
-    page.get_by_label("管理员令牌").fill("adm_not-a-token")
+    page.get_by_label("账号").fill(ADMIN)
+    page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("alert")).to_contain_text("令牌无效")
-    page.get_by_label("管理员令牌").fill(history_county.admin_token)
+    expect(page.get_by_role("alert")).to_contain_text("账号或密码不正确")
+    page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="结果公示（截至")).to_be_visible()
     overdue = server_rows(history_county.db, "SELECT no FROM disclosures WHERE state = 'due' ORDER BY due_on LIMIT 1")[0][0]

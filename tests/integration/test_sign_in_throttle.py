@@ -1,4 +1,4 @@
-"""Guessing enrollment codes and office tokens, over real HTTP against a real server: after
+"""Guessing enrollment codes and office passwords, over real HTTP against a real server: after
 SUIJIAN_AUTH_FAILURE_LIMIT failures within SUIJIAN_AUTH_FAILURE_WINDOW_SECONDS a client address
 (or a user) gets 429 with Retry-After and a Chinese message; another client is not affected;
 after Retry-After seconds the address may try again. The window is 2 seconds here."""
@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.integration.conftest import Admin, County
+from tests.support.office import ADMIN, CLERK, PASSWORD
 from tests.support.server import ServerProcess
 
 LIMIT = 5
@@ -93,20 +94,45 @@ def test_concurrent_guesses_get_no_more_than_the_limit(county: County) -> None:
     assert (statuses.count(400), statuses.count(429)) == (LIMIT, 40 - LIMIT)
 
 
-def sign_in(web: httpx.Client, token: str) -> httpx.Response:
+def sign_in(web: httpx.Client, username: str, password: str) -> httpx.Response:
     form = web.get("/office/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)   # type: ignore[union-attr]
-    return web.post("/office/login", data={"token": token, "csrf": csrf}, headers={"Origin": str(web.base_url).rstrip("/")})
+    return web.post("/office/login", data={"username": username, "password": password, "csrf": csrf},
+                    headers={"Origin": str(web.base_url).rstrip("/")})
 
 
-def test_wrong_office_tokens_are_throttled_per_address(guarded: ServerProcess, county: County) -> None:
+def test_wrong_office_passwords_are_throttled_per_address(guarded: ServerProcess, county: County) -> None:
     with client(guarded.url) as guesser, client(guarded.url, "127.0.0.2") as colleague:
-        for n in range(LIMIT):
-            assert "令牌无效" in sign_in(guesser, f"adm_guess-{n}").text
-        refused = sign_in(guesser, county.admin_token)
+        for n in range(LIMIT):   # a different account each time: only the address adds up
+            assert "账号或密码不正确" in sign_in(guesser, f"guess{n}", "Wrong-pass-1").text
+        refused = sign_in(guesser, ADMIN, PASSWORD)
         assert refused.status_code == 429 and "登录失败次数过多" in refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 2
-        assert sign_in(colleague, county.admin_token).status_code == 303, "another client signs in"
+        assert sign_in(colleague, ADMIN, PASSWORD).status_code == 303, "another client signs in"
         wait_out(refused)
-        assert sign_in(guesser, county.admin_token).status_code == 303, "allowed again after the wait"
-    assert "failed office_login (auth.not_admin) from addr:127.0.0.1" in guarded.log.read_text(errors="replace")
+        assert sign_in(guesser, ADMIN, PASSWORD).status_code == 303, "allowed again after the wait"
+    assert "failed office_login (auth.bad_password) from addr:127.0.0.1" in guarded.log.read_text(errors="replace")
+
+
+def test_an_account_is_locked_whatever_address_the_guesses_come_from(county: County) -> None:
+    # A 6-second window: each guess costs an argon2id check, so LIMIT of them outlast 2 seconds here.
+    guarded = ServerProcess(county.db, env={**FAST, "SUIJIAN_AUTH_FAILURE_WINDOW_SECONDS": "6"}).start()
+    try:
+        _locked_whatever_address(guarded)
+    finally:
+        guarded.stop()
+
+
+def _locked_whatever_address(guarded: ServerProcess) -> None:
+    addresses = [f"127.0.0.{n}" for n in range(2, 2 + LIMIT)]
+    for address in addresses:   # one wrong password from each of LIMIT machines
+        with client(guarded.url, address) as guesser:
+            assert sign_in(guesser, CLERK, "Wrong-pass-1").status_code == 403
+    with client(guarded.url, "127.0.0.99") as owner:
+        locked = sign_in(owner, CLERK, PASSWORD)
+        assert locked.status_code == 429 and "已暂时锁定" in locked.text, "the right password waits out the lock"
+    with client(guarded.url, "127.0.0.99") as colleague:
+        assert sign_in(colleague, ADMIN, PASSWORD).status_code == 303, "another account on the same machine is not locked"
+    wait_out(locked)
+    with client(guarded.url, "127.0.0.99") as owner:
+        assert sign_in(owner, CLERK, PASSWORD).status_code == 303

@@ -226,6 +226,20 @@ REVIEW_COMMENT = """
 ALTER TABLE reviews ADD COLUMN comment TEXT NOT NULL DEFAULT ''
 """
 
+OFFICE_ACCOUNTS = """
+CREATE TABLE office_accounts (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','clerk','auditor')),
+    password_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, password_changed_at TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES office_accounts(id),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+DROP TABLE office_sessions
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -240,4 +254,5 @@ MIGRATIONS: list[Migration] = [
     ("009_lab_results", statements(LAB_RESULTS)),   # lab samples' results (records/labresults.py)
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
+    ("012_office_accounts", statements(OFFICE_ACCOUNTS)),   # named office accounts with roles; console sessions
 ]

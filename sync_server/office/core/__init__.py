@@ -1,0 +1,1 @@
+"""The office console's pure rules."""
