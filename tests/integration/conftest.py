@@ -1,6 +1,7 @@
 """Integration fixtures: a seeded county in a real SQLite file, a real server, real clients."""
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import sqlite3
@@ -55,25 +56,36 @@ def cheaper_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(field_app.keys, "OfficerKeys", CheaperOfficerKeys)
 
 
-@pytest.fixture(scope="session")
-def county_template(tmp_path_factory: pytest.TempPathFactory) -> County:
-    db = tmp_path_factory.mktemp("template") / "server.db"
-    conn = open_db(db)
-    facts = seed_demo(conn, units=400, inspectors=14, report=lambda *_: None, history=False)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+def _seeded_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, **seeding: object) -> County:
+    """A seeded county made once for the whole run: pytest-xdist's workers share one (the first
+    to take the lock seeds it, the others wait for it) instead of each seeding its own. Tests
+    only copy it (`county`, `history_county`), never open it."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent          # the run's folder, above each worker's own
+    db, facts_file = root / f"{name}-template" / "server.db", root / f"{name}-template.json"
+    with open(root / f"{name}-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not facts_file.exists():
+            db.parent.mkdir(exist_ok=True)
+            conn = open_db(db)
+            facts = seed_demo(conn, report=lambda *_: None, **seeding)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            facts_file.write_text(json.dumps({k: facts[k] for k in ("admin_token", "demo_inspector", "demo_leader")}))
+    facts = json.loads(facts_file.read_text())
     return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
 
 
 @pytest.fixture(scope="session")
-def history_template(tmp_path_factory: pytest.TempPathFactory) -> County:
+def county_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> County:
+    return _seeded_once(tmp_path_factory, worker_id, "county", units=400, inspectors=14, history=False)
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> County:
     """The demo county with its year so far: records, approvals, the disclosure list, follow-ups."""
-    db = tmp_path_factory.mktemp("history") / "server.db"
-    conn = open_db(db)
-    facts = seed_demo(conn, units=1500, inspectors=20, report=lambda *_: None)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+    return _seeded_once(tmp_path_factory, worker_id, "history", units=1500, inspectors=20)
 
 
 @pytest.fixture

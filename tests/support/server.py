@@ -5,6 +5,7 @@ launcher that has imported the server once (tests/support/preload.py); otherwise
 or `preloaded=False`) it is `python -m sync_server serve` started afresh."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -111,6 +112,18 @@ class Launcher:
         self.started: list[int] = []
         self.codes: dict[int, int] = {}
         threading.Thread(target=self._listen, daemon=True, name="server-launcher").start()
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """End the launcher (its servers were stopped by their tests) and reap it."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
     def _listen(self) -> None:
         assert self.proc.stdout is not None
