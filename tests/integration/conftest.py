@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -56,12 +57,12 @@ def cheaper_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(field_app.keys, "OfficerKeys", CheaperOfficerKeys)
 
 
-def _seeded_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, **seeding: object) -> County:
+def _seeded_once(tmp_path_factory: pytest.TempPathFactory, name: str, **seeding: object) -> County:
     """A seeded county made once for the whole run: pytest-xdist's workers share one (the first
     to take the lock seeds it, the others wait for it) instead of each seeding its own. Tests
     only copy it (`county`, `history_county`), never open it."""
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent          # the run's folder, above each worker's own
     db, facts_file = root / f"{name}-template" / "server.db", root / f"{name}-template.json"
     with open(root / f"{name}-template.lock", "w") as lock:
@@ -78,14 +79,14 @@ def _seeded_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name:
 
 
 @pytest.fixture(scope="session")
-def county_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> County:
-    return _seeded_once(tmp_path_factory, worker_id, "county", units=400, inspectors=14, history=False)
+def county_template(tmp_path_factory: pytest.TempPathFactory) -> County:
+    return _seeded_once(tmp_path_factory, "county", units=400, inspectors=14, history=False)
 
 
 @pytest.fixture(scope="session")
-def history_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> County:
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> County:
     """The demo county with its year so far: records, approvals, the disclosure list, follow-ups."""
-    return _seeded_once(tmp_path_factory, worker_id, "history", units=1500, inspectors=20)
+    return _seeded_once(tmp_path_factory, "history", units=1500, inspectors=20)
 
 
 @pytest.fixture
