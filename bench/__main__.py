@@ -8,13 +8,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import app, common, devices, disclosure, documents, draw, imports, ingest, photos, reports
+from bench import app, common, devices, disclosure, documents, draw, imports, ingest, office, photos, reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-UNSEEDED = {"xlsx", "documents"}     # suites that need no demo county
+UNSEEDED = {"xlsx", "documents", "office"}     # suites that need no demo county
 
 
 def xlsx(workdir: Path, county: object = None) -> dict:
@@ -29,7 +29,7 @@ def xlsx(workdir: Path, county: object = None) -> dict:
 
 SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run,
           "reports": reports.run, "disclosure": disclosure.run, "app": app.run, "xlsx": xlsx,
-          "documents": documents.run}
+          "documents": documents.run, "office": office.run}
 
 
 def main(argv: list[str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from schemas import enrollment_link
 from field_app.officer_keys import Officer, pin_problem
 from field_app.state.services import Services, close_client
 from field_app.sync import Offline, SyncClient, SyncError
@@ -36,6 +37,10 @@ class Session:
     def enroll(self, server_url: str, code: str, pin: str, pin_again: str) -> str | None:
         """Trade the one-time code, registering the enrolling officer's signing key under their
         new PIN too; None when enrolled, else what went wrong, in Chinese."""
+        try:
+            server_url, code = _from_link(server_url, code)
+        except enrollment_link.LinkError as exc:
+            return str(exc)
         url, code = server_url.strip().rstrip("/"), code.strip().upper()
         if not url.startswith(("http://", "https://")):
             return "服务器地址应以 http:// 或 https:// 开头"
@@ -56,7 +61,10 @@ class Session:
     def join_officer(self, code: str, pin: str, pin_again: str) -> str | None:
         """Another team member registers their own signing key on this tablet (online, with their
         own one-time code and a PIN of their choosing); None when done, else why not (Chinese)."""
-        code = code.strip().upper()
+        try:
+            code = _from_link(self.server_url, code)[1].strip().upper()
+        except enrollment_link.LinkError as exc:
+            return str(exc)
         if not code:
             return "请输入该执法人员本人的一次性注册码"
         problem = pin_problem(pin.strip(), pin_again.strip())
@@ -76,3 +84,13 @@ class Session:
         finally:
             close_client(client)
         return None
+
+
+def _from_link(server_url: str, code: str) -> tuple[str, str]:
+    """The office's enrollment QR code read as text (schemas/enrollment_link.py) and pasted into
+    either field gives both the server's address and the code; anything else is taken as typed."""
+    for text in (code, server_url):
+        if enrollment_link.is_link(text):
+            link = enrollment_link.parse(text)
+            return link.server, link.code
+    return server_url, code

@@ -90,8 +90,8 @@ async def enrollment_code(request: Request) -> JSONResponse:
 
 
 async def revoke_device(request: Request) -> JSONResponse:
-    await admin_of(request)
-    await request.app.state.db.write(accounts.revoke_device, request.path_params["device_id"])
+    admin = await admin_of(request)
+    await request.app.state.db.write(accounts.revoke_device, request.path_params["device_id"], admin["id"])
     return JSONResponse({"device_id": request.path_params["device_id"], "status": "revoked"})
 
 

@@ -133,14 +133,60 @@ def _code_used() -> Conflict:
                     "该注册码已被使用，请向监督所重新申请")
 
 
-def revoke_device(conn: Connection, device_id: str) -> None:
+def revoke_device(conn: Connection, device_id: str, by: str | None = None, reason: str | None = None) -> list[str]:
+    """Revoke a device (and, for a tablet, every officer key it hosts); the ids revoked now. The
+    office console passes the person and their reason, which are kept on the row and in the log."""
     if q.get_device_by_id(conn, device_id) is None:
         raise NotFound("device.unknown", f"no device {device_id}", "没有该设备")
-    now = utc_now()
-    if q.revoke_device_by_id(conn, device_id, now):
-        audit.append(conn, "device.revoked", device_id, now)
-    for key_id in q.revoke_hosted_keys(conn, device_id, now):   # a lost tablet: every officer's key on it
-        audit.append(conn, "device.revoked", key_id, now, tablet=device_id)
+    now, done = utc_now(), []
+    who = {key: value for key, value in (("by", by), ("reason", reason)) if value}
+    if q.revoke_device_by_id(conn, device_id, now, by, reason):
+        audit.append(conn, "device.revoked", device_id, now, **who)
+        done.append(device_id)
+    for key_id in q.revoke_hosted_keys(conn, device_id, now, by, reason):   # a lost tablet: every officer's key on it
+        audit.append(conn, "device.revoked", key_id, now, tablet=device_id, **who)
+        done.append(key_id)
+    return done
+
+
+def officer_devices(conn: Connection) -> list[dict[str, Any]]:
+    """The registry's officers, each with their tablets and the signing keys they keep on tablets
+    (a key syncs through its tablet, so its last sync is the tablet's)."""
+    officers = {r["id"]: {**dict(r), "devices": []} for r in q.list_officers(conn)}
+    for row in q.list_officer_devices(conn):
+        device = dict(row)
+        device["kind"] = "key" if row["host_device_id"] else "tablet"
+        device["last_sync"] = row["host_last_seen_at"] if row["host_device_id"] else row["last_seen_at"]
+        if row["user_id"] in officers:
+            officers[row["user_id"]]["devices"].append(device)
+    return list(officers.values())
+
+
+def device_detail(conn: Connection, device_id: str) -> dict[str, Any]:
+    """A device with its owner and, for a tablet, the officer keys it hosts (what revoking it ends)."""
+    row = q.get_device_with_owner(conn, device_id)
+    if row is None:
+        raise NotFound("device.unknown", f"no device {device_id}", "没有该设备")
+    hosted = [dict(k) for k in q.list_hosted_keys(conn, device_id)]
+    return {**dict(row), "kind": "key" if row["host_device_id"] else "tablet", "hosted": hosted}
+
+
+def new_officer_enrollment_code(conn: Connection, user_id: str, hours: int, by: str) -> dict[str, Any]:
+    """A one-time code for an active officer (inspector or leader), logged with who made it (the
+    code itself is never logged: only its hash is kept)."""
+    user = q.get_user_by_id(conn, user_id)
+    if user is None or user["role"] not in ("inspector", "leader"):
+        raise NotFound("user.unknown", f"no officer {user_id}", f"没有该执法人员：{user_id}")
+    if not user["active"]:
+        raise Conflict("user.inactive", f"officer {user_id} is inactive", f"{user['name']} 已停用，不能发放注册码")
+    made = new_enrollment_code(conn, user_id, hours)
+    audit.append(conn, "enrollment_code.created", user_id, utc_now(), by=by, expires_at=made["expires_at"])
+    return {**made, "user": user_json(user)}
+
+
+def record_seen(conn: Connection, device_id: str) -> None:
+    """Write down a device's last sync (the caller asks `core.seen.due` first: once a minute)."""
+    q.set_device_seen(conn, device_id, utc_now())
 
 
 def device_for_token(conn: Connection, authorization: str | None) -> Row:

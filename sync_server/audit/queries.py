@@ -1,6 +1,8 @@
 """The audit log's rows (SQL only); hashing is in core.merkle, entries in sync_server.audit."""
 from __future__ import annotations
 
+import json
+
 from sync_server.db import Connection, Row
 
 
@@ -24,3 +26,23 @@ def get_entry_by_index(conn: Connection, idx: int) -> Row | None:
 
 def count_entries(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+def list_entries(conn: Connection, kind_prefix: str, by: str, before: int, limit: int) -> list[Row]:
+    """The newest entries below index `before`, optionally of kinds starting with `kind_prefix` and
+    made by `by` (the entry's "by" fact, matched in its canonical JSON text)."""
+    sql = "SELECT idx, at, kind, subject, entry FROM audit_log WHERE idx < ?"
+    args: list[object] = [before]
+    if kind_prefix:
+        sql += " AND kind LIKE ? ESCAPE '\\'"
+        args.append(kind_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if by:
+        sql += " AND instr(CAST(entry AS TEXT), ?) > 0"
+        args.append('"by":' + _json_string(by))
+    sql += " ORDER BY idx DESC LIMIT ?"
+    args.append(limit)
+    return conn.execute(sql, args).fetchall()
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)

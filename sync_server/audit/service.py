@@ -7,6 +7,7 @@ so a log that rewrote its past is caught. Nothing in the log is ever updated or 
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -67,3 +68,19 @@ def consistency(conn: Connection, first: int, second: int | None = None) -> dict
     return {"first": first, "second": second, "first_root": merkle.root(leaves[:first]).hex(),
             "second_root": merkle.root(leaves).hex(),
             "proof": [h.hex() for h in merkle.consistency_proof(first, leaves)]}
+
+
+def entries(conn: Connection, kind_prefix: str = "", by: str = "", before: int | None = None,
+            limit: int = 50) -> dict[str, Any]:
+    """A page of the log, newest first, for people to read (the console's 审计日志): each entry's
+    index, time, kind, subject, who (`by`, where the entry names one) and its other facts."""
+    size = q.count_entries(conn)
+    rows = q.list_entries(conn, kind_prefix, by, size if before is None else min(before, size), limit + 1)
+    shown = []
+    for row in rows[:limit]:
+        facts = json.loads(bytes(row["entry"]))
+        for key in ("kind", "subject", "at"):
+            facts.pop(key, None)
+        shown.append({"idx": row["idx"], "at": row["at"], "kind": row["kind"], "subject": row["subject"],
+                      "by": facts.pop("by", ""), "facts": facts})
+    return {"size": size, "entries": shown, "next": shown[-1]["idx"] if len(rows) > limit else None}

@@ -120,7 +120,7 @@ def _store(conn: Connection, record_id: str, kind: str, on: date, doc: dict[str,
 # --- the office's entries ------------------------------------------------------------------------
 
 def record_penalty(conn: Connection, by: str, record_id: str, decision_no: str, decided_on: str,
-                   amount_fen: int | None = None, now: str | None = None) -> dict[str, Any]:
+                   amount_fen: int | None = None, now: str | None = None, content: str = "") -> dict[str, Any]:
     now = now or utc_now()
     record = _followed_record(conn, record_id)
     decision_no = decision_no.strip()
@@ -138,6 +138,8 @@ def record_penalty(conn: Connection, by: str, record_id: str, decision_no: str, 
         raise BadRequest(exc.code, str(exc), exc.message_zh) from exc
     doc = {"id": str(uuid.uuid4()), "decision_no": decision_no, "decided_on": penalty.decided_on.isoformat(),
            "amount_fen": amount_fen}
+    if content.strip():   # 处罚内容, kept with the decision for the office (the entry publishes the number, date, fine)
+        doc["content"] = content.strip()[:2000]
     sha = hashlib.sha256(canonicalize(doc)).hexdigest()
     index = _store(conn, record_id, "penalty", penalty.decided_on, doc, by, None, sha, now)
     return {**doc, "record_id": record_id, "log_index": index, "entry": _entry_state(conn, record_id)}

@@ -182,36 +182,66 @@ def publish_due(conn: Connection, now: str | None = None) -> dict[str, Any]:
     return {"published": len(done), "late": sum(1 for d in done if d["late_days"]), "reminders": reminded}
 
 
+def reminders_due(conn: Connection, now: str, calendar: Calendar | None = None) -> list[dict[str, Any]]:
+    """The rectifications a reminder is due for: deadline within REMIND_WITHIN working days (or
+    past), no re-inspection found it rectified, and no reminder sent yet."""
+    calendar = calendar or workcalendar.official(conn)
+    today = rules.beijing_date(now)
+    horizon = calendar.add(today, REMIND_WITHIN).day
+    due = []
+    for row in q.list_open_rectifications(conn):
+        deadline = date.fromisoformat(json.loads(row["handling"])["rectify"]["deadline"])
+        if deadline > horizon or q.reminder_sent(conn, row["record_id"], "rectify_deadline"):
+            continue
+        due.append({"record_id": row["record_id"], "assignment_id": row["assignment_id"], "no": row["no"],
+                    "unit_name": row["unit_name"], "deadline": deadline.isoformat(), "overdue": deadline < today})
+    return due
+
+
 def remind(conn: Connection, now: str, calendar: Calendar) -> int:
     """A notice through the feed to each team member, once, when a rectification deadline is
     within REMIND_WITHIN working days (or past) and no re-inspection has found it rectified."""
-    today = rules.beijing_date(now)
-    horizon = calendar.add(today, REMIND_WITHIN).day
-    sent = 0
-    for row in q.list_open_rectifications(conn):
-        rectify = json.loads(row["handling"])["rectify"]
-        deadline = date.fromisoformat(rectify["deadline"])
-        if deadline > horizon or q.reminder_sent(conn, row["record_id"], "rectify_deadline"):
-            continue
+    due = reminders_due(conn, now, calendar)
+    for row in due:
         notice = json.dumps({"record_id": row["record_id"], "assignment_id": row["assignment_id"], "no": row["no"],
-                             "unit_name": row["unit_name"], "deadline": rectify["deadline"],
+                             "unit_name": row["unit_name"], "deadline": row["deadline"],
                              "record_envelope_sha256": records.get_record_by_id(conn, row["record_id"])["envelope_sha256"],
-                             "message": f"{row['unit_name']} 的整改期限为 {rectify['deadline']}，"
-                                        + ("已过期，请尽快复查" if deadline < today else "请按期复查")},
+                             "message": f"{row['unit_name']} 的整改期限为 {row['deadline']}，"
+                                        + ("已过期，请尽快复查" if row["overdue"] else "请按期复查")},
                             ensure_ascii=False, separators=(",", ":"))
         for person in sorted(assignments.get_team_by_assignment(conn, row["assignment_id"]) or ()):
             assignments.insert_notice(conn, person, "reminder", notice, now)
         q.insert_reminder(conn, row["record_id"], "rectify_deadline", now)
-        sent += 1
-    return sent
+    return len(due)
 
 
-def load_calendar_notice(conn: Connection, text: str, source: str) -> int:
+def load_calendar_notice(conn: Connection, text: str, source: str, by: str | None = None) -> int:
     """Load an official holiday notice (国务院办公厅 放假安排), then recompute the provisional due
     dates it settles; return its year."""
-    year = workcalendar.load_notice(conn, text, source)
+    year = workcalendar.load_notice(conn, text, source, by)
     recompute_provisional(conn)
     return year
+
+
+def preview_calendar_notice(conn: Connection, text: str) -> dict[str, Any]:
+    """What loading a notice would do, changing nothing: its holidays and swapped working days,
+    the source it replaces, and how many provisional due dates it would settle or move."""
+    year, days = workcalendar.parse(text)
+    current = workcalendar.current(conn)
+    proposed = current.with_year(year, days)
+    moved = settled = 0
+    rows = q.list_provisional_due(conn)
+    for row in rows:
+        deadline = proposed.add(date.fromisoformat(row["due_from"]), row["due_days"])
+        moved += deadline.day.isoformat() != row["due_on"]
+        settled += not deadline.provisional
+    published = q.list_provisional_publications(conn)
+    moved_published = sum(proposed.add(date.fromisoformat(p["due_from"]), p["due_days"]).day.isoformat() != p["due_on"]
+                          for p in published)
+    replaces = next((y for y in workcalendar.loaded_years(conn) if y["year"] == year), None)
+    return {"year": year, "holidays": [d for d in days if not d.is_workday], "workdays": [d for d in days if d.is_workday],
+            "replaces": replaces, "provisional": len(rows), "moved": moved, "settled": settled,
+            "publications": len(published), "moved_publications": moved_published}
 
 
 def recompute_provisional(conn: Connection) -> int:

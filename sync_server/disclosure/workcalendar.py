@@ -7,11 +7,12 @@ list's provisional due dates again on the official calendar. This module imports
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from sync_server.db import Connection
-from sync_server.disclosure.core.workdays import Calendar, NoticeError, parse_notice
+from sync_server.disclosure.core.workdays import Calendar, NoticeDay, NoticeError, parse_notice
 from sync_server.errors import BadRequest
 from sync_server.disclosure.queries import calendar as q
 
@@ -32,15 +33,41 @@ def load_package_years(conn: Connection) -> list[int]:
     return years
 
 
-def load_notice(conn: Connection, text: str, source: str) -> int:
+def parse(text: str) -> tuple[int, list[NoticeDay]]:
+    """A notice's year and days, or BadRequest with the reason in Chinese (line and date)."""
     try:
-        year, days = parse_notice(text)
+        return parse_notice(text)
     except NoticeError as exc:
         raise BadRequest(exc.code, str(exc), exc.message_zh) from exc
+
+
+def load_notice(conn: Connection, text: str, source: str, by: str | None = None) -> int:
+    """Load a year's notice; on a calendar never used before, the package's years first (else a
+    notice loaded first would leave them unofficial: `official` loads them only when none is)."""
+    year, days = parse(text)
+    if not q.list_years(conn):
+        load_package_years(conn)
     now = utc_now()
     q.replace_year(conn, year, [(d.day.isoformat(), int(d.is_workday), d.name) for d in days], source, now)
-    audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days))
+    audit.append(conn, "calendar.loaded", str(year), now, source=source, days=len(days), **({"by": by} if by else {}))
     return year
+
+
+def loaded_years(conn: Connection) -> list[dict[str, Any]]:
+    """The years whose official arrangement is loaded, with their source and when."""
+    return [dict(r) for r in q.list_years(conn)]
+
+
+def current(conn: Connection) -> Calendar:
+    """The calendar as deadlines would be counted now, read only: the package's years stand in
+    when nothing is loaded yet (they are written on first use, see `official`)."""
+    calendar = calendar_from_db(conn)
+    if calendar.official_years:
+        return calendar
+    from chinese_calendar import constants
+
+    days = {**{d: False for d in constants.holidays}, **{d: True for d in constants.workdays}}
+    return Calendar(days, frozenset(d.year for d in constants.holidays))
 
 
 def official(conn: Connection) -> Calendar:

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from sync_server.accounts import office as accounts
 from sync_server.accounts.service import digest
+from sync_server.audit import service as audit
 from sync_server.errors import FieldErrors, Stale
 from sync_server.office import console, profile
 from sync_server.office.console import Actor
@@ -121,7 +122,18 @@ async def save_settings(request: Request, actor: Actor) -> Response:
     return console.done("/office/settings", "已保存机构设置；此后的公示以该名称署名。")
 
 
+@console.guarded("audit.view")
+async def audit_log(request: Request, actor: Actor) -> Response:
+    """The audit log for people: who did what, newest first; each entry's proof is one link away."""
+    params = request.query_params
+    kind, by = params.get("kind", "")[:40], params.get("by", "")[:60]
+    before = params.get("before", "")
+    found = await request.app.state.db.read(audit.entries, kind, by, int(before) if before.isdigit() else None)
+    return console.render(request, actor, "console_audit.html", kind=kind, by=by, **found)
+
+
 ROUTES = [
+    Route("/office/audit", audit_log),
     Route("/office/settings", settings), Route("/office/settings", save_settings, methods=["POST"]),
     Route("/office/accounts", index), Route("/office/accounts", create, methods=["POST"]),
     Route("/office/accounts/{username}", detail), Route("/office/accounts/{username}", update, methods=["POST"]),

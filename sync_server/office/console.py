@@ -53,6 +53,7 @@ NAV = [  # (path, label, the action that shows it)
     ("/office/calendar", "工作日历", "calendar.view"),
     ("/office/reports", "统计报告", "reports.view"),
     ("/office/accounts", "账号", "accounts.view"),
+    ("/office/audit", "审计日志", "audit.view"),
 ]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.office import accounts, pages
+from sync_server.office import accounts, devices, pages, plans, publication, tasks
 
 ROUTES = [
     Route("/office", pages.dashboard),
@@ -13,4 +13,8 @@ ROUTES = [
     Route("/office/results/{no}/document.pdf", pages.document),
     Route("/office/lab-results", pages.lab_result, methods=["POST"]),
     *accounts.ROUTES,
+    *plans.ROUTES,
+    *publication.ROUTES,
+    *tasks.ROUTES,
+    *devices.ROUTES,   # and the calendar and reports sections (office/yearly.py)
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from schemas.jcs import canonicalize
-from sync_server.planning import draws, plans
+from sync_server.planning import draws, plans, visits
 from schemas.clock import hours_from_now
 from sync_server.planning.core.draw import beijing_time
 from sync_server.errors import BadRequest
@@ -72,6 +72,13 @@ def cmd_plan_recuse(args: argparse.Namespace) -> int:
 def cmd_plan_redraw(args: argparse.Namespace) -> int:
     task = _write(args.db, plans.redraw, args.task, args.number, args.reason)
     print(f"{task['id']}\t{task['number']}\t已计划\t重新抽取：{args.reason}")
+    return 0
+
+
+def cmd_plan_reassign(args: argparse.Namespace) -> int:
+    made = _write(args.db, visits.reassign, args.visit, args.replace, args.by_officer, args.reason, args.note or "",
+                  None, "cli")
+    print(f"已改派 {args.visit}：{args.replace} → {args.by_officer}（第 {made['version']} 版，审计日志 {made['log_index']}）")
     return 0
 
 
@@ -169,6 +176,12 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     red.add_argument("task")
     red.add_argument("--number", required=True)
     red.add_argument("--reason", required=True)
+    rea = command(plan, "reassign", cmd_plan_reassign, "replace an officer of a visit with no record yet")
+    rea.add_argument("visit", help="the visit's (assignment's) id")
+    rea.add_argument("--replace", required=True, help="the officer taken off the team")
+    rea.add_argument("--with", dest="by_officer", required=True, help="the officer who takes the place")
+    rea.add_argument("--reason", required=True, choices=sorted(visits.REASSIGN_REASONS))
+    rea.add_argument("--note", default="")
     command(sub, "tasks", cmd_tasks, "list tasks: id, number, state (tab-separated)")
     ann = command(sub, "announce", cmd_announce, "freeze and publish a task's draw announcement")
     ann.add_argument("task")

@@ -8,14 +8,17 @@ from typing import Any
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from sync_server.db import Connection, Row
-from sync_server.planning.core.sampling import SamplingError, in_specialty, strata_for
+from sync_server.planning.core.sampling import (SamplingError, StratumPreview, allowed_ratios, in_specialty,
+                                                preview_strata, strata_for)
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import BadRequest, Conflict, NotFound
 from sync_server.planning.queries import plans as q
 from sync_server.registry import queries as registry
+from sync_server.accounts.queries import users
 
 EXCLUSION_REASONS = {"higher_level_sampling": "已列入国家/省/市本年度抽查", "not_covered": "法律法规未覆盖",
                      "other": "其他"}
+RECUSAL_REASONS = {"recusal": "回避（利害关系）", "rotation": "轮换"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,12 @@ def ensure_plan(conn: Connection, year: int, title: str | None = None) -> str:
     return plan_id
 
 
-def add_task(conn: Connection, spec: TaskSpec) -> dict[str, Any]:
+def _by(by: str | None) -> dict[str, str]:
+    """The person behind a change, for the audit entry (the CLI has none: the shell's user ran it)."""
+    return {} if by is None else {"by": by}
+
+
+def add_task(conn: Connection, spec: TaskSpec, by: str | None = None) -> dict[str, Any]:
     _check_spec(spec)
     if q.get_task_by_key(conn, spec.number) is not None:
         raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
@@ -60,7 +68,8 @@ def add_task(conn: Connection, spec: TaskSpec) -> dict[str, Any]:
             "risk_weights": spec.risk_weights, "item_version": None, "redraw_of": spec.redraw_of,
             "reason": spec.reason, "created_at": utc_now()}
     q.insert_task_row(conn, task)
-    audit.append(conn, "task.created", task_id, task["created_at"], number=spec.number, redraw_of=spec.redraw_of)
+    audit.append(conn, "task.created", task_id, task["created_at"], number=spec.number, redraw_of=spec.redraw_of,
+                 **_by(by))
     return task
 
 
@@ -109,23 +118,64 @@ def _excluded(conn: Connection, task_id: str) -> set[str]:
     return {row["unit_id"] for row in q.list_task_exclusions(conn, task_id)}
 
 
-def exclude_unit(conn: Connection, task_key: str, unit_id: str, reason: str, note: str) -> None:
+def preview(conn: Connection, specialties: tuple[str, ...] | list[str], ratio_percent: int | None,
+            task_id: str | None = None) -> dict[str, Any]:
+    """What a task would draw as the registry stands now, before it is saved: each stratum's
+    population, eligible units (less the task's exclusions), band, suggested and chosen sizes,
+    and the ratios one task-wide override may take."""
+    members = population(conn, task_id or "", specialties)
+    sizes = {code: sum(1 for s in members.values() if s == code) for code in specialties}
+    excluded = _excluded(conn, task_id) if task_id else set()
+    eligible = {code: sum(1 for uid, s in members.items() if s == code and uid not in excluded)
+                for code in specialties}
+    strata: list[StratumPreview] = preview_strata(list(specialties), sizes, eligible, ratio_percent)
+    return {"strata": strata, "allowed": allowed_ratios(sizes.values())}
+
+
+def exclude_unit(conn: Connection, task_key: str, unit_id: str, reason: str, note: str,
+                 by: str | None = None) -> None:
     task = planned_task(conn, task_key)
     if reason not in EXCLUSION_REASONS:
         raise BadRequest("plan.exclusion_reason", f"reason is one of {sorted(EXCLUSION_REASONS)}", "排除原因无效")
     if registry.get_unit_by_id(conn, unit_id) is None:
         raise NotFound("unit.unknown", f"no unit {unit_id}", f"名录库中没有该单位：{unit_id}")
+    if unit_id not in population(conn, task["id"], json.loads(task["specialties"])):
+        raise BadRequest("plan.unit_not_in_population", f"unit {unit_id} is not in the task's population",
+                         f"该单位不在本任务的抽查名录内（专业不符或不在监管范围）：{unit_id}")
     q.insert_task_exclusion(conn, task["id"], unit_id, reason, note)
-    audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason)
+    audit.append(conn, "task.unit_excluded", task["id"], utc_now(), unit=unit_id, reason=reason, **_by(by))
 
 
-def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason: str) -> None:
+def recuse(conn: Connection, task_key: str, inspector: str, unit_id: str, reason: str,
+           by: str | None = None) -> None:
     task = planned_task(conn, task_key)
-    if reason not in ("recusal", "rotation"):
+    if reason not in RECUSAL_REASONS:
         raise BadRequest("plan.recusal_reason", "reason is recusal or rotation", "回避原因只能是 recusal 或 rotation")
+    person = users.get_user_by_id(conn, inspector)
+    if person is None or person["role"] != "inspector":
+        raise NotFound("inspector.unknown", f"no inspector {inspector}", f"执法人员库中没有该执法人员：{inspector}")
+    if registry.get_unit_by_id(conn, unit_id) is None:
+        raise NotFound("unit.unknown", f"no unit {unit_id}", f"名录库中没有该单位：{unit_id}")
     q.insert_draw_exclusion(conn, task["id"], inspector, unit_id, reason)
     audit.append(conn, "task.inspector_excluded", task["id"], utc_now(), inspector=inspector, unit=unit_id,
-                 reason=reason)
+                 reason=reason, **_by(by))
+
+
+def withdraw_exclusion(conn: Connection, task_key: str, unit_id: str, by: str | None = None) -> None:
+    """An exclusion entered by mistake, withdrawn while the task is planned (logged)."""
+    task = planned_task(conn, task_key)
+    if not q.delete_task_exclusion(conn, task["id"], unit_id):
+        raise NotFound("unit.unknown", f"unit {unit_id} is not excluded", f"该单位不在本任务的排除名单中：{unit_id}")
+    audit.append(conn, "task.unit_exclusion_withdrawn", task["id"], utc_now(), unit=unit_id, **_by(by))
+
+
+def withdraw_recusal(conn: Connection, task_key: str, inspector: str, unit_id: str, by: str | None = None) -> None:
+    """A recusal entered by mistake, withdrawn while the task is planned (logged)."""
+    task = planned_task(conn, task_key)
+    if not q.delete_draw_exclusion(conn, task["id"], inspector, unit_id):
+        raise NotFound("inspector.unknown", "no such recusal", f"没有该回避登记：{inspector} / {unit_id}")
+    audit.append(conn, "task.inspector_exclusion_withdrawn", task["id"], utc_now(), inspector=inspector,
+                 unit=unit_id, **_by(by))
 
 
 def task_by_key(conn: Connection, key: str) -> Row:
@@ -143,7 +193,7 @@ def planned_task(conn: Connection, key: str) -> Row:
     return task
 
 
-def redraw(conn: Connection, task_key: str, number: str, reason: str) -> dict[str, Any]:
+def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | None = None) -> dict[str, Any]:
     """A redraw is a new task with a published reason; the old draw stays as it was."""
     old = task_by_key(conn, task_key)
     if not reason.strip():
@@ -152,4 +202,72 @@ def redraw(conn: Connection, task_key: str, number: str, reason: str) -> dict[st
                     old["period_start"], old["period_end"], old["ratio_percent"] or None,
                     json.loads(old["risk_weights"]) if old["risk_weights"] else None,
                     tuple(json.loads(old["item_codes"])), old["team_size"], old["id"], reason)
-    return add_task(conn, spec)
+    return add_task(conn, spec, by)
+
+
+STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
+
+
+def years(conn: Connection, around: int) -> list[int]:
+    """The years with tasks, and the year around which the office is working and its neighbours."""
+    return sorted(set(q.count_tasks_by_year(conn)) | {around - 1, around, around + 1})
+
+
+def year_tasks(conn: Connection, year: int) -> list[dict[str, Any]]:
+    """A year's tasks as the console lists them."""
+    return [_view(row) for row in q.list_tasks_by_year(conn, year)]
+
+
+def task_view(conn: Connection, key: str) -> dict[str, Any]:
+    """One task with its exclusions and recusals (names beside ids), and its strata: frozen at the
+    announcement, recomputed from the registry as it stands while the task is planned."""
+    row = task_by_key(conn, key)
+    view = _view(row)
+    if row["state"] == "planned":
+        view["preview"] = preview(conn, view["specialties"], row["ratio_percent"] or None, row["id"])
+        view["choosable"] = _choosable_units(conn, row["id"], view["specialties"])
+    view["exclusions"] = [{**dict(r), "reason_zh": EXCLUSION_REASONS.get(r["reason"], r["reason"]),
+                           "unit_name": _unit_name(conn, r["unit_id"])} for r in q.list_task_exclusions(conn, row["id"])]
+    view["recusals"] = [{**dict(r), "reason_zh": RECUSAL_REASONS.get(r["reason"], r["reason"]),
+                         "unit_name": _unit_name(conn, r["unit_id"]), "inspector_name": _user_name(conn, r["inspector_id"])}
+                        for r in q.list_draw_exclusions(conn, row["id"])]
+    view["items"] = q.list_items_by_codes(conn, view["item_codes"])
+    view["redraws"] = [dict(r) for r in q.list_tasks(conn) if r["redraw_of"] == row["id"]]
+    view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
+                          if set(json.loads(r["specialties"])) & set(view["specialties"])]
+    return view
+
+
+CHOOSABLE_UNITS = 2000   # a list to pick from on the page up to this many; beyond, the code is typed
+
+
+def _choosable_units(conn: Connection, task_id: str, specialties: list[str]) -> list[dict[str, str]]:
+    """The population's units not yet excluded, (id, name), when few enough to offer as a list."""
+    members = population(conn, task_id, specialties)
+    free = set(members) - _excluded(conn, task_id)
+    if len(free) > CHOOSABLE_UNITS:
+        return []
+    return [{"id": r["id"], "name": r["name"]} for r in q.list_unit_names(conn) if r["id"] in free]
+
+
+def _view(row: Row) -> dict[str, Any]:
+    task = dict(row)
+    task["year"] = task.get("year") or int(row["period_start"][:4])
+    task["specialties"] = json.loads(row["specialties"])
+    task["item_codes"] = json.loads(row["item_codes"])
+    task["strata"] = json.loads(row["strata"]) if row["strata"] else []
+    task["risk_weights"] = json.loads(row["risk_weights"]) if row["risk_weights"] else None
+    task["state_zh"] = STATES_ZH.get(row["state"], row["state"])
+    task["specialties_zh"] = "、".join(SPECIALTIES.get(c, c) for c in task["specialties"])
+    task["n"] = sum(s["n"] for s in task["strata"])
+    return task
+
+
+def _unit_name(conn: Connection, unit_id: str) -> str:
+    unit = registry.get_unit_by_id(conn, unit_id)
+    return "" if unit is None else unit["name"]
+
+
+def _user_name(conn: Connection, user_id: str) -> str:
+    user = users.get_user_by_id(conn, user_id)
+    return "" if user is None else user["name"]

@@ -16,6 +16,8 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from schemas.specialties import SPECIALTIES
 from sync_server.db import Connection
 from sync_server.errors import NotFound
+from sync_server.planning import plan_documents
+from sync_server.planning.core.plan_document import paragraphs
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.public import queries as q
 
@@ -25,7 +27,8 @@ MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: 
 STATIC = Path(__file__).parents[1] / "web" / "static"
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "console.css": "text/css; charset=utf-8",
                 "NotoSansSC-Subset.otf": "font/otf", "verify.js": "text/javascript; charset=utf-8",
-                "print.js": "text/javascript; charset=utf-8"}
+                "print.js": "text/javascript; charset=utf-8",
+                "console_tasks.css": "text/css; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")
 
 
@@ -88,7 +91,48 @@ def _plan(conn: Connection, year: int) -> dict[str, Any] | None:
         return None
     tasks = [{**dict(t), "specialty_names": _specialty_names(t["specialties"], t["specialty"])}
              for t in q.list_tasks_by_plan(conn, row["id"])]
-    return {"plan": row, "tasks": tasks}
+    versions = plan_documents.public_versions(conn, row["id"])
+    current = versions[0] if versions else None
+    return {"plan": row, "tasks": tasks, "versions": versions, "current": current,
+            "paragraphs": paragraphs(current["body"]) if current else []}
+
+
+async def plan_version(request: Request) -> HTMLResponse:
+    """One published version of a year's plan, as it was published (every version stays public)."""
+    found = await _version_found(request)
+    if found is None:
+        return refusal(404, "没有该版本", "该年度计划没有这一已公布的版本。")
+    plan, version, latest = found
+    tasks = [{**t, "specialty_names": "、".join(SPECIALTIES.get(c, c) for c in t["specialties"])}
+             for t in plan_documents.version_tasks(version)]
+    return page("plan_version.html", plan=plan, version=version, latest=latest, tasks=tasks,
+                paragraphs=paragraphs(version["body"]))
+
+
+async def plan_version_file(request: Request) -> Response:
+    """A published version's canonical JSON: the bytes its SHA-256 covers."""
+    found = await _version_found(request)
+    if found is None:
+        raise NotFound("plan.no_version", "no such published version", "该年度计划没有这一已公布的版本")
+    plan, version, _ = found
+    return Response(bytes(version["content"]), media_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="plan-{plan["year"]}-v{version["version"]}.json"', **CACHE})
+
+
+async def _version_found(request: Request) -> tuple[Any, Any, int] | None:
+    year = _ascii_number(request.path_params["year"], "4")
+    number = _ascii_number(request.path_params["version"], "1,6")
+    if year is None or number is None:
+        return None
+    return await request.app.state.db.read(_version, year, number)
+
+
+def _version(conn: Connection, year: int, number: int) -> tuple[Any, Any, int] | None:
+    plan = q.get_plan_by_year(conn, year)
+    version = None if plan is None else plan_documents.published_version(conn, plan["id"], number)
+    if plan is None or version is None:
+        return None
+    return plan, version, plan_documents.public_versions(conn, plan["id"])[0]["version"]
 
 
 def _specialty_names(specialties: str, first: str) -> str:

@@ -20,8 +20,11 @@ def latest_item_version(conn: Connection) -> int | None:
 
 
 def list_plans(conn: Connection) -> list[Row]:
-    return conn.execute("SELECT p.*, (SELECT count(*) FROM tasks t WHERE t.plan_id = p.id) AS tasks"
-                        " FROM plans p ORDER BY year DESC").fetchall()
+    """Every plan with its task count and its latest published version (number, date; none: NULL)."""
+    return conn.execute(
+        "SELECT p.*, (SELECT count(*) FROM tasks t WHERE t.plan_id = p.id) AS tasks, v.version, v.published_at"
+        " FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id AND v.version = (SELECT max(w.version)"
+        " FROM plan_versions w WHERE w.plan_id = p.id AND w.state = 'published') ORDER BY p.year DESC").fetchall()
 
 
 def get_plan_by_year(conn: Connection, year: int) -> Row | None:

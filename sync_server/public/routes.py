@@ -10,6 +10,8 @@ ROUTES = [
     Route("/public/items", pages.items),
     Route("/public/plans", pages.plans),
     Route("/public/plans/{year}", pages.plan),
+    Route("/public/plans/{year}/versions/{version}.json", pages.plan_version_file),
+    Route("/public/plans/{year}/versions/{version}", pages.plan_version),
     Route("/public/tasks/{task_id}", pages.task),
     Route("/public/tasks/{task_id}/{name}.json", pages.download),
     Route("/public/verify", pages.verify),

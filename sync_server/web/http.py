@@ -10,7 +10,9 @@ from starlette.responses import Response
 from schemas import contract
 from schemas.errors import ContractError
 from schemas.jcs import loads_strict
+from schemas.clock import utc_now
 from sync_server.accounts import service as accounts
+from sync_server.accounts.core import seen
 from sync_server.db import Row
 from sync_server.errors import BadRequest, TooLarge
 
@@ -57,7 +59,12 @@ async def read_envelopes(request: Request) -> list[str]:
 
 
 async def device_of(request: Request) -> Row:
-    return await request.app.state.db.read(accounts.device_for_token, request.headers.get("authorization"))
+    """The calling device; its last sync is written down, at most once a minute (a small write)."""
+    db = request.app.state.db
+    device = await db.read(accounts.device_for_token, request.headers.get("authorization"))
+    if seen.due(device["last_seen_at"], utc_now()):
+        await db.write(accounts.record_seen, device["id"])
+    return device
 
 
 async def admin_of(request: Request) -> Row:

@@ -77,6 +77,12 @@ def test_the_admin_opens_an_account_and_the_clerk_changes_the_password(
     page.goto(site.url + "/office/accounts")
     expect(page.get_by_role("button", name="开设账号")).to_have_count(0), "a clerk sees accounts, opens none"
 
+    page.get_by_role("navigation", name="工作台栏目").get_by_role("link", name="审计日志").click()
+    page.get_by_label("操作人").fill(f"office:{ADMIN}")
+    page.get_by_role("button", name="筛选").click()
+    row = page.locator("tbody tr").filter(has_text="office_account.created").filter(has_text="office:zhaolei")
+    expect(row).to_have_count(1), "who opened the account is in the log, as the person"
+
     hosts = {urlsplit(url).hostname for url in requested}
     assert hosts == {"127.0.0.1"}, f"requests left the machine: {hosts}"
     kinds = [row[0] for row in server_rows(county.db, "SELECT kind FROM audit_log WHERE kind LIKE 'office_account.%'")]

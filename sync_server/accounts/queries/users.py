@@ -85,16 +85,51 @@ def get_device_by_id(conn: Connection, device_id: str) -> Row | None:
     return conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
 
 
-def revoke_device_by_id(conn: Connection, device_id: str, now: str) -> bool:
-    cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?"
-                       " WHERE id = ? AND status = 'active'", (now, device_id))
+def revoke_device_by_id(conn: Connection, device_id: str, now: str, by: str | None = None,
+                        reason: str | None = None) -> bool:
+    cur = conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?, revoked_by = ?, revoke_reason = ?"
+                       " WHERE id = ? AND status = 'active'", (now, by, reason, device_id))
     return cur.rowcount == 1
 
 
-def revoke_hosted_keys(conn: Connection, tablet_id: str, now: str) -> list[str]:
+def revoke_hosted_keys(conn: Connection, tablet_id: str, now: str, by: str | None = None,
+                       reason: str | None = None) -> list[str]:
     """Revoke the officers' signing keys kept on a tablet; the ids of those revoked now."""
     ids = [r[0] for r in conn.execute("SELECT id FROM devices WHERE host_device_id = ? AND status = 'active'"
                                       " ORDER BY id", (tablet_id,)).fetchall()]
-    conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ? WHERE host_device_id = ? AND status = 'active'",
-                 (now, tablet_id))
+    conn.execute("UPDATE devices SET status = 'revoked', revoked_at = ?, revoked_by = ?, revoke_reason = ?"
+                 " WHERE host_device_id = ? AND status = 'active'", (now, by, reason, tablet_id))
     return ids
+
+
+def set_device_seen(conn: Connection, device_id: str, now: str) -> None:
+    """A device's last authenticated request; never moved backwards by a late writer."""
+    conn.execute("UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+                 (now, device_id, now))
+
+
+def list_officers(conn: Connection) -> list[Row]:
+    """The registry's officers (inspectors and leaders), active or not, by name."""
+    return conn.execute("SELECT id, name, role, department, active FROM users"
+                        " WHERE role IN ('inspector', 'leader') ORDER BY department, name, id").fetchall()
+
+
+def list_officer_devices(conn: Connection) -> list[Row]:
+    """Every tablet and hosted officer key of an officer, with its host tablet's last sync."""
+    return conn.execute(
+        "SELECT d.id, d.user_id, d.name, d.keyid, d.status, d.enrolled_at, d.revoked_at, d.revoked_by,"
+        " d.revoke_reason, d.host_device_id, d.last_seen_at, h.name AS host_name, h.user_id AS host_user_id,"
+        " h.last_seen_at AS host_last_seen_at"
+        " FROM devices d JOIN users u ON u.id = d.user_id LEFT JOIN devices h ON h.id = d.host_device_id"
+        " WHERE u.role IN ('inspector', 'leader') ORDER BY d.enrolled_at, d.host_device_id IS NOT NULL, d.id").fetchall()
+
+
+def list_hosted_keys(conn: Connection, tablet_id: str) -> list[Row]:
+    return conn.execute("SELECT d.id, d.user_id, d.status, u.name AS user_name FROM devices d"
+                        " JOIN users u ON u.id = d.user_id WHERE d.host_device_id = ? ORDER BY d.id",
+                        (tablet_id,)).fetchall()
+
+
+def get_device_with_owner(conn: Connection, device_id: str) -> Row | None:
+    return conn.execute("SELECT d.*, u.name AS user_name, u.role AS user_role FROM devices d"
+                        " JOIN users u ON u.id = d.user_id WHERE d.id = ?", (device_id,)).fetchone()

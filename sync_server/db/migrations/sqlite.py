@@ -207,6 +207,24 @@ ITEM_APPLICABILITY = """
 ALTER TABLE items ADD COLUMN applies_to TEXT NOT NULL DEFAULT '[]'
 """
 
+# A visit's team changed after the draw (officer ill, a recusal found late): planning/visits.reassign.
+VISIT_REASSIGNMENTS = """
+CREATE TABLE visit_reassignments (
+    id INTEGER PRIMARY KEY, assignment_id TEXT NOT NULL REFERENCES assignments(id),
+    replaced TEXT NOT NULL REFERENCES users(id), replacement TEXT NOT NULL REFERENCES users(id),
+    reason TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL, at TEXT NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX visit_reassignments_assignment ON visit_reassignments(assignment_id)
+"""
+
+# A device's last authenticated request (its last sync, written at most once a minute), and who
+# revoked it with their reason (the office console's devices page).
+DEVICE_LAST_SEEN = """
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN revoked_by TEXT;
+ALTER TABLE devices ADD COLUMN revoke_reason TEXT
+"""
+
 
 def _record_photos(db: sqlite_utils.Database) -> None:
     """Which records name which photos (who may see a photo), filled in for the records already stored."""
@@ -240,6 +258,25 @@ CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
 DROP TABLE office_sessions
 """
 
+# The annual plan as a document (planning/plan_documents.py): one row per version; at most one draft
+# per plan; a published version is never updated or deleted (the triggers refuse it), and its
+# canonical content (JCS bytes) and their SHA-256 are kept for anyone to check.
+PLAN_DOCUMENTS = """
+CREATE TABLE plan_versions (
+    plan_id TEXT NOT NULL REFERENCES plans(id), version INTEGER NOT NULL, title TEXT NOT NULL,
+    body TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL CHECK (state IN ('draft', 'published')), edit INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, created_by_name TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_by_name TEXT NOT NULL DEFAULT '',
+    published_at TEXT, published_by TEXT, published_by_name TEXT, content BLOB, sha256 TEXT,
+    PRIMARY KEY (plan_id, version));
+CREATE UNIQUE INDEX plan_versions_one_draft ON plan_versions(plan_id) WHERE state = 'draft';
+CREATE TRIGGER plan_versions_published_fixed BEFORE UPDATE ON plan_versions WHEN OLD.state = 'published'
+BEGIN SELECT RAISE(ABORT, 'a published plan version is immutable'); END;
+CREATE TRIGGER plan_versions_published_kept BEFORE DELETE ON plan_versions WHEN OLD.state = 'published'
+BEGIN SELECT RAISE(ABORT, 'a published plan version is never deleted'); END
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -255,4 +292,7 @@ MIGRATIONS: list[Migration] = [
     ("010_officer_keys", statements(OFFICER_KEYS)),   # officers' signing keys on a team tablet (docs/SYNC.md)
     ("011_item_applicability", statements(ITEM_APPLICABILITY)),   # the unit categories and tags an item applies to
     ("012_office_accounts", statements(OFFICE_ACCOUNTS)),   # named office accounts with roles; console sessions
+    ("013_plan_documents", statements(PLAN_DOCUMENTS)),   # the annual plan's versions (planning/plan_documents.py)
+    ("014_visit_reassignments", statements(VISIT_REASSIGNMENTS)),   # a visit's team changed after the draw
+    ("015_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
 ]

@@ -21,8 +21,12 @@ Nothing personal goes into an entry: no inspector, no photo, no party's name or 
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from schemas.categories import LABELS
@@ -33,6 +37,10 @@ RESULT_DAYS = 20
 PENALTY_DAYS = 7
 BEIJING = timezone(timedelta(hours=8))
 TRANSFER_KINDS = {"transfer": "移送", "copy": "抄告", "judicial": "移送司法机关"}
+# What each publication duty rests on (DOMAIN.md "Publication"), as the office reads it.
+DUE_BASIS = {"inspection": "检查结束后 20 个工作日内公示", "penalty_decision": "处罚决定作出后 7 个工作日内公示",
+             "followup": "后续处置录入后 7 个工作日内更新公示"}
+MAX_FINE_FEN = 100_000_000_000   # a billion yuan: anything above is a typing slip
 
 
 class FollowupError(ValueError):
@@ -301,3 +309,48 @@ def _day(text: str | None) -> date | str:
         return date.fromisoformat(text or "")
     except ValueError:
         return text or ""
+
+
+# --- what the office's forms carry ---------------------------------------------------------------
+
+def publication_version(revision: int, state: str, category: str, handling: str, due_on: str) -> str:
+    """A short fingerprint of an entry as the office saw it: a form opened on it is refused once
+    it was published, or its content or due date changed, since."""
+    return _fingerprint([revision, state, category, handling, due_on])
+
+
+def content_version(category: str, handling: str, followup_ids: Iterable[str]) -> str:
+    """A short fingerprint of what a follow-up form is about (the entry's content and its
+    follow-ups); publishing the entry leaves it unchanged."""
+    return _fingerprint([category, handling, sorted(followup_ids)])
+
+
+def batch_version(versions: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of a list of entries (number, version) about to be published together."""
+    return _fingerprint(sorted(versions))
+
+
+def _fingerprint(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+def parse_yuan(text: str) -> int | None:
+    """A fine typed in yuan ("5000", "5,000.50", "５０００") as fen; None when left blank.
+    ValueError (with a Chinese message) for anything else."""
+    text = text.strip().replace(",", "").replace("，", "").replace("元", "").strip()
+    text = text.translate({ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}).replace("．", ".")
+    if not text:
+        return None
+    if not YUAN.fullmatch(text):
+        raise ValueError("罚款金额应为不小于 0 的数字（单位：元，最多两位小数），如 5000 或 5000.50")
+    try:
+        fen = int(Decimal(text) * 100)
+    except InvalidOperation:
+        raise ValueError("罚款金额应为数字") from None
+    if fen > MAX_FINE_FEN:
+        raise ValueError("罚款金额过大，请核对（单位：元）")
+    return fen

@@ -40,6 +40,11 @@ class Calendar:
         unofficial = tuple(sorted(y for y in seen if y not in self.official_years))
         return Deadline(day, bool(unofficial), unofficial)
 
+    def with_year(self, year: int, days: "list[NoticeDay]") -> "Calendar":
+        """This calendar with one year's arrangement replaced by a notice's (what loading it makes)."""
+        kept = {d: work for d, work in self.overrides.items() if d.year != year}
+        return Calendar({**kept, **{d.day: d.is_workday for d in days}}, self.official_years | {year})
+
 
 class NoticeError(ValueError):
     def __init__(self, code: str, message_zh: str) -> None:

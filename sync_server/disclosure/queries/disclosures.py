@@ -77,6 +77,10 @@ def list_provisional(conn: Connection) -> list[Row]:
     return conn.execute("SELECT id, due_from, due_days FROM disclosures WHERE due_provisional = 1").fetchall()
 
 
+def list_provisional_due(conn: Connection) -> list[Row]:
+    return conn.execute("SELECT id, due_from, due_days, due_on FROM disclosures WHERE due_provisional = 1").fetchall()
+
+
 def list_provisional_publications(conn: Connection) -> list[Row]:
     return conn.execute("SELECT * FROM disclosure_publications WHERE due_provisional = 1").fetchall()
 
@@ -221,3 +225,73 @@ def first_public_no(conn: Connection, category: str) -> str | None:
     row = conn.execute(f"SELECT no FROM disclosures WHERE {PUBLIC} AND category = ? ORDER BY id LIMIT 1",
                        (category,)).fetchone()
     return None if row is None else row[0]
+
+
+# --- the office's lists (结果公示, 后续处置) ----------------------------------------------------------
+
+OFFICE_STATES = {
+    "waiting": "d.state = 'due'",
+    "due": "d.state = 'due' AND d.due_on >= :today",
+    "overdue": "d.state = 'due' AND d.due_on < :today",
+    "update": "d.state = 'due' AND d.first_published_on IS NOT NULL",
+    "published": "d.state = 'published'",
+}
+
+
+def _office_where(filters: dict[str, Any]) -> str:
+    clauses = ["1 = 1"]
+    if filters.get("state"):
+        clauses.append(OFFICE_STATES[filters["state"]])
+    for column in ("year", "specialty", "category"):
+        if filters.get(column) is not None:
+            clauses.append(f"d.{column} = :{column}")
+    if filters.get("no"):
+        clauses.append("d.no = :no")
+    if filters.get("uscc"):
+        clauses.append("d.unit_id = :uscc")
+    if filters.get("name"):
+        clauses.append("d.unit_name LIKE :name_like ESCAPE '\\'")
+    return " AND ".join(clauses)
+
+
+def _office_args(filters: dict[str, Any], today: str) -> dict[str, Any]:
+    name = filters.get("name") or ""
+    return {**filters, "today": today,
+            "name_like": "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"}
+
+
+def page_office(conn: Connection, filters: dict[str, Any], today: str, limit: int,
+                offset: int) -> tuple[list[Row], int]:
+    """Entries for the office in any state: those waiting for publication by due date, any other
+    selection newest first; with the current revision's publication (its day and lateness)."""
+    where, args = _office_where(filters), _office_args(filters, today)
+    waiting = filters.get("state") in ("waiting", "due", "overdue", "update")
+    order = "d.due_on, d.id" if waiting else "d.id DESC"
+    rows = conn.execute(
+        "SELECT d.id, d.no, d.record_id, d.unit_id, d.unit_name, d.specialty, d.year, d.inspected_on, d.category,"
+        " d.handling, d.state, d.revision, d.due_from, d.due_days, d.due_on, d.due_provisional, d.due_basis,"
+        " d.published_on, d.first_published_on, p.late_days"
+        " FROM disclosures d LEFT JOIN disclosure_publications p ON p.disclosure_id = d.id AND p.revision = d.revision"
+        f" WHERE {where} ORDER BY {order}"
+        " LIMIT :limit OFFSET :offset", {**args, "limit": limit, "offset": offset}).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM disclosures d WHERE {where}", args).fetchone()[0]
+    return rows, total
+
+
+def list_publications_of(conn: Connection, entry_id: int) -> list[Row]:
+    return conn.execute("SELECT revision, due_on, due_basis, due_provisional, published_at, published_on, late_days,"
+                        " doc_sha256, log_index FROM disclosure_publications WHERE disclosure_id = ?"
+                        " ORDER BY revision", (entry_id,)).fetchall()
+
+
+def list_followups_of_kind(conn: Connection, kind: str, limit: int) -> list[Row]:
+    """Follow-ups of one kind with their entry, latest first (the ledger's history)."""
+    return conn.execute(
+        "SELECT f.id, f.record_id, f.on_date, f.doc, f.by_user, f.received_at, d.no, d.unit_name"
+        " FROM followups f JOIN disclosures d ON d.record_id = f.record_id WHERE f.kind = ?"
+        " ORDER BY f.on_date DESC, f.received_at DESC LIMIT ?", (kind, limit)).fetchall()
+
+
+def list_reminders(conn: Connection, kind: str) -> dict[str, str]:
+    """When each record's reminder of this kind was sent."""
+    return {r[0]: r[1] for r in conn.execute("SELECT record_id, sent_at FROM reminders WHERE kind = ?", (kind,))}

@@ -14,7 +14,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # seeing: every role
     "dashboard.view": ALL, "registry.view": ALL, "plans.view": ALL, "tasks.view": ALL, "draws.view": ALL,
     "publication.view": ALL, "followups.view": ALL, "devices.view": ALL, "calendar.view": ALL,
-    "reports.view": ALL, "accounts.view": ALL, "account.own_password": ALL,
+    "reports.view": ALL, "accounts.view": ALL, "account.own_password": ALL, "audit.view": ALL,
     # 一单两库
     "registry.import": WRITERS, "registry.edit": WRITERS,
     # the annual plan: clerks draft, the admin publishes and revises

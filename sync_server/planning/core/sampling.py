@@ -81,3 +81,42 @@ def strata_for(specialties: Sequence[str], populations: Mapping[str, int], eligi
         n, ratio = sample_size(populations.get(code, 0), eligible.get(code, 0), ratio_percent)
         result.append(Stratum(SPECIALTIES[code], code, populations.get(code, 0), eligible.get(code, 0), n, ratio))
     return result
+
+
+@dataclass(frozen=True)
+class StratumPreview:
+    """One stratum before a task is saved: its population, the band, the size the band suggests
+    (its lowest ratio) and the size at the ratio asked for (None when that ratio is refused)."""
+    specialty: str
+    name: str
+    population: int
+    eligible: int
+    band_low: int
+    band_high: int
+    suggested_n: int
+    n: int | None
+
+
+def preview_strata(specialties: Sequence[str], populations: Mapping[str, int], eligible: Mapping[str, int],
+                   ratio_percent: int | None) -> list[StratumPreview]:
+    result = []
+    for code in specialties:
+        pop, free = populations.get(code, 0), eligible.get(code, 0)
+        band = band_for(pop) if pop else Band(None, 0, 0)
+        suggested = sample_size(pop, free)[0]
+        try:
+            n: int | None = sample_size(pop, free, ratio_percent)[0]
+        except SamplingError:
+            n = None
+        result.append(StratumPreview(code, SPECIALTIES[code], pop, free, band.low, band.high, suggested, n))
+    return result
+
+
+def allowed_ratios(populations: Iterable[int]) -> tuple[int, int] | None:
+    """The ratios every non-empty stratum's band admits (one ratio serves the whole task), or None
+    when the bands do not overlap (a joint task must then keep each band's default)."""
+    bands = [band_for(p) for p in populations if p > 0]
+    if not bands:
+        return None
+    low, high = max(b.low for b in bands), min(b.high for b in bands)
+    return (low, high) if low <= high else None

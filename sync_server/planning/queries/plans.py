@@ -134,3 +134,35 @@ def update_assignment(conn: Connection, doc: dict[str, Any], new_members: list[s
                      " ON CONFLICT (assignment_id, user_id) DO NOTHING", [(doc["id"], m) for m in new_members])
     conn.execute("INSERT INTO assignment_tasks (assignment_id, task_id) VALUES (?, ?)"
                  " ON CONFLICT (assignment_id, task_id) DO NOTHING", (doc["id"], task_id))
+
+
+def list_items_by_specialties(conn: Connection, specialties: Iterable[str]) -> list[Row]:
+    """The current item list's items of some specialties (code, name, specialty), by code."""
+    wanted = list(specialties)
+    marks = ",".join("?" * len(wanted))
+    return conn.execute(
+        f"SELECT code, name, specialty FROM items WHERE specialty IN ({marks})"
+        f" AND version = (SELECT max(version) FROM items) ORDER BY code", wanted).fetchall() if wanted else []
+
+
+def count_tasks_by_year(conn: Connection) -> dict[int, int]:
+    return {int(row[0]): row[1] for row in conn.execute(
+        "SELECT p.year, count(*) FROM tasks t JOIN plans p ON p.id = t.plan_id GROUP BY p.year")}
+
+
+def list_tasks_by_year(conn: Connection, year: int) -> list[Row]:
+    return conn.execute("SELECT t.*, p.year FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.year = ?"
+                        " ORDER BY t.period_start, t.created_at, t.id", (year,)).fetchall()
+
+
+def delete_task_exclusion(conn: Connection, task_id: str, unit_id: str) -> int:
+    return conn.execute("DELETE FROM task_exclusions WHERE task_id = ? AND unit_id = ?", (task_id, unit_id)).rowcount
+
+
+def delete_draw_exclusion(conn: Connection, task_id: str, inspector: str, unit_id: str) -> int:
+    return conn.execute("DELETE FROM draw_exclusions WHERE task_id = ? AND inspector_id = ? AND unit_id = ?",
+                        (task_id, inspector, unit_id)).rowcount
+
+
+def list_unit_names(conn: Connection) -> list[Row]:
+    return conn.execute("SELECT id, name FROM units WHERE covered = 1 ORDER BY id").fetchall()
