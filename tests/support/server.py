@@ -175,8 +175,14 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _forkable(self) -> bool:
+        """A forked server keeps what the interpreter read at its start (PYTHON* settings: hash
+        seed, warnings, paths): a test that sets one of them gets a fresh interpreter."""
+        interpreter = {k for k in {*self.env, *os.environ} if k.startswith("PYTHON")}
+        return self.preloaded and all(self.env.get(k) == os.environ.get(k) for k in interpreter)
+
     def start(self) -> "ServerProcess":
-        if self.preloaded:
+        if self._forkable():
             self.proc = Launcher.get().fork(["serve", "--db", str(self.db), "--port", str(self.port)],
                                             self.env, self.log)
             self._wait_ready()
