@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.office import accounts, devices, pages, plans, publication, tasks
+from sync_server.office import accounts, ceremony, devices, pages, plans, publication, tasks
 
 ROUTES = [
     Route("/office", pages.dashboard),
@@ -17,4 +17,5 @@ ROUTES = [
     *publication.ROUTES,
     *tasks.ROUTES,
     *devices.ROUTES,   # and the calendar and reports sections (office/yearly.py)
+    *ceremony.ROUTES,
 ]

@@ -42,17 +42,20 @@ def _state(task: Row, wanted: str, code: str, message_zh: str) -> None:
 
 
 def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
-             commitments: list[str], now: str | None = None, office_nonce: bytes | None = None) -> dict[str, Any]:
+             commitments: list[str], now: str | None = None, office_nonce: bytes | None = None,
+             with_office_nonce: bool = True) -> dict[str, Any]:
     """Freeze and publish the announcement. The office's own nonce is made here and returned
-    (keep it secret until the reveal); observers' commitments come in `commitments`."""
+    (keep it secret until the reveal); observers' commitments come in `commitments`. The console's
+    ceremony (planning/ceremony.py) passes `with_office_nonce=False`: its named witnesses' nonces
+    and the beacon make the seed, and the office keeps no secret."""
     now = now or utc_now()
     task = plans.task_by_key(conn, task_key)
     _state(task, "planned", "draw.already_announced", "该任务已公告，不能重复公告")
     beacon_at = published_time(beacon_at)
     with _refusal():
         core.check_beacon_after(now, beacon_at)
-    nonce = office_nonce if office_nonce is not None else secrets.token_bytes(32)
-    all_commitments = [hashlib.sha256(nonce).hexdigest(), *commitments]
+    nonce = (office_nonce if office_nonce is not None else secrets.token_bytes(32)) if with_office_nonce else b""
+    all_commitments = [hashlib.sha256(nonce).hexdigest()] * with_office_nonce + [*commitments]
     strata = plans.compute_strata(conn, task["id"], json.loads(task["specialties"]), task["ratio_percent"] or None)
     announcement = build_announcement(conn, task, strata, now, beacon, beacon_at, all_commitments)
     with _refusal():
@@ -63,7 +66,7 @@ def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
     q.insert_draw(conn, {"task_id": task["id"], "announcement": body, "announcement_hash": ahash,
                          "announced_at": now, "beacon": beacon, "beacon_at": beacon_at, "announce_log_index": index})
     q.set_task_state(conn, task["id"], "announced", [s.as_json() for s in strata])
-    return {"task": task["id"], "announcement_hash": ahash, "office_nonce": nonce.hex(), "log_index": index,
+    return {"task": task["id"], "announcement_hash": ahash, "office_nonce": nonce.hex() or None, "log_index": index,
             "beacon_at": beacon_at}
 
 

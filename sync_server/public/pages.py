@@ -1,7 +1,7 @@
 """The public pages: home, item list, plans, tasks with their draws, how to verify.
 
 Handlers are thin: read, shape, render. Nothing personal is shown beyond what a draw publishes
-(a drawn team's names and certificate numbers); no photos, no phone numbers.
+(a drawn team's names and certificate numbers, a draw's witnesses' names and roles); no photos, no phone numbers.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
+from schemas.jcs import canonicalize
 from schemas.specialties import SPECIALTIES
 from sync_server.db import Connection
 from sync_server.errors import NotFound
@@ -27,8 +28,8 @@ MONITOR = VERIFIER.with_name("ssj_monitor.py")    # imports ssj_check_entry.py: 
 STATIC = Path(__file__).parents[1] / "web" / "static"
 STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "console.css": "text/css; charset=utf-8",
                 "NotoSansSC-Subset.otf": "font/otf", "verify.js": "text/javascript; charset=utf-8",
-                "print.js": "text/javascript; charset=utf-8",
-                "console_tasks.css": "text/css; charset=utf-8"}
+                "print.js": "text/javascript; charset=utf-8", "witness.js": "text/javascript; charset=utf-8",
+                "drawcheck.js": "text/javascript; charset=utf-8", "console_tasks.css": "text/css; charset=utf-8"}
 FILES = ("announcement", "reveal", "result")
 
 
@@ -154,12 +155,17 @@ def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     announcement = json.loads(bytes(row["announcement"])) if row["announcement"] else {}
     result = json.loads(bytes(row["result"])) if row["result"] else None
     picks = (result["selected"] + result["unmatched"]) if result else []
+    resolutions = {r["unit_id"]: {"team": json.loads(r["team"]), "reason": r["reason"], "at": r["resolved_at"]}
+                   for r in q.list_resolutions_by_task(conn, row["id"])}
+    people = sorted({p for s in picks for p in s.get("team", [])} | {p for r in resolutions.values() for p in r["team"]})
     return {"task": row, "strata": json.loads(row["strata"]), "commitments": announcement.get("commitments", []),
+            "witnesses": [dict(w) for w in q.list_witnesses_by_task(conn, row["id"])] if row["announcement"] else [],
+            "resolutions": resolutions,
             "weights": json.loads(row["risk_weights"]) if row["risk_weights"] else None,
             "specialty_names": _specialty_names(row["specialties"], row["specialty"]),
             "reveal": json.loads(bytes(row["reveal"])) if row["reveal"] else None, "result": result,
             "units": q.names_by_ids(conn, "units", [p["unit"] for p in picks]),
-            "people": q.names_by_ids(conn, "users", sorted({p for s in picks for p in s.get("team", [])}))}
+            "people": q.names_by_ids(conn, "users", people)}
 
 
 async def download(request: Request) -> Response:
@@ -172,6 +178,29 @@ async def download(request: Request) -> Response:
         raise NotFound("draw.no_file", f"{name}.json is not published yet", "该文件尚未公布")
     return Response(bytes(body), media_type="application/json; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{row["id"]}-{name}.json"', **CACHE})
+
+
+async def ceremony_file(request: Request) -> Response:
+    """The ceremony's published metadata beside the announcement (whose bytes DRAW_SPEC fixes): the
+    witnesses by name and role with their commitments, in the announcement's order, and how a
+    person resolved each unmatched unit, with the reason."""
+    found = await request.app.state.db.read(_ceremony, request.path_params["task_id"][:64])
+    if found is None:
+        raise NotFound("draw.no_file", "the task is not announced yet", "该任务尚未发布抽取公告")
+    return Response(canonicalize(found), media_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{found["task"]}-ceremony.json"', **CACHE})
+
+
+def _ceremony(conn: Connection, task_id: str) -> dict[str, Any] | None:
+    row = q.get_task_with_draw(conn, task_id)
+    if row is None or row["announcement"] is None:
+        return None
+    return {"task": row["id"], "number": row["number"], "announcement_hash": row["announcement_hash"],
+            "beacon": row["beacon"], "beacon_at": row["beacon_at"],
+            "witnesses": [{"name": w["name"], "role": w["role"], "commitment": w["commitment"],
+                           "committed_at": w["committed_at"]} for w in q.list_witnesses_by_task(conn, row["id"])],
+            "resolutions": [{"unit": r["unit_id"], "team": json.loads(r["team"]), "reason": r["reason"],
+                             "resolved_at": r["resolved_at"]} for r in q.list_resolutions_by_task(conn, row["id"])]}
 
 
 async def verify(request: Request) -> HTMLResponse:

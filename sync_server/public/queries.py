@@ -52,3 +52,15 @@ def names_by_ids(conn: Connection, table: str, ids: list[str]) -> dict[str, str]
         marks = ",".join("?" * len(part))
         found.update(conn.execute(f"SELECT id, name FROM {table} WHERE id IN ({marks})", part).fetchall())
     return found
+
+
+def list_witnesses_by_task(conn: Connection, task_id: str) -> list[Row]:
+    """A draw's named witnesses as published (never their links): name, role, commitment."""
+    return conn.execute("SELECT name, role, commitment, committed_at, opened_at FROM draw_witnesses"
+                        " WHERE task_id = ? ORDER BY position", (task_id,)).fetchall()
+
+
+def list_resolutions_by_task(conn: Connection, task_id: str) -> list[Row]:
+    """How a person resolved each unit no team could take, with the published reason."""
+    return conn.execute("SELECT unit_id, team, reason, resolved_at FROM draw_resolutions WHERE task_id = ?"
+                        " ORDER BY resolved_at, unit_id", (task_id,)).fetchall()

@@ -13,6 +13,7 @@ ROUTES = [
     Route("/public/plans/{year}/versions/{version}.json", pages.plan_version_file),
     Route("/public/plans/{year}/versions/{version}", pages.plan_version),
     Route("/public/tasks/{task_id}", pages.task),
+    Route("/public/tasks/{task_id}/ceremony.json", pages.ceremony_file),
     Route("/public/tasks/{task_id}/{name}.json", pages.download),
     Route("/public/verify", pages.verify),
     Route("/public/verify/ssj_verify.py", pages.verifier),

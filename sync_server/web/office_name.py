@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sync_server.office import profile
 from sync_server.web import render
 
-PAGES = ("/public/", "/office")
+PAGES = ("/public/", "/office", "/witness/")
 
 
 class OfficeName:

@@ -277,6 +277,21 @@ CREATE TRIGGER plan_versions_published_kept BEFORE DELETE ON plan_versions WHEN 
 BEGIN SELECT RAISE(ABORT, 'a published plan version is never deleted'); END
 """
 
+# The draw ceremony (planning/ceremony.py): named witnesses with a capability link (only its hash
+# kept), each one's commitment and, after the beacon, nonce; and the published resolutions of
+# units no team could take.
+DRAW_CEREMONY = """
+CREATE TABLE draw_witnesses (
+    id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id), position INTEGER NOT NULL,
+    name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+    commitment TEXT, committed_at TEXT, nonce TEXT, opened_at TEXT,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, UNIQUE (task_id, position));
+CREATE TABLE draw_resolutions (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL, team TEXT NOT NULL,
+    reason TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at TEXT NOT NULL, log_index INTEGER NOT NULL,
+    PRIMARY KEY (task_id, unit_id))
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -295,4 +310,5 @@ MIGRATIONS: list[Migration] = [
     ("013_plan_documents", statements(PLAN_DOCUMENTS)),   # the annual plan's versions (planning/plan_documents.py)
     ("014_visit_reassignments", statements(VISIT_REASSIGNMENTS)),   # a visit's team changed after the draw
     ("015_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
+    ("016_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
 ]
