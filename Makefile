@@ -24,17 +24,19 @@ install: $(STAMP)
 
 # Two processes for the unit and integration tests (each test makes its own server, files and
 # ports), then the tablet's browser tests one at a time: two Flutter renderers on a 2-core
-# machine starve each other.
+# machine starve each other. worksteal: a worker that runs out takes pending tests from the
+# other, so the run does not end on one worker's queue of long integration tests.
 WORKERS ?= 2
+DIST ?= worksteal
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(WORKERS) --ignore=tests/e2e
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) --ignore=tests/e2e
 	$(BIN)/python -m pytest -q tests/e2e
 
 test-dates: $(STAMP)
 	@for at in $(MOVED_CLOCKS); do \
 	  echo "== tests marked 'dates' with SUIJIAN_CLOCK=$$at"; \
-	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -n $(WORKERS) -m dates --ignore=tests/e2e || exit 1; \
+	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) -m dates --ignore=tests/e2e || exit 1; \
 	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -m dates tests/e2e || exit 1; \
 	done
 

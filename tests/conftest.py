@@ -17,6 +17,7 @@ import os
 import pytest
 
 from schemas import clock
+from tests.support.server import ServerProcess
 
 DEFAULT_CLOCK = "2026-11-23T02:00:00Z"
 
@@ -25,6 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
     moved = clock.Clock.parse(os.environ.get("SUIJIAN_CLOCK") or DEFAULT_CLOCK)
     clock.install(moved)
     os.environ["SUIJIAN_CLOCK"] = moved.setting()
+    # Servers are forked from a launcher that imported the server once (tests/support/preload.py).
+    ServerProcess.preloaded = True
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -11,10 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 
 from tests.support.records import PIN
-from tests.support.server import ROOT, free_port
+from tests.support.server import ROOT, answers_ok, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -47,11 +46,9 @@ class AppProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"app exited: {self.log.read_text(errors='replace')}")
-            try:
-                if httpx.get(self.url, timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
+            if answers_ok(self.url):
+                return self
+            time.sleep(0.1)
         raise RuntimeError("app did not start in time")
 
     def kill9(self) -> None:

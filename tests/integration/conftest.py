@@ -1,7 +1,9 @@
 """Integration fixtures: a seeded county in a real SQLite file, a real server, real clients."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -11,7 +13,9 @@ from typing import Iterator
 import httpx
 import pytest
 
+import field_app.keys
 from field_app.keys import KeyStore
+from field_app.officer_keys import SCRYPT_N, OfficerKeys
 from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from sync_server.db.connection import open_db
@@ -27,25 +31,62 @@ class County:
     leader: str
 
 
+TEST_SCRYPT_N = 2 ** 10   # 1 MiB: about 1/32 of the tablet's cost per PIN
+
+
+class CheaperOfficerKeys(OfficerKeys):
+    """The tablets' officer keys in these tests: wrapped by a cheaper scrypt (see below)."""
+
+    def __init__(self, directory: Path, scrypt_n: int = TEST_SCRYPT_N) -> None:
+        super().__init__(directory, scrypt_n)
+
+
+@pytest.fixture(autouse=True)
+def cheaper_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process tablets of the integration tests (SyncClient, AppState: both make their
+    KeyStore in field_app/keys.py) wrap their officers' keys with scrypt at TEST_SCRYPT_N, not
+    the tablet's SCRYPT_N: every officer of every tablet costs a derivation to register and one
+    to unlock, 0.14 s each at the real cost, about 13% of these tests' time.
+
+    What is checked here is the same at either cost (the PIN unlocks, a wrong one does not, the
+    signatures, the sync); the cost itself is the unit tests' business (test_officer_keys.py
+    builds OfficerKeys as the tablet does, at SCRYPT_N, and checks the figure in the file), and
+    the browser tests run the real app in its own process, untouched by this patch. The cheaper
+    cost exists only as this in-process patch: nothing in the product reads it."""
+    assert TEST_SCRYPT_N < SCRYPT_N
+    monkeypatch.setattr(field_app.keys, "OfficerKeys", CheaperOfficerKeys)
+
+
+def _seeded_once(tmp_path_factory: pytest.TempPathFactory, name: str, **seeding: object) -> County:
+    """A seeded county made once for the whole run: pytest-xdist's workers share one (the first
+    to take the lock seeds it, the others wait for it) instead of each seeding its own. Tests
+    only copy it (`county`, `history_county`), never open it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent          # the run's folder, above each worker's own
+    db, facts_file = root / f"{name}-template" / "server.db", root / f"{name}-template.json"
+    with open(root / f"{name}-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not facts_file.exists():
+            db.parent.mkdir(exist_ok=True)
+            conn = open_db(db)
+            facts = seed_demo(conn, report=lambda *_: None, **seeding)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            facts_file.write_text(json.dumps({k: facts[k] for k in ("admin_token", "demo_inspector", "demo_leader")}))
+    facts = json.loads(facts_file.read_text())
+    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+
+
 @pytest.fixture(scope="session")
 def county_template(tmp_path_factory: pytest.TempPathFactory) -> County:
-    db = tmp_path_factory.mktemp("template") / "server.db"
-    conn = open_db(db)
-    facts = seed_demo(conn, units=400, inspectors=14, report=lambda *_: None, history=False)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+    return _seeded_once(tmp_path_factory, "county", units=400, inspectors=14, history=False)
 
 
 @pytest.fixture(scope="session")
 def history_template(tmp_path_factory: pytest.TempPathFactory) -> County:
     """The demo county with its year so far: records, approvals, the disclosure list, follow-ups."""
-    db = tmp_path_factory.mktemp("history") / "server.db"
-    conn = open_db(db)
-    facts = seed_demo(conn, units=1500, inspectors=20, report=lambda *_: None)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+    return _seeded_once(tmp_path_factory, "history", units=1500, inspectors=20)
 
 
 @pytest.fixture

@@ -4,9 +4,23 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
-from tests.integration.conftest import server_rows
+import pytest
+
+from tests.integration.conftest import County, server_rows
 from tests.support.records import queue_record, record
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def server(county: County) -> Iterator[ServerProcess]:
+    """This server is `python -m sync_server serve` started afresh, as in production (the others
+    in the suite are forked from a launcher that imported the server once: tests/support/preload.py)."""
+    proc = ServerProcess(county.db, preloaded=False).start()
+    assert proc.proc is not None and proc.proc.args[:3] == [proc.proc.args[0], "-m", "sync_server"]
+    yield proc
+    proc.stop()
 
 
 def children_of(pid: int) -> set[int]:

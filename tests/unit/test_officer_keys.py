@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from field_app.keys import KeyStore
 from field_app.officer_keys import PIN_ATTEMPTS, NoKey, OfficerKeys, PinLocked, WrongPin, pin_problem
 from schemas.envelope import keyid_of, public_raw_of
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -69,6 +70,19 @@ def test_one_officers_file_does_not_unlock_as_another(store: OfficerKeys) -> Non
     second.write_text(json.dumps({**saved, "user": {"id": "p2", "name": "董英"}}))   # p1's key passed off as p2's
     with pytest.raises(WrongPin):
         store.unlock("p2", PIN)
+
+
+def test_a_tablets_keys_are_wrapped_at_the_full_cost(tmp_path: Path) -> None:
+    """The tablet's key store (as the app makes it) derives with scrypt N = 2^15, r = 8, p = 1
+    (32 MiB): the integration tests patch a cheaper cost in (tests/integration/conftest.py),
+    so this is where the real figure is held to."""
+    officers = KeyStore(tmp_path / "keys").officers
+    key = officers.new_key()
+    officers.keep({"id": "p1", "name": "刘颖"}, key, PIN)
+    (path,) = officers.directory.glob("*.json")
+    kdf = json.loads(path.read_text())["kdf"]
+    assert (kdf["name"], kdf["n"], kdf["r"], kdf["p"]) == ("scrypt", 32768, 8, 1)
+    assert public_raw_of(officers.unlock("p1", PIN)) == public_raw_of(key)
 
 
 @pytest.mark.parametrize("pin,again,problem", [
