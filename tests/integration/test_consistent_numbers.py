@@ -34,6 +34,7 @@ from schemas.specialties import SPECIALTIES
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
 from tests.support.records import finding, queue_record, record
+from tests.support.office import ADMIN, PASSWORD
 from tests.support.server import ServerProcess
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -66,14 +67,15 @@ class Forms(HTMLParser):
             self.found[-1]["fields"][named["name"]] = named.get("value") or ""
 
 
-def office_page(url: str, token: str) -> str:
-    """/office after signing in through its form: whatever the form carries (a CSRF token, its
-    cookie) goes back as a browser would send it, from this site's origin."""
+def office_page(url: str, token: str = "") -> str:
+    """/office after signing in through its form as the office admin: whatever the form carries (a
+    CSRF token, its cookie, where to go next) goes back as a browser would send it, from this site's
+    origin. (`token`, the API's, signs nobody in since the console has named accounts.)"""
     with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as browser:
         form_page = browser.get("/office")
-        form = next(f for f in Forms(form_page.text).found if f["method"] == "post" and "token" in f["fields"])
-        signed_in = browser.post(urljoin(str(form_page.url), form["action"]), data={**form["fields"], "token": token},
-                                 headers={"Origin": url})
+        form = next(f for f in Forms(form_page.text).found if f["method"] == "post" and "password" in f["fields"])
+        signed_in = browser.post(urljoin(str(form_page.url), form["action"]),
+                                 data={**form["fields"], "username": ADMIN, "password": PASSWORD}, headers={"Origin": url})
         assert signed_in.status_code == 200 and "后续处置台账" in signed_in.text, signed_in.text[:500]
         return signed_in.text
 

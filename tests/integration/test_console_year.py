@@ -14,6 +14,7 @@ the test's folder, or to $SUIJIAN_SCREENSHOTS (docs/screenshots/office/ was made
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -90,6 +91,7 @@ def test_the_office_year_from_an_empty_database(tmp_path: Path) -> None:
                           capture_output=True)
     assert made.returncode == 0, made.stderr
     county = generate_county(seed=11, units=240, inspectors=12)
+    (tmp_path / "files").mkdir()
     files = write_county(county, tmp_path / "files")
     year = dates.inspection_day().year
     server = ServerProcess(db).start()
@@ -179,8 +181,8 @@ def test_the_office_year_from_an_empty_database(tmp_path: Path) -> None:
             # A team's tablet enrolls with the console's code and receives its visit.
             visit = server_rows(db, "SELECT a.id FROM assignments a JOIN assignment_tasks t ON t.assignment_id = a.id"
                                     " WHERE t.task_id = ? ORDER BY a.id LIMIT 1", task_id)[0][0]
-            team = [r[0] for r in server_rows(db, "SELECT user_id FROM assignment_team WHERE assignment_id = ?"
-                                                  " ORDER BY position", visit)]
+            team = [m["id"] for m in json.loads(server_rows(db, "SELECT doc FROM assignments WHERE id = ?",
+                                                             visit)[0][0])["team"]]
             names = {r[0]: r[1] for r in server_rows(db, "SELECT id, name FROM users")}
             link = enrollment_code(office, server.url, names[team[0]])
             shots(office, "enrollment-code")
