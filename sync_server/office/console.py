@@ -57,6 +57,12 @@ NAV = [  # (path, label, the action that shows it)
 ]
 
 
+SECTION_OF = {  # pages that belong to a nav entry with another prefix
+    "/office/units": "/office/registry", "/office/officers": "/office/registry", "/office/items": "/office/registry",
+    "/office/settings": "/office/accounts", "/office/account": "/office/accounts",
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """The signed-in person."""
@@ -188,6 +194,10 @@ def render(request: Request, actor: Actor, template: str, status: int = 200, **c
     """A console page: the template extends console_base.html; never cached."""
     nav = [(path, label) for path, label, action in NAV if actor.may(action)]
     here = request.url.path
+    for prefix, section in SECTION_OF.items():
+        if here == prefix or here.startswith(prefix + "/"):
+            here = section
+            break
     current = max((path for path, _ in nav if here == path or here.startswith(path + "/")), key=len, default="")
     notice = request.query_params.get("done", "")[:200]
     return private(page(template, status=status, actor=actor, nav=nav, current=current, notice=notice,
