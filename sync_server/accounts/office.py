@@ -122,6 +122,7 @@ def update_account(conn: Connection, account_id: str, name: str, role: str, acti
     if errors:
         raise FieldErrors(errors)
     q.update_account(conn, account_id, name.strip(), role, active)
+    users.update_user_name(conn, account_id, name.strip())
     if not active:
         q.delete_sessions_of(conn, account_id)
     audit.append(conn, "office_account.updated", account_id, utc_now(), by=by, username=current["username"],

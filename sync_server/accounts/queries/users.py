@@ -31,6 +31,10 @@ def get_user_by_id(conn: Connection, user_id: str) -> Row | None:
     return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
 
 
+def update_user_name(conn: Connection, user_id: str, name: str) -> None:
+    conn.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
+
+
 def list_users(conn: Connection) -> list[Row]:
     return conn.execute("SELECT * FROM users ORDER BY role, id").fetchall()
 
