@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from field_app.keys import KeyStore
 from field_app.store import LocalStore
@@ -19,21 +19,16 @@ from field_app.sync import SyncClient
 from schemas import enrollment_link
 from tests.integration.conftest import FAST_RETRY, County, server_rows
 from tests.support.office import browser_sign_in
+from tests.support.browser import chromium_page
 from tests.support.server import ROOT, ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 EXAMPLE = (ROOT / "docs" / "samples" / "calendar-2027-example.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page() as made:
+        yield made
 
 
 def test_enrollment_code_qr_then_revoke(server: ServerProcess, county: County, page: Page, tmp_path: Path) -> None:

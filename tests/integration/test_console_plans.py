@@ -10,13 +10,13 @@ from typing import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.integration.conftest import County, server_rows
 from tests.support.office import browser_sign_in
+from tests.support.browser import chromium_page
 from tests.support.server import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 FIRST = "一、工作目标\n全面推行“双随机、一公开”监管，抽查比例不低于3%。\n\n二、抽查任务\n公共场所卫生、生活饮用水卫生。"
 ADDED = "\n\n三、调整内容\n根据省级计划，增加职业卫生专项抽查。"
 REASON = "省级年度计划下达后，增加职业卫生专项抽查任务"
@@ -24,13 +24,8 @@ REASON = "省级年度计划下达后，增加职业卫生专项抽查任务"
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page() as made:
+        yield made
 
 
 def test_write_publish_revise_and_the_public_sees_both_versions(server: ServerProcess, county: County, page: Page,

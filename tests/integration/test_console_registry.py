@@ -8,26 +8,21 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from sync_server.registry.core import uscc
 from tests.integration.conftest import County, server_rows
 from tests.support.office import CLERK, browser_sign_in
+from tests.support.browser import chromium_page
 from tests.support.server import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 HEADER = "统一社会信用代码,单位名称,地址,专业,信用风险等级,乡镇\n"
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page() as made:
+        yield made
 
 
 def test_upload_preview_apply_and_search(server: ServerProcess, county: County, page: Page, tmp_path: Path) -> None:

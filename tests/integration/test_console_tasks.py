@@ -11,25 +11,20 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.integration.conftest import County, server_rows
 from tests.support.office import browser_sign_in
+from tests.support.browser import chromium_page
 from tests.support.server import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 NUMBER = "云溪卫〔2026〕随抽31号"
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page() as made:
+        yield made
 
 
 def places_population(db: Path) -> int:

@@ -8,7 +8,6 @@ import html
 import json
 import re
 import sqlite3
-from datetime import date
 from pathlib import Path
 
 import pytest

@@ -76,7 +76,7 @@ def dues(db: Path) -> dict[str, tuple[str, int]]:
 def test_preview_then_apply(server: ServerProcess, admin: Console) -> None:
     page = admin.get("/office/calendar")
     assert page.status_code == 200 and "载入年度放假安排" in page.text
-    preview = admin.post(f"/office/calendar/preview", data={"csrf": admin.csrf, "text": EXAMPLE, "source": "示例通知"},
+    preview = admin.post("/office/calendar/preview", data={"csrf": admin.csrf, "text": EXAMPLE, "source": "示例通知"},
                          files={"file": ("", b"")})
     assert preview.status_code == 200, preview.text[:500]
     text = preview.text

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.integration.conftest import County, server_rows
 from tests.support.server import ServerProcess
+from tests.support.browser import chromium_page
 from tests.support.office import ADMIN, PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -29,13 +29,8 @@ def site(history_county: County) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by `make` (apt-get install chromium)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium_page() as made:
+        yield made
 
 
 def test_search_filter_download_and_verify(site: ServerProcess, history_county: County, page: Page,

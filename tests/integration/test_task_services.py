@@ -4,7 +4,6 @@ preview, exclusions and recusals with the person logged, and reassigning a visit
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
