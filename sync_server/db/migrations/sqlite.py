@@ -310,6 +310,11 @@ CREATE TABLE draw_resolutions (
     PRIMARY KEY (task_id, unit_id))
 """
 
+UNIT_LIST_INDEXES = """
+CREATE INDEX units_town ON units(town);
+CREATE INDEX units_category ON units(category)
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -330,4 +335,5 @@ MIGRATIONS: list[Migration] = [
     ("015_device_last_seen", statements(DEVICE_LAST_SEEN)),   # last sync, revoked by whom and why (office/devices.py)
     ("016_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
     ("017_registry_console", statements(REGISTRY_CONSOLE)),   # staged imports, who imported an item-list version
+    ("018_unit_list_indexes", statements(UNIT_LIST_INDEXES)),   # the console's town and category filters
 ]
