@@ -113,7 +113,7 @@ def update_account(conn: Connection, account_id: str, name: str, role: str, acti
                    version: str) -> None:
     """An admin changes a name, a role, or (de)activates; never leaves the office without an admin."""
     current = account(conn, account_id)
-    if version != _version(current):
+    if version != version_of(current):
         raise Stale("该账号在您打开页面后已被修改，请刷新后重新操作。")
     errors = check_account_fields(current["username"], name, role, None)
     if not errors and current["role"] == "admin" and current["active"] and (role != "admin" or not active) \
@@ -160,10 +160,6 @@ def change_own_password(conn: Connection, account_id: str, current_password: str
     audit.append(conn, "office_account.password_changed", account_id, utc_now(), by=f"office:{current['username']}")
 
 
-def _version(row: Row) -> str:
-    return f"{row['role']}|{row['active']}|{row['name']}|{row['password_changed_at']}"
-
-
 def version_of(row: Row) -> str:
     """What a form about this account carries, to refuse it once the account changed (Stale)."""
-    return _version(row)
+    return f"{row['role']}|{row['active']}|{row['name']}|{row['password_changed_at']}"

@@ -1,15 +1,14 @@
-"""The office's own screen (监督所工作台): what is due, overdue and published, the publication
-rate, and the follow-up ledger, for the staff who feed the disclosure list.
+"""The console's sign-in and its work bench (工作台): what is due, overdue and published, the
+publication rate, the follow-up ledger and the lab samples waiting for a result.
 
-Sign-in is the office admin token (the same as the API's). It opens a server-side session
-(sync_server/accounts/sessions.py): the cookie holds only the session's random id (HttpOnly,
-SameSite=Strict, scoped to /office, Secure when Settings.https); signing out deletes the session.
-The two forms that change state, sign-in and sign-out, refuse a foreign Origin (403) and carry a
-CSRF token: before sign-in a random one also set as a cookie (double submit), after it one
-derived from the session. Failed sign-ins are throttled per client address (sync_server/accounts/throttle.py).
-One form writes: a lab's result for a sample still 待检验结果 (POST /office/lab-results, with the same
-Origin and CSRF checks, attributed to the signed-in office account); penalty decisions and transfers
-stay in the CLI and the admin API.
+Sign-in is an office account's name and password (sync_server/accounts/office.py). It opens a
+server-side session (sync_server/accounts/sessions.py): the cookie holds only the session's random
+id (HttpOnly, SameSite=Strict, scoped to /office, Secure when Settings.https); signing out deletes
+the session. Sign-in and sign-out refuse a foreign Origin (403) and carry a CSRF token: before
+sign-in a random one also set as a cookie (double submit), after it one derived from the session.
+Failed sign-ins are throttled per client address and per account name
+(sync_server/accounts/throttle.py). The other pages here are console handlers
+(sync_server/office/console.guarded); the sections live in their own modules beside this one.
 """
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import logging
 import secrets
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -36,7 +35,6 @@ from sync_server.accounts.core.throttle import Rule, wait_text
 from sync_server.errors import ApiError
 from sync_server.records import labresults
 from sync_server.web.render import page, refusal
-from sync_server.web.http import read_body
 
 logger = logging.getLogger("sync_server.office")
 CSRF_COOKIE = "suijian_office_csrf"
@@ -70,7 +68,7 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await console.form(request, FORM_BYTES)
     if foreign(request):
         return foreign_refusal(request)
     next_path = _next(form.get("next", ""))
@@ -117,7 +115,7 @@ def _open_counted(conn: Connection, account_id: str | None, subjects: list[str],
 
 
 async def logout(request: Request) -> Response:
-    form = await _form(request)
+    form = await console.form(request, FORM_BYTES)
     if foreign(request):
         return foreign_refusal(request)
     session_id = request.cookies.get(COOKIE, "")
@@ -128,11 +126,6 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/office/login", status_code=303)
     response.delete_cookie(COOKIE, path="/office")
     return response
-
-
-async def _form(request: Request, limit: int = FORM_BYTES) -> dict[str, str]:
-    body = await read_body(request, limit)
-    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
 @console.guarded("dashboard.view")
