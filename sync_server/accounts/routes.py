@@ -15,6 +15,7 @@ from sync_server.errors import ApiError, BadRequest, TooManyFailures
 from schemas.jcs import loads_strict
 from schemas.errors import ContractError
 from starlette.routing import Route
+from sync_server.web.scope import db_of
 
 ROLES = ("admin", "leader", "inspector")
 CODE_FAILURES = ("enrollment.code_invalid", "enrollment.code_expired", "enrollment.code_used")
@@ -35,7 +36,7 @@ async def officer_key(request: Request) -> JSONResponse:
 
 async def _with_code(request: Request, use: Callable[[Connection, dict], dict]) -> JSONResponse:
     body = await read_json(request, "enrollment")
-    db, rule = request.app.state.db, throttle.rule_of(request.app.state.settings)
+    db, rule = db_of(request), throttle.rule_of(request.app.state.settings)
     host = request.client.host if request.client else None
     subjects, wait = await db.read(_enroll_wait, throttle.client_subject(host), body["code"], rule)
     outcome = wait or await db.write(_enroll_counted, use, body, subjects, rule)
@@ -79,19 +80,19 @@ async def me(request: Request) -> JSONResponse:
 async def create_user(request: Request) -> JSONResponse:
     await admin_of(request)
     user = _user_from(await _admin_json(request))
-    return JSONResponse(await request.app.state.db.write(accounts.create_user, user), status_code=201)
+    return JSONResponse(await db_of(request).write(accounts.create_user, user), status_code=201)
 
 
 async def enrollment_code(request: Request) -> JSONResponse:
     await admin_of(request)
     hours = request.app.state.settings.enrollment_code_hours
-    made = await request.app.state.db.write(accounts.new_enrollment_code, request.path_params["user_id"], hours)
+    made = await db_of(request).write(accounts.new_enrollment_code, request.path_params["user_id"], hours)
     return JSONResponse(made, status_code=201)
 
 
 async def revoke_device(request: Request) -> JSONResponse:
     admin = await admin_of(request)
-    await request.app.state.db.write(accounts.revoke_device, request.path_params["device_id"], admin["id"])
+    await db_of(request).write(accounts.revoke_device, request.path_params["device_id"], admin["id"])
     return JSONResponse({"device_id": request.path_params["device_id"], "status": "revoked"})
 
 

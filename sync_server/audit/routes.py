@@ -10,11 +10,12 @@ from sync_server.errors import BadRequest
 from sync_server.web.http import JSONResponse
 from sync_server.web.params import path_number, query_number
 from starlette.routing import Route
+from sync_server.web.scope import db_of
 
 
 async def head(request: Request) -> JSONResponse:
     key = request.app.state.server_key
-    return JSONResponse(await request.app.state.db.read(audit.checkpoint, key, utc_now()))
+    return JSONResponse(await db_of(request).read(audit.checkpoint, key, utc_now()))
 
 
 async def public_key(request: Request) -> JSONResponse:
@@ -24,7 +25,7 @@ async def public_key(request: Request) -> JSONResponse:
 
 async def proof(request: Request) -> JSONResponse:
     index, size = path_number(request, "index"), query_number(request, "size", None)
-    return JSONResponse(await request.app.state.db.read(audit.proof, index, size))
+    return JSONResponse(await db_of(request).read(audit.proof, index, size))
 
 
 async def consistency(request: Request) -> JSONResponse:
@@ -33,7 +34,7 @@ async def consistency(request: Request) -> JSONResponse:
     if first is None:
         raise BadRequest("request.bad_parameter", "first (the older tree size) is required",
                          "缺少参数 first（较早的树大小）", {"parameter": "first"})
-    return JSONResponse(await request.app.state.db.read(audit.consistency, first, second))
+    return JSONResponse(await db_of(request).read(audit.consistency, first, second))
 
 
 ROUTES = [

@@ -27,6 +27,7 @@ from schemas.clock import utc_now
 from sync_server.errors import NotFound
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.disclosure.queries import disclosures as q
+from sync_server.web.scope import db_of
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -90,7 +91,7 @@ async def results(request: Request) -> HTMLResponse:
         number = _page_number(request.query_params)
     except BadQuery as exc:
         return refusal(400, exc.title, exc.message)
-    found = await request.app.state.db.read(_results, filters, number)
+    found = await db_of(request).read(_results, filters, number)
     today = beijing_date(utc_now())
     rows = [{**doc, "handling_lines": handling_text(doc["handling"], today)} for doc in found["docs"]]
     pages = max(1, -(-found["total"] // PAGE_SIZE))
@@ -109,7 +110,7 @@ def _results(conn: Connection, filters: dict[str, Any], number: int) -> dict[str
 
 async def entry(request: Request) -> HTMLResponse:
     no = request.path_params["no"]
-    row = await request.app.state.db.read(_published, no) if ENTRY_NO.fullmatch(no) else None
+    row = await db_of(request).read(_published, no) if ENTRY_NO.fullmatch(no) else None
     if row is None:
         return refusal(404, "没有该公示条目", f"没有编号为 {no[:20]} 的公示条目。")
     doc = json.loads(row["doc"])
@@ -129,7 +130,7 @@ async def record(request: Request) -> Response:
     """Where the QR code on the papers handed over on site leads (field_app/documents): the
     record's public entry once it is published; until then, a page that says so."""
     record_id = request.path_params["record_id"]
-    no = await request.app.state.db.read(_published_no, record_id) if RECORD_ID.fullmatch(record_id) else None
+    no = await db_of(request).read(_published_no, record_id) if RECORD_ID.fullmatch(record_id) else None
     if no is None:
         return refusal(404, "该检查记录尚未公示",
                        "检查结果在组长审核通过后 20 个工作日内公示；记录被退回更正的，以更正后的记录为准。请稍后再扫码查询。")
@@ -143,7 +144,7 @@ def _published_no(conn: Connection, record_id: str) -> str | None:
 
 async def entry_json(request: Request) -> Response:
     no = request.path_params["no"]
-    row = await request.app.state.db.read(_published, no) if ENTRY_NO.fullmatch(no) else None
+    row = await db_of(request).read(_published, no) if ENTRY_NO.fullmatch(no) else None
     if row is None:
         raise NotFound("disclosure.unknown", f"no published entry {no[:20]}", "没有该公示条目")
     return Response(row["doc"], media_type="application/json; charset=utf-8", headers={
@@ -154,7 +155,7 @@ async def _verification(request: Request) -> dict[str, Any] | None:
     no = request.path_params["no"]
     if not ENTRY_NO.fullmatch(no):
         return None
-    return await request.app.state.db.read(disclosure.verification, no, request.app.state.server_key)
+    return await db_of(request).read(disclosure.verification, no, request.app.state.server_key)
 
 
 async def verify(request: Request) -> HTMLResponse:
@@ -189,10 +190,10 @@ async def download(request: Request) -> Response:
     disposition = {"Content-Disposition": f"attachment; filename=\"results-{stamp}.{kind}\"; "
                                           f"filename*=UTF-8''{_quote(name)}", **CACHE}
     if kind == "xlsx":
-        path = await request.app.state.db.read(exports.xlsx_file, filters)
+        path = await db_of(request).read(exports.xlsx_file, filters)
         return FileResponse(path, headers=disposition, background=BackgroundTask(os.unlink, path),
                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    db = request.app.state.db
+    db = db_of(request)
 
     async def stream() -> AsyncIterator[bytes]:
         after: int | None = 0

@@ -9,12 +9,13 @@ from sync_server.accounts.routes import _admin_json
 from sync_server.web.http import JSONResponse, admin_of, device_of, read_envelopes, require
 from starlette.routing import Route
 from sync_server.disclosure import pages as results
+from sync_server.web.scope import db_of
 
 
 async def push_reinspections(request: Request) -> JSONResponse:
     device = await device_of(request)
     texts = await read_envelopes(request)
-    return JSONResponse({"receipts": await request.app.state.db.write(followups.reinspect_batch, device, texts)})
+    return JSONResponse({"receipts": await db_of(request).write(followups.reinspect_batch, device, texts)})
 
 
 async def penalty(request: Request) -> JSONResponse:
@@ -23,7 +24,7 @@ async def penalty(request: Request) -> JSONResponse:
     amount = body.get("amount_fen")
     require(amount is None or (isinstance(amount, int) and not isinstance(amount, bool)), "followup.bad_amount",
             "amount_fen is an integer number of fen", "罚款金额应为整数（单位：分）")
-    result = await request.app.state.db.write(
+    result = await db_of(request).write(
         lambda conn: followups.record_penalty(conn, admin["id"], followups.resolve_record(conn, _ref(request)),
                                               _text(body, "decision_no"), _text(body, "decided_on"), amount))
     return JSONResponse(result, status_code=201)
@@ -32,7 +33,7 @@ async def penalty(request: Request) -> JSONResponse:
 async def transfer(request: Request) -> JSONResponse:
     admin = await admin_of(request)
     body = await _admin_json(request)
-    result = await request.app.state.db.write(
+    result = await db_of(request).write(
         lambda conn: followups.record_transfer(conn, admin["id"], followups.resolve_record(conn, _ref(request)),
                                                _text(body, "to_body"), _text(body, "kind"), _text(body, "on"),
                                                _text(body, "note")))
@@ -41,17 +42,17 @@ async def transfer(request: Request) -> JSONResponse:
 
 async def ledger(request: Request) -> JSONResponse:
     await admin_of(request)
-    return JSONResponse(await request.app.state.db.read(followups.ledger))
+    return JSONResponse(await db_of(request).read(followups.ledger))
 
 
 async def status(request: Request) -> JSONResponse:
     await admin_of(request)
-    return JSONResponse(await request.app.state.db.read(disclosure.status))
+    return JSONResponse(await db_of(request).read(disclosure.status))
 
 
 async def publish(request: Request) -> JSONResponse:
     await admin_of(request)
-    return JSONResponse(await request.app.state.db.write(disclosure.publish_due))
+    return JSONResponse(await db_of(request).write(disclosure.publish_due))
 
 
 def _ref(request: Request) -> str:

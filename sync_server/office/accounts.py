@@ -12,6 +12,7 @@ from sync_server.audit import service as audit
 from sync_server.errors import FieldErrors, Stale
 from sync_server.office import console, profile
 from sync_server.office.console import Actor
+from sync_server.web.scope import db_of
 
 
 @console.guarded("accounts.view")
@@ -21,7 +22,7 @@ async def index(request: Request, actor: Actor) -> Response:
 
 async def _index(request: Request, actor: Actor, values: dict | None = None, errors: dict | None = None,
                  status: int = 200, created: dict | None = None) -> Response:
-    rows = await request.app.state.db.read(accounts.accounts)
+    rows = await db_of(request).read(accounts.accounts)
     return console.render(request, actor, "console_accounts.html", status=status, accounts=rows,
                           roles=accounts.ROLES, values=values or {"role": "clerk"}, errors=errors or {},
                           created=created)
@@ -31,7 +32,7 @@ async def _index(request: Request, actor: Actor, values: dict | None = None, err
 async def create(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     try:
-        made = await request.app.state.db.write(
+        made = await db_of(request).write(
             accounts.create_account, form.get("username", ""), form.get("name", ""), form.get("role", ""),
             form.get("password", ""), actor.by, True)
     except FieldErrors as exc:
@@ -47,7 +48,7 @@ async def detail(request: Request, actor: Actor) -> Response:
 
 async def _detail(request: Request, actor: Actor, values: dict | None = None, errors: dict | None = None,
                   status: int = 200, new_password: str = "") -> Response:
-    row = await request.app.state.db.read(accounts.account, "office:" + request.path_params["username"][:40])
+    row = await db_of(request).read(accounts.account, "office:" + request.path_params["username"][:40])
     current = {"name": row["name"], "role": row["role"], "active": "1" if row["active"] else "0"}
     return console.render(request, actor, "console_account.html", status=status, account=row,
                           roles=accounts.ROLES, values=values or current, errors=errors or {},
@@ -59,7 +60,7 @@ async def update(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     account_id = "office:" + request.path_params["username"][:40]
     try:
-        await request.app.state.db.write(accounts.update_account, account_id, form.get("name", ""),
+        await db_of(request).write(accounts.update_account, account_id, form.get("name", ""),
                                          form.get("role", ""), form.get("active") == "1", actor.by,
                                          form.get("version", ""))
     except FieldErrors as exc:
@@ -72,7 +73,7 @@ async def update(request: Request, actor: Actor) -> Response:
 @console.guarded("accounts.manage")
 async def reset(request: Request, actor: Actor) -> Response:
     account_id = "office:" + request.path_params["username"][:40]
-    password = await request.app.state.db.write(accounts.reset_password, account_id, actor.by)
+    password = await db_of(request).write(accounts.reset_password, account_id, actor.by)
     return await _detail(request, actor, new_password=password)
 
 
@@ -88,7 +89,7 @@ async def change_password(request: Request, actor: Actor) -> Response:
         return console.render(request, actor, "console_password.html", status=422, values={},
                               errors={"password2": "两次输入的新密码不一致"})
     try:
-        await request.app.state.db.write(accounts.change_own_password, actor.id, form.get("current", ""),
+        await db_of(request).write(accounts.change_own_password, actor.id, form.get("current", ""),
                                          form.get("password", ""), _session_hash(actor))
     except FieldErrors as exc:
         return console.render(request, actor, "console_password.html", status=exc.status, values={},
@@ -102,7 +103,7 @@ def _session_hash(actor: Actor) -> str:
 
 @console.guarded("accounts.view")
 async def settings(request: Request, actor: Actor) -> Response:
-    found = await request.app.state.db.read(profile.read)
+    found = await db_of(request).read(profile.read)
     return console.render(request, actor, "console_settings.html", errors={},
                           values={"name": found.name or "", "region": found.region or ""})
 
@@ -118,7 +119,7 @@ async def save_settings(request: Request, actor: Actor) -> Response:
         errors["region"] = "行政区划代码应为 6 位数字（GB/T 2260），如 361024"
     if errors:
         return console.render(request, actor, "console_settings.html", status=422, errors=errors, values=form)
-    await request.app.state.db.write(lambda conn: profile.update(conn, name, region, by=actor.by))
+    await db_of(request).write(lambda conn: profile.update(conn, name, region, by=actor.by))
     return console.done("/office/settings", "已保存机构设置；此后的公示以该名称署名。")
 
 
@@ -128,7 +129,7 @@ async def audit_log(request: Request, actor: Actor) -> Response:
     params = request.query_params
     kind, by = params.get("kind", "")[:40], params.get("by", "")[:60]
     before = params.get("before", "")
-    found = await request.app.state.db.read(audit.entries, kind, by, int(before) if before.isdigit() else None)
+    found = await db_of(request).read(audit.entries, kind, by, int(before) if before.isdigit() else None)
     return console.render(request, actor, "console_audit.html", kind=kind, by=by, **found)
 
 

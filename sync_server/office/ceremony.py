@@ -20,6 +20,7 @@ from sync_server.errors import ApiError, FieldErrors, Stale
 from sync_server.office import console, witness
 from sync_server.office.console import Actor
 from sync_server.planning import ceremony
+from sync_server.web.scope import db_of
 
 PAGE = "/office/tasks/{key}/draw"
 
@@ -47,7 +48,7 @@ async def show(request: Request, actor: Actor) -> Response:
 
 async def _page(request: Request, actor: Actor, status: int = 200, errors: dict[str, str] | None = None,
                 values: dict[str, str] | None = None, failure: str = "", link: dict[str, Any] | None = None) -> Response:
-    found = await request.app.state.db.read(ceremony.view, _key(request))
+    found = await db_of(request).read(ceremony.view, _key(request))
     task = found["task"]
     public = public_url(request, task["id"])
     extra: dict[str, Any] = {"public_url": public, "public_qr": qr_svg(public, f"{task['number']} 公示页")
@@ -78,7 +79,7 @@ async def _attempt(request: Request, actor: Actor, call: Callable[..., Awaitable
 @console.guarded("draws.conduct")
 async def add_witness(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.add_witness, _key(request), form.get("name", ""),
+        return await db_of(request).write(ceremony.add_witness, _key(request), form.get("name", ""),
                                                 form.get("role", ""), form.get("roster", ""), actor.by)
     return await _attempt(request, actor, call, lambda made: _link_page(request, actor, made))
 
@@ -91,7 +92,7 @@ async def _link_page(request: Request, actor: Actor, made: dict[str, Any]) -> Re
 @console.guarded("draws.conduct")
 async def reissue_link(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.reissue_link, _key(request),
+        return await db_of(request).write(ceremony.reissue_link, _key(request),
                                                 request.path_params["witness"][:32], actor.by)
     return await _attempt(request, actor, call, lambda made: _link_page(request, actor, made))
 
@@ -99,7 +100,7 @@ async def reissue_link(request: Request, actor: Actor) -> Response:
 @console.guarded("draws.conduct")
 async def remove_witness(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.remove_witness, _key(request),
+        return await db_of(request).write(ceremony.remove_witness, _key(request),
                                                 request.path_params["witness"][:32], form.get("roster", ""), actor.by)
     return await _attempt(request, actor, call, lambda name: console.done(_path(request), f"已移除见证人 {name}。"))
 
@@ -107,7 +108,7 @@ async def remove_witness(request: Request, actor: Actor) -> Response:
 @console.guarded("draws.conduct")
 async def announce(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.announce, _key(request), form.get("beacon", ""),
+        return await db_of(request).write(ceremony.announce, _key(request), form.get("beacon", ""),
                                                 form.get("beacon_at", ""), form.get("version", ""), actor.by)
     return await _attempt(request, actor, call, lambda made: console.done(
         _path(request), f"抽取公告已发布，公告哈希 {made['announcement_hash']}。"))
@@ -116,7 +117,7 @@ async def announce(request: Request, actor: Actor) -> Response:
 @console.guarded("draws.conduct")
 async def reveal(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.reveal, _key(request), form.get("beacon_value", ""),
+        return await db_of(request).write(ceremony.reveal, _key(request), form.get("beacon_value", ""),
                                                 form.get("version", ""), actor.by)
     return await _attempt(request, actor, call, lambda made: console.done(_path(request), "随机数已揭示，可以执行抽取。"))
 
@@ -124,7 +125,7 @@ async def reveal(request: Request, actor: Actor) -> Response:
 @console.guarded("draws.conduct")
 async def run(request: Request, actor: Actor) -> Response:
     async def call(form: dict[str, str]) -> Any:
-        return await request.app.state.db.write(ceremony.run, _key(request), form.get("version", ""), actor.by)
+        return await db_of(request).write(ceremony.run, _key(request), form.get("version", ""), actor.by)
     return await _attempt(request, actor, call, lambda made: console.done(
         _path(request), f"抽取完成并已公布：抽中并配齐检查组 {made['selected']} 户，待人工处理 {made['unmatched']} 户。"))
 
@@ -135,7 +136,7 @@ async def resolve(request: Request, actor: Actor) -> Response:
 
     async def call(form: dict[str, str]) -> Any:
         lists = await console.form_lists(request)
-        return await request.app.state.db.write(ceremony.resolve, _key(request), unit, lists.get("team", []),
+        return await db_of(request).write(ceremony.resolve, _key(request), unit, lists.get("team", []),
                                                 form.get("reason", ""), actor.by)
     return await _attempt(request, actor, call, lambda made: console.done(
         _path(request) + "#unmatched", f"已安排 {unit} 的检查组，理由已公开。"))

@@ -8,7 +8,7 @@ Every console page is an `async def handler(request, actor)` wrapped by `guarded
   in Chinese, before the handler reads anything.
 
 Handlers stay thin: read the form (`form`, `form_lists`, `upload`), call a service inside one
-write (`request.app.state.db.write`), render (`render`) or redirect (`done`). A service refuses a
+write (`db_of(request).write`), render (`render`) or redirect (`done`). A service refuses a
 form with `FieldErrors` (shown beside each field) or `Stale` (the thing changed since the page was
 opened), and writes its change into the audit log with `actor.by` (`audit`).
 """
@@ -35,6 +35,7 @@ from sync_server.errors import BadRequest, TooLarge
 from sync_server.office.core.roles import ACTIONS, may
 from sync_server.web.http import read_body
 from sync_server.web.render import page, refusal
+from sync_server.web.scope import db_of
 
 logger = logging.getLogger("sync_server.office")
 COOKIE = "suijian_office"
@@ -100,7 +101,7 @@ async def signed_in(request: Request) -> Actor | None:
     session_id = request.cookies.get(COOKIE, "")
     if not session_id:
         return None
-    row = await request.app.state.db.read(sessions.account_for_session, session_id)
+    row = await db_of(request).read(sessions.account_for_session, session_id)
     return actor_of(row, session_id) if row is not None else None
 
 

@@ -17,6 +17,7 @@ from sync_server.db import Connection
 from sync_server.errors import FieldErrors, Stale
 from sync_server.office import console, yearly
 from sync_server.office.console import Actor
+from sync_server.web.scope import db_of
 
 REASON_CHARS = 200
 PAGE = 100   # officers a page
@@ -24,7 +25,7 @@ PAGE = 100   # officers a page
 
 @console.guarded("devices.view")
 async def index(request: Request, actor: Actor) -> Response:
-    officers = await request.app.state.db.read(accounts.officer_devices)
+    officers = await db_of(request).read(accounts.officer_devices)
     wanted = request.query_params.get("q", "").strip()[:50]
     if wanted:
         officers = [o for o in officers if wanted in o["name"] or wanted in o["id"] or wanted in o["department"]]
@@ -40,7 +41,7 @@ async def index(request: Request, actor: Actor) -> Response:
 async def new_code(request: Request, actor: Actor) -> Response:
     """Make a code and show it this once: the page is not cached and the code is kept only hashed."""
     hours = request.app.state.settings.enrollment_code_hours
-    made = await request.app.state.db.write(accounts.new_officer_enrollment_code,
+    made = await db_of(request).write(accounts.new_officer_enrollment_code,
                                             request.path_params["user_id"][:64], hours, actor.by)
     server = str(request.base_url).rstrip("/")
     link = EnrollmentLink(server, made["code"]).text()
@@ -56,7 +57,7 @@ async def confirm(request: Request, actor: Actor) -> Response:
 
 async def _confirm(request: Request, actor: Actor, errors: dict | None = None, values: dict | None = None,
                    status: int = 200) -> Response:
-    device = await request.app.state.db.read(accounts.device_detail, request.path_params["device_id"][:64])
+    device = await db_of(request).read(accounts.device_detail, request.path_params["device_id"][:64])
     return console.render(request, actor, "console_devices_revoke.html", status=status, device=device,
                           errors=errors or {}, values=values or {})
 
@@ -66,7 +67,7 @@ async def revoke(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     device_id = request.path_params["device_id"][:64]
     try:
-        done = await request.app.state.db.write(_revoke, device_id, form.get("reason", ""), form.get("version", ""),
+        done = await db_of(request).write(_revoke, device_id, form.get("reason", ""), form.get("version", ""),
                                                 actor.by)
     except (FieldErrors, Stale) as exc:
         errors = exc.fields if isinstance(exc, FieldErrors) else {"version": exc.message_zh}

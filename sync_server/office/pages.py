@@ -35,6 +35,7 @@ from sync_server.accounts.core.throttle import Rule, wait_text
 from sync_server.errors import ApiError
 from sync_server.records import labresults
 from sync_server.web.render import page, refusal
+from sync_server.web.scope import db_of
 
 logger = logging.getLogger("sync_server.office")
 CSRF_COOKIE = "suijian_office_csrf"
@@ -74,7 +75,7 @@ async def login(request: Request) -> Response:
     next_path = _next(form.get("next", ""))
     if not hmac.compare_digest((request.cookies.get(CSRF_COOKIE) or "-").encode(), (form.get("csrf") or "+").encode()):
         return _login_page(request, EXPIRED, status=403, next_path=next_path)
-    settings, db = request.app.state.settings, request.app.state.db
+    settings, db = request.app.state.settings, db_of(request)
     username = form.get("username", "").strip().lower()[:64]
     rule = throttle.rule_of(settings)
     subjects = [throttle.client_subject(request.client.host if request.client else None), f"account:{username}"]
@@ -122,7 +123,7 @@ async def logout(request: Request) -> Response:
     if session_id and not office_sessions.csrf_matches(session_id, form.get("csrf", "")):
         return private(refusal(403, "页面已过期", "请返回监督所工作台，重新点击“退出”。"))
     if session_id:
-        await request.app.state.db.write(office_sessions.close_session, session_id)
+        await db_of(request).write(office_sessions.close_session, session_id)
     response = RedirectResponse("/office/login", status_code=303)
     response.delete_cookie(COOKIE, path="/office")
     return response
@@ -135,7 +136,7 @@ async def dashboard(request: Request, actor: Actor) -> Response:
 
 async def _dashboard_page(request: Request, actor: Actor, done: str = "", error: str = "",
                           status: int = 200) -> HTMLResponse:
-    found = await request.app.state.db.read(_dashboard)
+    found = await db_of(request).read(_dashboard)
     return console.render(request, actor, "office.html", status=status, labels=LABELS, basis=BASIS,
                           rectify_status=RECTIFY_STATUS, transfer_kinds=TRANSFER_KINDS, lab_done=done,
                           lab_error=error, **found)
@@ -157,7 +158,7 @@ def _dashboard(conn: Connection) -> dict[str, Any]:
 async def document(request: Request, actor: Actor) -> Response:
     """The PDF handed over on site for an entry's record (现场检查笔录, 卫生监督意见书), for office staff."""
     no = request.path_params["no"][:20]
-    sha = await request.app.state.db.read(_document_of_entry, no)
+    sha = await db_of(request).read(_document_of_entry, no)
     if sha is None:
         return private(refusal(404, "没有现场文书",
                                "该记录没有现场文书（早期版本的应用提交的记录没有），或文书尚未同步到服务器。"))
@@ -173,7 +174,7 @@ async def lab_result(request: Request, actor: Actor) -> Response:
     """The office enters a lab's result from the form beside a waiting sample; errors shown in place."""
     form = await console.form(request, LAB_FORM_BYTES)
     try:
-        done = await request.app.state.db.write(
+        done = await db_of(request).write(
             lambda conn: labresults.enter_by_office(conn, actor.by, form.get("record_id", ""), form))
     except ApiError as exc:
         return await _dashboard_page(request, actor, error=exc.message_zh, status=exc.status)

@@ -29,6 +29,7 @@ from sync_server.office.console import Actor
 from sync_server.planning import plan_documents as docs
 from sync_server.planning.core import plan_document as rules
 from sync_server.web.render import refusal
+from sync_server.web.scope import db_of
 
 FORM_LIMIT = 512 * 1024
 FIELDS = ("title", "body", "reason")
@@ -48,7 +49,7 @@ async def index(request: Request, actor: Actor) -> Response:
 
 async def _index(request: Request, actor: Actor, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    plans = await request.app.state.db.read(docs.overview)
+    plans = await db_of(request).read(docs.overview)
     return console.render(request, actor, "console_plans.html", status=status, plans=plans,
                           state_names=rules.STATE_NAMES, values=values or {}, errors=errors or {},
                           limits=_limits())
@@ -58,7 +59,7 @@ async def _index(request: Request, actor: Actor, values: dict[str, str] | None =
 async def create(request: Request, actor: Actor) -> Response:
     form = await _fields(request)
     try:
-        made = await request.app.state.db.write(_create, form, actor.by, actor.name)
+        made = await db_of(request).write(_create, form, actor.by, actor.name)
     except FieldErrors as exc:
         return await _index(request, actor, form, exc.fields, status=exc.status)
     return console.done(f"/office/plans/{made['year']}", f"已起草 {made['year']} 年度抽查工作计划（第 1 版草稿）。")
@@ -78,7 +79,7 @@ async def _detail(request: Request, actor: Actor, values: dict[str, str] | None 
                   errors: dict[str, str] | None = None, stale: str = "", status: int = 200) -> Response:
     year = _year(request)
     try:
-        doc = await request.app.state.db.read(docs.document, year) if year is not None else None
+        doc = await db_of(request).read(docs.document, year) if year is not None else None
     except NotFound:
         doc = None
     if doc is None:
@@ -121,7 +122,7 @@ async def _change(request: Request, actor: Actor, change: Any, notice: str, with
         return console.private(refusal(404, "没有该年度计划", "没有该年度的抽查计划。"))
     entered = [form.get(name, "") for name in FIELDS] if with_fields else []
     try:
-        await request.app.state.db.write(change, year, form.get("version", ""), *entered, actor.by, actor.name)
+        await db_of(request).write(change, year, form.get("version", ""), *entered, actor.by, actor.name)
     except FieldErrors as exc:
         return await _detail(request, actor, form, exc.fields, status=exc.status)
     except Stale as exc:

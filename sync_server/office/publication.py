@@ -32,6 +32,7 @@ from sync_server.disclosure.pages import BadQuery, parse_filters
 from sync_server.errors import FieldErrors, NotFound, Stale
 from sync_server.office import console
 from sync_server.office.console import Actor
+from sync_server.web.scope import db_of
 
 ENTRY_NO = re.compile(r"20\d{2}-\d{6}")
 MODES = {"on_approval": "审核通过即公示", "daily": "每日批量公示（在本页“全部公示”）"}
@@ -51,7 +52,7 @@ async def index(request: Request, actor: Actor) -> Response:
         filters, page, error = {}, 1, exc.message
     else:
         error = ""
-    found = await request.app.state.db.read(_index, filters, page)
+    found = await db_of(request).read(_index, filters, page)
     query = {k: params.get(k, "") for k in ("state", "year", "specialty", "category", "q")}
     return console.render(request, actor, "console_publication.html", status=400 if error else 200,
                           filter_error=error, query=query, shown_waiting=SHOWN_WAITING, **found, **COMMON)
@@ -90,7 +91,7 @@ async def entry(request: Request, actor: Actor) -> Response:
 
 
 async def _entry_page(request: Request, actor: Actor, no: str, stale: str = "", status: int = 200) -> Response:
-    found = await request.app.state.db.read(desk.entry_detail, no)
+    found = await db_of(request).read(desk.entry_detail, no)
     if found is None:
         raise NotFound("disclosure.unknown", f"no entry {no!r}", f"没有编号为 {no} 的公示条目")
     return console.render(request, actor, "console_publication_entry.html", status=status, stale=stale, **found,
@@ -102,7 +103,7 @@ async def publish_entry(request: Request, actor: Actor) -> Response:
     no = request.path_params["no"][:20]
     form = await console.form(request)
     try:
-        done = await request.app.state.db.write(_publish_one, actor.by, no, form.get("version", ""))
+        done = await db_of(request).write(_publish_one, actor.by, no, form.get("version", ""))
     except Stale as exc:
         return await _entry_page(request, actor, no, stale=exc.message_zh, status=exc.status)
     late = f"，逾期 {done['late_days']} 个工作日" if done["late_days"] else "，按期"
@@ -122,7 +123,7 @@ async def confirm_batch(request: Request, actor: Actor) -> Response:
 
 
 async def _confirm_page(request: Request, actor: Actor, stale: str = "", status: int = 200) -> Response:
-    found = await request.app.state.db.read(desk.waiting)
+    found = await db_of(request).read(desk.waiting)
     return console.render(request, actor, "console_publication_confirm.html", status=status, stale=stale, **found,
                           **COMMON)
 
@@ -131,7 +132,7 @@ async def _confirm_page(request: Request, actor: Actor, stale: str = "", status:
 async def publish_batch(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     try:
-        done = await request.app.state.db.write(_publish_batch, actor.by, form.get("version", ""))
+        done = await db_of(request).write(_publish_batch, actor.by, form.get("version", ""))
     except Stale as exc:
         return await _confirm_page(request, actor, stale=exc.message_zh, status=exc.status)
     return console.done("/office/publication", f"已公示 {done['published']} 条（其中逾期 {done['late']} 条）；"
@@ -150,7 +151,7 @@ async def set_mode(request: Request, actor: Actor) -> Response:
     mode = (await console.form(request)).get("mode", "")
     if mode not in MODES:
         raise FieldErrors({"mode": "请选择公示方式"})
-    await request.app.state.db.write(_set_mode, actor.by, mode)
+    await db_of(request).write(_set_mode, actor.by, mode)
     return console.done("/office/publication#mode", f"公示方式已改为：{MODES[mode]}。")
 
 
@@ -167,8 +168,8 @@ async def ledger(request: Request, actor: Actor) -> Response:
 
 
 async def _ledger_page(request: Request, actor: Actor, stale: str = "", status: int = 200) -> Response:
-    book = await request.app.state.db.read(followup_forms.office_ledger)
-    reminders = await request.app.state.db.read(desk.reminders)
+    book = await db_of(request).read(followup_forms.office_ledger)
+    reminders = await db_of(request).read(desk.reminders)
     return console.render(request, actor, "console_followups.html", status=status, stale=stale, book=book,
                           reminders_version=reminders["version"], **COMMON)
 
@@ -177,7 +178,7 @@ async def _ledger_page(request: Request, actor: Actor, stale: str = "", status: 
 async def send_reminders(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     try:
-        sent = await request.app.state.db.write(_send_reminders, actor.by, form.get("version", ""))
+        sent = await db_of(request).write(_send_reminders, actor.by, form.get("version", ""))
     except Stale as exc:
         return await _ledger_page(request, actor, stale=exc.message_zh, status=exc.status)
     return console.done("/office/followups#reminders", f"已发送整改期限提醒 {sent} 条（通过平板的任务推送）。")
@@ -221,7 +222,7 @@ async def _blank_form(request: Request, actor: Actor, kind: str) -> Response:
 
 async def _form_page(request: Request, actor: Actor, kind: str, ref: str, values: dict[str, str],
                      errors: dict[str, str], version: str | None, status: int = 200) -> Response:
-    shown = await request.app.state.db.read(followup_forms.form_entry, ref)
+    shown = await db_of(request).read(followup_forms.form_entry, ref)
     if ref and shown is None and "no" not in errors:
         errors = {**errors, "no": f"没有编号为 {ref[:40]} 的公示条目（公示编号形如 2026-000123）"}
     opened_on = shown["no"] if shown else ""
@@ -236,7 +237,7 @@ async def _form_page(request: Request, actor: Actor, kind: str, ref: str, values
 async def _enter_followup(request: Request, actor: Actor, kind: str) -> Response:
     form = await console.form(request)
     try:
-        done = await request.app.state.db.write(_enter, kind, actor.by, form)
+        done = await db_of(request).write(_enter, kind, actor.by, form)
     except FieldErrors as exc:
         return await _form_page(request, actor, kind, form.get("opened_no", ""), form, exc.fields,
                                 form.get("version", ""), status=exc.status)

@@ -20,6 +20,7 @@ from sync_server.office.console import Actor
 from sync_server.registry import browse, edits, staging
 from sync_server.registry.core.changes import labels
 from sync_server.registry.core.forms import form_values
+from sync_server.web.scope import db_of
 
 UPLOAD_LIMIT = 64 * 1024 * 1024        # the console's multipart limit (console.upload's default)
 ERRORS_PAGE = 100
@@ -38,7 +39,7 @@ async def index(request: Request, actor: Actor) -> Response:
 
 
 async def _index(request: Request, actor: Actor, errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    overview = await request.app.state.db.read(browse.overview)
+    overview = await db_of(request).read(browse.overview)
     return console.render(request, actor, "console_registry.html", status=status, overview=overview,
                           kinds=staging.KINDS, errors=errors or {}, limit_mb=UPLOAD_LIMIT >> 20)
 
@@ -55,10 +56,10 @@ async def upload(request: Request, actor: Actor) -> Response:
         return await _index(request, actor, {f"file-{kind}": "请选择要导入的 .xlsx 或 .csv 文件（文件不能为空）"}, 422)
     filename, data = files["file"]
     try:
-        prepared = await request.app.state.db.read(staging.prepare, kind, filename, data)
+        prepared = await db_of(request).read(staging.prepare, kind, filename, data)
     except BadRequest as exc:
         return await _index(request, actor, {f"file-{kind}": exc.message_zh}, status=exc.status)
-    staged_id = await request.app.state.db.write(staging.stage, prepared, actor.id)
+    staged_id = await db_of(request).write(staging.stage, prepared, actor.id)
     return RedirectResponse(f"/office/registry/imports/{staged_id}", status_code=303)
 
 
@@ -68,7 +69,7 @@ async def preview(request: Request, actor: Actor) -> Response:
 
 
 async def _preview(request: Request, actor: Actor, refused: str = "", status: int = 200) -> Response:
-    db, staged_id = request.app.state.db, request.path_params["id"][:64]
+    db, staged_id = db_of(request), request.path_params["id"][:64]
     staged = await db.read(staging.load, staged_id, actor.id)
     pages = max(1, -(-staged["summary"]["errors"] // ERRORS_PAGE))
     page = min(_int(request.query_params.get("page", "1")), pages)
@@ -81,8 +82,8 @@ async def _preview(request: Request, actor: Actor, refused: str = "", status: in
 async def apply(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     try:
-        staged = await request.app.state.db.read(staging.load, request.path_params["id"][:64], actor.id)
-        result = await request.app.state.db.write(staging.confirm, staged["id"], actor.id, form.get("sha256", ""),
+        staged = await db_of(request).read(staging.load, request.path_params["id"][:64], actor.id)
+        result = await db_of(request).write(staging.confirm, staged["id"], actor.id, form.get("sha256", ""),
                                                   actor.by)
     except (Stale, Conflict) as exc:
         return await _preview(request, actor, refused=exc.message_zh, status=exc.status)
@@ -97,7 +98,7 @@ async def apply(request: Request, actor: Actor) -> Response:
 async def units(request: Request, actor: Actor) -> Response:
     p = request.query_params
     filters = {k: p.get(k, "")[:100] for k in ("q", "specialty", "town", "category")}
-    db = request.app.state.db
+    db = db_of(request)
     found = await db.read(browse.units, filters["q"], filters["specialty"], filters["town"], filters["category"],
                           _int(p.get("page", "1")))
     return console.render(request, actor, "console_registry_units.html", found=found, filters=filters,
@@ -106,14 +107,14 @@ async def units(request: Request, actor: Actor) -> Response:
 
 @console.guarded("registry.view")
 async def unit(request: Request, actor: Actor) -> Response:
-    row = await request.app.state.db.read(edits.unit, request.path_params["id"][:64])
+    row = await db_of(request).read(edits.unit, request.path_params["id"][:64])
     return console.render(request, actor, "console_registry_unit.html", unit=row, risks=RISK_CLASSES,
-                          history=await request.app.state.db.read(browse.history, row["id"]), field_labels=UNIT_FIELDS)
+                          history=await db_of(request).read(browse.history, row["id"]), field_labels=UNIT_FIELDS)
 
 
 @console.guarded("registry.edit")
 async def unit_form(request: Request, actor: Actor) -> Response:
-    row = await request.app.state.db.read(edits.unit, request.path_params["id"][:64])
+    row = await db_of(request).read(edits.unit, request.path_params["id"][:64])
     return _unit_form(request, actor, row, form_values("units", row), {})
 
 
@@ -126,7 +127,7 @@ def _unit_form(request: Request, actor: Actor, row: dict[str, Any] | None, value
 
 @console.guarded("registry.edit")
 async def unit_save(request: Request, actor: Actor) -> Response:
-    form, db, unit_id = await console.form(request), request.app.state.db, request.path_params["id"][:64]
+    form, db, unit_id = await console.form(request), db_of(request), request.path_params["id"][:64]
     try:
         changed = await db.write(edits.edit_unit, unit_id, form, form.get("version", ""), actor.by)
     except (FieldErrors, Stale) as exc:
@@ -146,7 +147,7 @@ async def unit_new(request: Request, actor: Actor) -> Response:
 async def unit_add(request: Request, actor: Actor) -> Response:
     form = await console.form(request)
     try:
-        unit_id = await request.app.state.db.write(edits.add_unit, form, actor.by)
+        unit_id = await db_of(request).write(edits.add_unit, form, actor.by)
     except FieldErrors as exc:
         return _unit_form(request, actor, None, form, _named(exc, UNIT_FIELDS), exc.status)
     return console.done(f"/office/units/{unit_id}", "已新增该单位。")
@@ -163,7 +164,7 @@ def _named(exc: FieldErrors | Stale, names: dict[str, str]) -> dict[str, str]:
 async def officers(request: Request, actor: Actor) -> Response:
     p = request.query_params
     filters = {k: p.get(k, "")[:100] for k in ("q", "department", "specialty", "expiring")}
-    db = request.app.state.db
+    db = db_of(request)
     found = await db.read(browse.officers, filters["q"], filters["department"], filters["specialty"],
                           filters["expiring"] == "1", _int(p.get("page", "1")))
     return console.render(request, actor, "console_registry_officers.html", found=found, filters=filters,
@@ -172,15 +173,15 @@ async def officers(request: Request, actor: Actor) -> Response:
 
 @console.guarded("registry.view")
 async def officer(request: Request, actor: Actor) -> Response:
-    row = await request.app.state.db.read(edits.officer, request.path_params["id"][:64])
+    row = await db_of(request).read(edits.officer, request.path_params["id"][:64])
     return console.render(request, actor, "console_registry_officer.html", officer=browse.with_certificate(row),
-                          history=await request.app.state.db.read(browse.history, row["id"]),
+                          history=await db_of(request).read(browse.history, row["id"]),
                           field_labels=OFFICER_FIELDS)
 
 
 @console.guarded("registry.edit")
 async def officer_form(request: Request, actor: Actor) -> Response:
-    row = await request.app.state.db.read(edits.officer, request.path_params["id"][:64])
+    row = await db_of(request).read(edits.officer, request.path_params["id"][:64])
     return _officer_form(request, actor, row, form_values("inspectors", row), {})
 
 
@@ -192,7 +193,7 @@ def _officer_form(request: Request, actor: Actor, row: dict[str, Any], values: d
 
 @console.guarded("registry.edit")
 async def officer_save(request: Request, actor: Actor) -> Response:
-    form, db, officer_id = await console.form(request), request.app.state.db, request.path_params["id"][:64]
+    form, db, officer_id = await console.form(request), db_of(request), request.path_params["id"][:64]
     try:
         changed = await db.write(edits.edit_officer, officer_id, form, form.get("version", ""), actor.by)
     except (FieldErrors, Stale) as exc:
@@ -205,7 +206,7 @@ async def officer_save(request: Request, actor: Actor) -> Response:
 
 @console.guarded("registry.view")
 async def items(request: Request, actor: Actor) -> Response:
-    db = request.app.state.db
+    db = db_of(request)
     versions = await db.read(browse.item_versions)
     shown = _int(request.query_params.get("version", ""), versions[0]["version"] if versions else 0)
     version, rows = await db.read(browse.items_of, shown) if versions else ({}, [])
@@ -219,7 +220,7 @@ async def item_diff(request: Request, actor: Actor) -> Response:
     old, new = _int(p.get("from", ""), 0), _int(p.get("to", ""), 0)
     if not old or not new or old == new:
         raise BadRequest("registry.diff", "two different versions", "请选择两个不同的版本进行比较。")
-    shown = await request.app.state.db.read(browse.item_diff, old, new)
+    shown = await db_of(request).read(browse.item_diff, old, new)
     return console.render(request, actor, "console_registry_diff.html", labels=labels("items"), **shown)
 
 

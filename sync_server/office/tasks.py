@@ -22,6 +22,7 @@ from sync_server.office import console
 from sync_server.office.console import Actor
 from sync_server.planning import plans, task_form, visits
 from sync_server.web.render import refusal
+from sync_server.web.scope import db_of
 
 STALE_PLAN = "该任务已公告（或已揭示、已抽取），其抽查名录、排除和回避已冻结，本次提交未生效；如需变更，请以新任务重新抽取并说明理由。"
 
@@ -45,8 +46,8 @@ def _missing(exc: NotFound) -> Response:
 @console.guarded("tasks.view")
 async def index(request: Request, actor: Actor) -> Response:
     year = _year(request)
-    tasks = await request.app.state.db.read(plans.year_tasks, year)
-    years = await request.app.state.db.read(plans.years, beijing_today().year)
+    tasks = await db_of(request).read(plans.year_tasks, year)
+    years = await db_of(request).read(plans.years, beijing_today().year)
     return console.render(request, actor, "console_tasks.html", year=year, years=sorted(set(years) | {year}),
                           tasks=tasks)
 
@@ -65,11 +66,11 @@ async def new_submit(request: Request, actor: Actor) -> Response:
     fields: dict[str, Any] = {k: v[-1] for k, v in lists.items()}
     fields["specialties"], fields["items"] = lists.get("specialties", []), lists.get("items", [])
     year = _year(request)
-    preview = await request.app.state.db.read(task_form.preview, fields)
+    preview = await db_of(request).read(task_form.preview, fields)
     if fields.get("action") != "save":
         return await _new(request, actor, year, fields, preview["errors"], preview)
     try:
-        task = await request.app.state.db.write(task_form.create, fields, year, actor.by)
+        task = await db_of(request).write(task_form.create, fields, year, actor.by)
     except FieldErrors as exc:
         return await _new(request, actor, year, fields, exc.fields, preview, status=exc.status)
     return console.done(_task_path(task["id"]), f"已新建抽查任务 {task['number']}（已计划）；公告前可登记排除和回避。")
@@ -91,7 +92,7 @@ async def detail(request: Request, actor: Actor) -> Response:
 async def _detail(request: Request, actor: Actor, errors: dict | None = None, values: dict | None = None,
                   status: int = 200) -> Response:
     try:
-        task = await request.app.state.db.read(plans.task_view, request.path_params["key"])
+        task = await db_of(request).read(plans.task_view, request.path_params["key"])
     except NotFound as exc:
         return _missing(exc)
     return console.render(request, actor, "console_tasks_detail.html", status=status, task=task,
@@ -182,7 +183,7 @@ async def _change(request: Request, actor: Actor, change: Any, notice: str, anch
     form = await console.form(request)
     key = request.path_params["key"]
     try:
-        made = await request.app.state.db.write(change, key, form, actor.by)
+        made = await db_of(request).write(change, key, form, actor.by)
     except NotFound as exc:
         return _missing(exc)
     except FieldErrors as exc:
@@ -225,8 +226,8 @@ async def redraw(request: Request, actor: Actor) -> Response:
 async def task_visits(request: Request, actor: Actor) -> Response:
     key = request.path_params["key"]
     try:
-        task = await request.app.state.db.read(plans.task_view, key)
-        rows = await request.app.state.db.read(visits.task_visits, key)
+        task = await db_of(request).read(plans.task_view, key)
+        rows = await db_of(request).read(visits.task_visits, key)
     except NotFound as exc:
         return _missing(exc)
     by = "officer" if request.query_params.get("by") == "officer" else "unit"
@@ -237,7 +238,7 @@ async def task_visits(request: Request, actor: Actor) -> Response:
 @console.guarded("tasks.view")
 async def officers(request: Request, actor: Actor) -> Response:
     year = _year(request)
-    rows = await request.app.state.db.read(visits.officers_of_year, year)
+    rows = await db_of(request).read(visits.officers_of_year, year)
     return console.render(request, actor, "console_tasks_officers.html", year=year, officers=rows)
 
 
@@ -245,7 +246,7 @@ async def officers(request: Request, actor: Actor) -> Response:
 async def officer(request: Request, actor: Actor) -> Response:
     year = _year(request)
     try:
-        person = await request.app.state.db.read(visits.officer_visits, request.path_params["user_id"], year)
+        person = await db_of(request).read(visits.officer_visits, request.path_params["user_id"], year)
     except NotFound as exc:
         return _missing(exc)
     return console.render(request, actor, "console_tasks_officer.html", year=year, person=person)
@@ -259,7 +260,7 @@ async def visit(request: Request, actor: Actor) -> Response:
 async def _visit(request: Request, actor: Actor, errors: dict | None = None, values: dict | None = None,
                  status: int = 200) -> Response:
     try:
-        view = await request.app.state.db.read(visits.visit_view, request.path_params["visit_id"])
+        view = await db_of(request).read(visits.visit_view, request.path_params["visit_id"])
     except NotFound as exc:
         return _missing(exc)
     errors = errors or {}
@@ -275,7 +276,7 @@ async def reassign(request: Request, actor: Actor) -> Response:
     visit_id = request.path_params["visit_id"]
     version = form.get("version", "")
     try:
-        await request.app.state.db.write(
+        await db_of(request).write(
             visits.reassign, visit_id, form.get("replaced", ""), form.get("replacement", ""), form.get("reason", ""),
             form.get("note", "")[:500], int(version) if version.isascii() and version.isdigit() else -1, actor.by)
     except NotFound as exc:

@@ -19,6 +19,7 @@ from sync_server.office import console
 from sync_server.planning import ceremony
 from sync_server.web.http import read_body
 from sync_server.web.render import page, refusal
+from sync_server.web.scope import db_of
 
 FORM_BYTES = 4096
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -38,7 +39,7 @@ async def show(request: Request) -> Response:
 
 async def _page(request: Request, status: int = 200, errors: dict[str, str] | None = None,
                 values: dict[str, str] | None = None, failure: str = "") -> Response:
-    found = await request.app.state.db.read(ceremony.witness_view, _token(request))
+    found = await db_of(request).read(ceremony.witness_view, _token(request))
     if found is None:
         response = refusal(404, "见证人链接无效", "该链接无效或已被重新签发。请向组织抽取的监督机构索取新的链接。")
     else:
@@ -54,7 +55,7 @@ async def _attempt(request: Request, service: Any, field: str, notice: str) -> R
     body = await read_body(request, FORM_BYTES)
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     try:
-        await request.app.state.db.write(service, _token(request), form.get(field, ""))
+        await db_of(request).write(service, _token(request), form.get(field, ""))
     except FieldErrors as exc:
         return await _page(request, exc.status, exc.fields, form)
     except ApiError as exc:

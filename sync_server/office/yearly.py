@@ -26,6 +26,7 @@ from sync_server.office.console import Actor
 from sync_server.reports import queries as report_queries, service as reports
 from sync_server.reports.core.report import Period, failed_checks
 from sync_server.web.render import refusal
+from sync_server.web.scope import db_of
 
 NOTICE_BYTES = 64 * 1024
 SOURCE_CHARS = 100
@@ -41,7 +42,7 @@ async def calendar_index(request: Request, actor: Actor) -> Response:
 
 async def _calendar(request: Request, actor: Actor, values: dict | None = None, errors: dict | None = None,
                     status: int = 200) -> Response:
-    years = await request.app.state.db.read(workcalendar.loaded_years)
+    years = await db_of(request).read(workcalendar.loaded_years)
     return console.render(request, actor, "console_calendar.html", status=status, years=years,
                           values=values or {}, errors=errors or {})
 
@@ -54,7 +55,7 @@ async def calendar_preview(request: Request, actor: Actor) -> Response:
         fields, files = await console.form(request, NOTICE_BYTES * 2), {}
     try:
         text, source = _notice_of(fields, files)
-        preview = await request.app.state.db.read(_preview, text)
+        preview = await db_of(request).read(_preview, text)
     except FieldErrors as exc:
         return await _calendar(request, actor, {**fields, "text": fields.get("text", "")}, exc.fields, exc.status)
     version = preview["replaces"]["loaded_at"] if preview["replaces"] else "new"
@@ -67,7 +68,7 @@ async def calendar_apply(request: Request, actor: Actor) -> Response:
     form = await console.form(request, NOTICE_BYTES * 2)
     try:
         text, source = _notice_of(form, {})
-        year = await request.app.state.db.write(_apply, text, source, form.get("version", ""), actor.by)
+        year = await db_of(request).write(_apply, text, source, form.get("version", ""), actor.by)
     except (FieldErrors, Stale) as exc:
         errors = exc.fields if isinstance(exc, FieldErrors) else {"text": exc.message_zh}
         return await _calendar(request, actor, form, errors, exc.status)
@@ -118,7 +119,7 @@ def _apply(conn: Connection, text: str, source: str, version: str, by: str) -> i
 
 @console.guarded("reports.view")
 async def reports_index(request: Request, actor: Actor) -> Response:
-    years = await request.app.state.db.read(report_queries.list_report_years)
+    years = await db_of(request).read(report_queries.list_report_years)
     return console.render(request, actor, "console_reports.html", years=years)
 
 
@@ -146,7 +147,7 @@ async def report_page(request: Request, actor: Actor) -> Response:
     period = _period(request)
     if not isinstance(period, Period):
         return period
-    found = await request.app.state.db.read(_assembled, period)
+    found = await db_of(request).read(_assembled, period)
     if found is None:
         return _missing(period)
     report = found.report
@@ -160,7 +161,7 @@ async def report_xlsx(request: Request, actor: Actor) -> Response:
     period = _period(request)
     if not isinstance(period, Period):
         return period
-    found = await request.app.state.db.read(_assembled, period)
+    found = await db_of(request).read(_assembled, period)
     if found is None:
         return _missing(period)
     out = io.BytesIO()

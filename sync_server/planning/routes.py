@@ -11,13 +11,14 @@ from sync_server.planning.queries import assignments
 from sync_server.web.http import device_of
 from sync_server.web.params import query_number
 from starlette.routing import Route
+from sync_server.web.scope import db_of
 
 
 async def feed(request: Request) -> Response:
     device = await device_of(request)
     after = query_number(request, "cursor", 0)
     limit = query_number(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
-    page = await request.app.state.db.read(_page, device["user_id"], after, limit)
+    page = await db_of(request).read(_page, device["user_id"], after, limit)
     return Response(page, media_type="application/json")
 
 

@@ -21,6 +21,7 @@ from sync_server.planning import plan_documents
 from sync_server.planning.core.plan_document import paragraphs
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.public import queries as q
+from sync_server.web.scope import db_of
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
 ENTRY_CHECKER = VERIFIER.with_name("ssj_check_entry.py")
@@ -50,7 +51,7 @@ async def items(request: Request) -> HTMLResponse:
     version = _ascii_number(raw_version, "1,9")
     if raw_version is not None and version is None:
         return refusal(400, "版本号无效", "版本号应为正整数。")
-    found = await request.app.state.db.read(_items, specialty, version)
+    found = await db_of(request).read(_items, specialty, version)
     if found is None:
         return refusal(404, "没有该版本", "抽查事项清单没有这一版本。")
     return page("items.html", specialty=specialty, specialty_name=SPECIALTIES.get(specialty or "", ""),
@@ -74,13 +75,13 @@ def _scoped(row: Any) -> dict[str, Any]:
 
 
 async def plans(request: Request) -> HTMLResponse:
-    return page("plans.html", plans=await request.app.state.db.read(q.list_plans))
+    return page("plans.html", plans=await db_of(request).read(q.list_plans))
 
 
 async def plan(request: Request) -> HTMLResponse:
     raw = request.path_params["year"]
     year = _ascii_number(raw, "4")
-    found = None if year is None else await request.app.state.db.read(_plan, year)
+    found = None if year is None else await db_of(request).read(_plan, year)
     if found is None:
         return refusal(404, "没有该年度计划", f"没有 {raw[:8]} 年度的抽查计划。")
     return page("plan.html", **found)
@@ -125,7 +126,7 @@ async def _version_found(request: Request) -> tuple[Any, Any, int] | None:
     number = _ascii_number(request.path_params["version"], "1,6")
     if year is None or number is None:
         return None
-    return await request.app.state.db.read(_version, year, number)
+    return await db_of(request).read(_version, year, number)
 
 
 def _version(conn: Connection, year: int, number: int) -> tuple[Any, Any, int] | None:
@@ -142,7 +143,7 @@ def _specialty_names(specialties: str, first: str) -> str:
 
 
 async def task(request: Request) -> HTMLResponse:
-    found = await request.app.state.db.read(_task, request.path_params["task_id"][:64])
+    found = await db_of(request).read(_task, request.path_params["task_id"][:64])
     if found is None:
         return refusal(404, "没有该任务", "没有该抽查任务。")
     return page("task.html", **found)
@@ -172,7 +173,7 @@ async def download(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in FILES:
         raise NotFound("draw.no_file", "no such file", "没有该文件")
-    row = await request.app.state.db.read(q.get_task_with_draw, request.path_params["task_id"][:64])
+    row = await db_of(request).read(q.get_task_with_draw, request.path_params["task_id"][:64])
     body = None if row is None else row[name]
     if body is None:
         raise NotFound("draw.no_file", f"{name}.json is not published yet", "该文件尚未公布")
@@ -184,7 +185,7 @@ async def ceremony_file(request: Request) -> Response:
     """The ceremony's published metadata beside the announcement (whose bytes DRAW_SPEC fixes): the
     witnesses by name and role with their commitments, in the announcement's order, and how a
     person resolved each unmatched unit, with the reason."""
-    found = await request.app.state.db.read(_ceremony, request.path_params["task_id"][:64])
+    found = await db_of(request).read(_ceremony, request.path_params["task_id"][:64])
     if found is None:
         raise NotFound("draw.no_file", "the task is not announced yet", "该任务尚未发布抽取公告")
     return Response(canonicalize(found), media_type="application/json; charset=utf-8", headers={

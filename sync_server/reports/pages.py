@@ -16,6 +16,7 @@ from schemas.categories import KINDS
 from sync_server.reports.charts import charts
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.reports import queries as q
+from sync_server.web.scope import db_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -37,14 +38,14 @@ def _missing(period: Period) -> HTMLResponse:
 
 
 async def report_years(request: Request) -> HTMLResponse:
-    return page("reports.html", years=await request.app.state.db.read(q.list_report_years))
+    return page("reports.html", years=await db_of(request).read(q.list_report_years))
 
 
 async def report_page(request: Request) -> HTMLResponse:
     period = _period(request)
     if isinstance(period, HTMLResponse):
         return period
-    found = await request.app.state.db.read(_report, period)
+    found = await db_of(request).read(_report, period)
     if found is None:
         return _missing(period)
     missed = [m for m in failed_checks(found) if not m.startswith(found.total.name)]
@@ -62,7 +63,7 @@ async def report_xlsx(request: Request) -> Response:
     period = _period(request)
     if isinstance(period, HTMLResponse):
         return period
-    body = await request.app.state.db.read(_workbook, period)
+    body = await db_of(request).read(_workbook, period)
     if body is None:
         return _missing(period)
     return Response(body, media_type=XLSX, headers={

@@ -15,6 +15,7 @@ from sync_server.accounts import service as accounts
 from sync_server.accounts.core import seen
 from sync_server.db import Row
 from sync_server.errors import BadRequest, TooLarge
+from sync_server.web.scope import db_of
 
 
 class JSONResponse(Response):
@@ -60,7 +61,7 @@ async def read_envelopes(request: Request) -> list[str]:
 
 async def device_of(request: Request) -> Row:
     """The calling device; its last sync is written down, at most once a minute (a small write)."""
-    db = request.app.state.db
+    db = db_of(request)
     device = await db.read(accounts.device_for_token, request.headers.get("authorization"))
     if seen.due(device["last_seen_at"], utc_now()):
         await db.write(accounts.record_seen, device["id"])
@@ -68,7 +69,7 @@ async def device_of(request: Request) -> Row:
 
 
 async def admin_of(request: Request) -> Row:
-    return await request.app.state.db.read(accounts.admin_for_token, request.headers.get("authorization"))
+    return await db_of(request).read(accounts.admin_for_token, request.headers.get("authorization"))
 
 
 def require(value: Any, code: str, message: str, message_zh: str) -> None:

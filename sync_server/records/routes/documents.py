@@ -11,6 +11,7 @@ from sync_server.errors import NotFound, TooLarge
 from sync_server.records import documentstore, ingest, photostore
 from sync_server.records.routes.photos import sha_of
 from sync_server.web.http import JSONResponse, device_of, read_body
+from sync_server.web.scope import db_of
 
 
 async def put_document(request: Request) -> JSONResponse:
@@ -19,7 +20,7 @@ async def put_document(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     data = await _body(request, settings.max_document_bytes)
     facts = await run_in_threadpool(_check_and_store, settings, sha, data)
-    stored = await request.app.state.db.write(ingest.photo_arrived, device["id"], sha, facts, len(data))
+    stored = await db_of(request).write(ingest.photo_arrived, device["id"], sha, facts, len(data))
     return JSONResponse({"sha256": sha, "media_type": stored["media_type"], "bytes": stored["bytes"]}, status_code=201)
 
 
@@ -27,7 +28,7 @@ async def get_document(request: Request) -> FileResponse:
     """The PDF's bytes, for the record's team and the leader who reviews it."""
     device = await device_of(request)
     sha = sha_of(request)
-    await request.app.state.db.read(ingest.document_for_viewer, device, sha)
+    await db_of(request).read(ingest.document_for_viewer, device, sha)
     return served(request, sha)
 
 

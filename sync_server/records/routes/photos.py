@@ -10,6 +10,7 @@ from starlette.responses import FileResponse
 from sync_server.records import ingest, photostore
 from sync_server.errors import BadRequest, NotFound
 from sync_server.web.http import JSONResponse, device_of, read_body
+from sync_server.web.scope import db_of
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png"}   # served as exactly these, never sniffed (security_headers)
@@ -21,7 +22,7 @@ async def put_photo(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     data = await read_body(request, settings.max_photo_bytes)
     facts = await run_in_threadpool(_check_and_store, settings, sha, data)
-    stored = await request.app.state.db.write(ingest.photo_arrived, device["id"], sha, facts, len(data))
+    stored = await db_of(request).write(ingest.photo_arrived, device["id"], sha, facts, len(data))
     return JSONResponse(stored, status_code=201)
 
 
@@ -29,7 +30,7 @@ async def get_photo(request: Request) -> FileResponse:
     """A stored photo's bytes, for the team that took it and the leader who reviews the record."""
     device = await device_of(request)
     sha = sha_of(request)
-    row = await request.app.state.db.read(ingest.photo_for_viewer, device, sha)
+    row = await db_of(request).read(ingest.photo_for_viewer, device, sha)
     path = photostore.path_for(request.app.state.settings.photo_dir, sha)
     if not path.is_file():
         raise NotFound("photo.file_missing", "the photo is recorded but its file is missing from the photo directory",

@@ -10,6 +10,7 @@ from sync_server.errors import BadRequest, Forbidden, NotFound
 from sync_server.planning.queries import assignments
 from sync_server.records.queries import records
 from sync_server.web.http import JSONResponse, device_of, read_body, read_envelopes
+from sync_server.web.scope import db_of
 
 STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
 
@@ -17,7 +18,7 @@ STATUS_CODES = {"accepted": 201, "incomplete": 202, "duplicate": 200}
 async def push_batch(request: Request) -> JSONResponse:
     device = await device_of(request)
     texts = await read_envelopes(request)
-    db = request.app.state.db
+    db = db_of(request)
     keys = await db.read(ingest.parse_keys, texts)
     settings = request.app.state.settings
     checked = await run_in_threadpool(ingest.check_all, texts, keys, request.app.state.check_pool,
@@ -33,7 +34,7 @@ async def put_record(request: Request) -> JSONResponse:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("json.not_utf8", "not UTF-8", "数据不是 UTF-8 编码") from exc
-    (receipt,) = await request.app.state.db.write(ingest.ingest_batch, device, [text])
+    (receipt,) = await db_of(request).write(ingest.ingest_batch, device, [text])
     if receipt["status"] in STATUS_CODES:
         if receipt["id"] != request.path_params["record_id"]:
             raise BadRequest("record.id_mismatch", "path and payload ids differ", "记录编号与地址不符")
@@ -48,7 +49,7 @@ async def get_receipt(request: Request) -> JSONResponse:
     record_id = request.path_params["record_id"]
     if not UUID.match(record_id):
         raise NotFound("record.unknown", "no such record", "没有该记录")
-    return JSONResponse(await request.app.state.db.read(_receipt, device, record_id))
+    return JSONResponse(await db_of(request).read(_receipt, device, record_id))
 
 
 def _receipt(conn, device, record_id: str) -> dict:
