@@ -19,7 +19,7 @@ from sync_server.web.office_name import OfficeName
 from sync_server.audit import server_key
 from sync_server.records import workers
 from sync_server.errors import ApiError, BadRequest, NotFound
-from sync_server.db.connection import Database
+from sync_server.db.connection import open_database
 from sync_server.accounts import routes as accounts
 from sync_server.audit import routes as audit
 from sync_server.disclosure import routes as disclosure
@@ -113,7 +113,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clock.install(settings.clock)
-        app.state.db = Database(settings.db_path)
+        app.state.db = open_database(settings.db_path)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
         try:

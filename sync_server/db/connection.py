@@ -98,6 +98,19 @@ def open_db(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def office_target(target: str | Path, office: str | None = None) -> Path:
+    """Where an office's data lives, beside the deployment's own database: on SQLite, a file of
+    its own (`offices/<code>.db` next to the root file). `office=None` is the deployment's own
+    office, the target itself."""
+    root = Path(target)
+    return root if office is None else root.parent / "offices" / f"{office}.db"
+
+
+def open_database(target: str | Path, office: str | None = None) -> "Database":
+    """The async reader/writer of one office's database (the app's; `office=None`: the root office)."""
+    return Database(office_target(target, office))
+
+
 class Database:
     """The one writer and the per-thread readers of one SQLite file."""
 
