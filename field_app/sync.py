@@ -204,7 +204,7 @@ class SyncClient:
                     result.photo_errors.append(response)
                 elif response.status_code in (200, 201):
                     self.store.mark_photo(photo["sha256"], True)
-                    if photo["sha256"] in resuming:
+                    if self.store.get_meta(RESUME + photo["sha256"]):
                         self.store.set_meta(RESUME + photo["sha256"], "")
                     result.photos_uploaded += 1
                 else:
@@ -269,6 +269,8 @@ class SyncClient:
                 if told.get("complete"):
                     return told["response"]
                 reached = told.get("offset", 0)
+            if reached > offset:                    # the cut piece got partly through: progress
+                failures = 0
             offset = reached
 
     def _offset(self, url: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from sync_server.errors import BadRequest, Conflict, StorageFull, TooLarge
 
 STAGING = ".uploads"
 STALE_SECONDS = 24 * 3600
+LOCK_WAIT = 5.0             # seconds a piece waits for the request before it to let go of the file
 RANGE = re.compile(r"^bytes (\d{1,12})-(\d{1,12})/(\d{1,12})$")
 
 
@@ -107,9 +108,7 @@ class Staged:
             handle = open(path, "ab")
         except OSError as exc:
             raise _storage(exc) from exc
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock(handle):
             handle.close()
             raise Conflict("upload.busy", "another request is writing this upload",
                            "该文件正在上传中，请稍后重试") from None
@@ -140,6 +139,20 @@ class Staged:
     @property
     def complete(self) -> bool:
         return self.size == self.span.total
+
+
+def _lock(handle, wait: float = LOCK_WAIT) -> bool:
+    """The staged file's lock. A piece sent again right after a cut may find the cut request
+    still holding it (the server has not yet seen the connection close): wait for it a little."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 def hashed(path: Path) -> str:

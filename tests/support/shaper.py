@@ -5,6 +5,7 @@
     link.cut_after(200_000)               # the link drops once 200,000 more bytes went up: the
                                           # server gets exactly those bytes, then every open
                                           # connection is closed on both sides
+    link.cut_after(150_000, times=3)      # … and again after each 150,000 more
     link.cut()                            # the link drops now (a cut "at a time": call it from a timer)
     link.up.delivered, link.down.delivered   # bytes that crossed, per direction
     link.up.dropped                       # bytes the link had taken from the client but lost in a cut
@@ -38,9 +39,9 @@ LOOPBACK = ("127.0.0.1", "localhost")
 class TokenBucket:
     """`rate` bytes a second, at most `burst` saved up; None: no limit."""
 
-    def __init__(self, rate: float | None, burst: int = PIECE) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = float(burst), time.monotonic()
+    def __init__(self, rate: float | None, burst: int = PIECE, clock=time.monotonic, sleep=time.sleep) -> None:
+        self.rate, self.burst, self.clock, self.sleep = rate, burst, clock, sleep
+        self.tokens, self.stamp = float(burst), clock()
         self.lock = threading.Lock()
 
     def take(self, wanted: int) -> None:
@@ -49,14 +50,14 @@ class TokenBucket:
             return
         while True:
             with self.lock:
-                now = time.monotonic()
+                now = self.clock()
                 self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= wanted:
+                if self.tokens >= wanted - 1e-6:   # (float dust would wait forever)
                     self.tokens -= wanted
                     return
                 wait = (wanted - self.tokens) / self.rate
-            time.sleep(wait)
+            self.sleep(wait)
 
     def give_back(self, unused: int) -> None:
         if self.rate is not None and unused > 0:
@@ -180,6 +181,8 @@ class Shaper:
         self.connections = 0                 # accepted so far
         self.cuts = 0                        # cuts that happened
         self._cut_at: int | None = None      # the upstream byte count at which the link drops
+        self._again: list[int] = []          # cuts still to come, bytes after the one before
+        self._cutting = False                # a cut is closing the connections
         self._lock = threading.Lock()
         self._open: set[_Connection] = set()
         self._stop = threading.Event()
@@ -195,20 +198,25 @@ class Shaper:
         return 2 * self.latency
 
     # --- cuts -----------------------------------------------------------------------------------
-    def cut_after(self, upstream_bytes: int) -> "Shaper":
-        """Drop the link once `upstream_bytes` more bytes have been delivered to the server."""
+    def cut_after(self, upstream_bytes: int, times: int = 1) -> "Shaper":
+        """Drop the link once `upstream_bytes` more bytes have been delivered to the server, and
+        (`times` > 1) again each time that many more have gone up after the last cut."""
         with self._lock:
             self._cut_at = self.up.delivered + upstream_bytes
+            self._again = [upstream_bytes] * (times - 1)
         return self
 
     def cut(self) -> None:
         """Drop the link now: every open connection is closed on both sides."""
         with self._lock:
-            self._cut_at = None
+            self._cutting = True
             self.cuts += 1
             victims = list(self._open)
         for conn in victims:
             conn.close()
+        with self._lock:
+            self._cutting = False
+            self._cut_at = self.up.delivered + self._again.pop(0) if self._again else None
 
     @property
     def armed(self) -> bool:
@@ -218,11 +226,15 @@ class Shaper:
         """Write a piece; upstream, only up to an armed cut, which then drops the link."""
         stats, cutting = self.directions[direction], False
         with self._lock:
+            if self._cutting:                       # the link is dropping: nothing more crosses
+                with stats.lock:
+                    stats.dropped += len(data)
+                return False
             if direction == "up" and self._cut_at is not None and self._cut_at - stats.delivered <= len(data):
                 room = self._cut_at - stats.delivered
                 with stats.lock:
                     stats.dropped += len(data) - room
-                data, cutting = data[:room], True
+                data, cutting, self._cutting = data[:room], True, True
             with stats.lock:
                 stats.delivered += len(data)
         try:
