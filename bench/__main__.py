@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bench import app, common, devices, disclosure, documents, draw, imports, ingest, office, office_import, photos, \
-    reports
+    reports, weak_link
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -30,7 +30,8 @@ def xlsx(workdir: Path, county: object = None) -> dict:
 
 SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run,
           "reports": reports.run, "disclosure": disclosure.run, "app": app.run, "xlsx": xlsx,
-          "documents": documents.run, "office": office.run, "office_import": office_import.run}
+          "documents": documents.run, "office": office.run, "office_import": office_import.run,
+          "weak_link": weak_link.run}
 
 
 def main(argv: list[str]) -> int:
