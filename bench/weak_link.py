@@ -17,6 +17,8 @@ flight, one waits for its answer while the others keep the link busy.
 the county. `weak_link_resent_kb`: the same day's work with the link dropped three times midway
 (every quarter of the photo bytes); what crossed the link beyond the uncut run's bytes for the
 same photos (the photos' own bytes subtracted from both, as their sizes differ a little).
+`weak_link_resent_one_shot_kb`, the baseline in the same run: the same cut day with the one-shot
+PUT of the tablet before issue 14 (a cut photo is sent again whole).
 """
 from __future__ import annotations
 
@@ -49,8 +51,11 @@ def run(workdir: Path, county: County) -> dict[str, float]:
         _report(f"run {n}", figures)
     cut = _one_day(workdir / "cut", county, seed=ROUNDS * 100, cuts=CUTS)
     _report("3 cuts", cut)
+    whole = _one_day(workdir / "cut-one-shot", county, seed=ROUNDS * 100, cuts=CUTS, client=OneShotClient)
+    _report("3 cuts, one-shot PUT", whole)
     return {"weak_link_sync_ratio": round(median(ratios), 3),
             "weak_link_resent_kb": round((cut["overhead"] - statistics.median(overheads)) / 1024, 1),
+            "weak_link_resent_one_shot_kb": round((whole["overhead"] - statistics.median(overheads)) / 1024, 1),
             "weak_link_lost_in_cuts_kb": round(cut["lost"] / 1024, 1),
             "weak_link_sync_s": round(median(seconds), 1),
             "weak_link_photo_kb_each": round(cut["photo_bytes"] / (RECORDS * PHOTOS_EACH) / 1024)}
@@ -61,7 +66,15 @@ def _report(name: str, figures: dict) -> None:
                                                   for k, v in figures.items()), file=sys.stderr, flush=True)
 
 
-def _one_day(directory: Path, county: County, seed: int, cuts: int) -> dict:
+class OneShotClient(SyncClient):
+    """The baseline: the tablet before issue 14, each photo in one PUT /v1/photos request, sent
+    again whole after a cut."""
+
+    def _upload(self, sha: str, data: bytes, one_shot: str, resuming: bool):
+        return self._request("PUT", one_shot, content=data)
+
+
+def _one_day(directory: Path, county: County, seed: int, cuts: int, client: type = SyncClient) -> dict:
     shutil.copytree(county.db.parent, directory / "server")
     db = directory / "server" / county.db.name
     server = start_server(db)
@@ -70,7 +83,7 @@ def _one_day(directory: Path, county: County, seed: int, cuts: int) -> dict:
         tablet.sync()                                         # the morning's pull, on a good link
         photo_bytes = _day_of_work(tablet, directory / "camera", seed)
         with Shaper(server.url, up=UP, down=DOWN, latency=LATENCY) as link:
-            shaky = SyncClient(link.url, tablet.store, tablet.keys)
+            shaky = client(link.url, tablet.store, tablet.keys)
             if cuts:
                 link.cut_after(photo_bytes // (cuts + 1), times=cuts)
             start = time.perf_counter()
