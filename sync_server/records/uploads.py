@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas import clock
 from sync_server.errors import BadRequest, Conflict, StorageFull, TooLarge
 
 STAGING = ".uploads"
@@ -174,7 +175,9 @@ def check_hash(path: Path, sha: str) -> None:
 
 def sweep(root: Path, now: float | None = None) -> int:
     """Remove staged files untouched for a day (an upload given up); how many were removed."""
-    cutoff = (time.time() if now is None else now) - STALE_SECONDS
+    if now is None:     # file times are the machine's: the product's clock less its move (schemas/clock.py)
+        now = (clock.now() - clock.current().offset).timestamp()
+    cutoff = now - STALE_SECONDS
     removed = 0
     for path in root.glob("*/*.part"):
         try:

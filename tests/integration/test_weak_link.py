@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import random
 import socket
 import threading
@@ -190,8 +191,13 @@ def test_limits_and_bad_ranges_are_refused_clearly(make_device, county, server) 
     for header in ("", "bytes 0-9/5", "bytes=0-9/10"):
         bad = tablet.http.put(f"/v1/uploads/{sha}", content=b"x" * 10, headers={**auth(tablet), "Content-Range": header})
         assert bad.status_code == 400 and bad.json()["code"] == "upload.bad_range", header
+    abandoned = county.db.with_name("server-photos") / ".uploads" / "someone" / ("c" * 64 + "-99.part")
+    abandoned.parent.mkdir(parents=True)
+    abandoned.write_bytes(b"half a photo")
+    os.utime(abandoned, (abandoned.stat().st_mtime - 25 * 3600,) * 2)   # the machine's clock, as file times are
     long = tablet.http.put(f"/v1/uploads/{sha}", content=b"x" * 20, headers={**auth(tablet), "Content-Range": "bytes 0-9/30"})
     assert long.status_code == 400 and long.json()["code"] == "upload.too_long"
+    assert not abandoned.exists(), "a staged file untouched for a day goes when an upload starts"
     not_a_photo = hashlib.sha256(b"plain text here").hexdigest()
     text = tablet.http.put(f"/v1/uploads/{not_a_photo}", content=b"plain text here",
                            headers={**auth(tablet), "Content-Range": "bytes 0-14/15"})

@@ -107,14 +107,13 @@ class _Connection:
                 data = b""
             stats.bucket.give_back(PIECE - len(data))
             with self.ready[direction]:
-                if self.closed.is_set():
-                    if data:
-                        with stats.lock:
-                            stats.dropped += len(data)
-                    return
                 if data:
                     with stats.lock:
                         stats.taken += len(data)
+                if self.closed.is_set():
+                    with stats.lock:
+                        stats.dropped += len(data)
+                    return
                 self.queues[direction].append((time.monotonic() + self.link.latency, data))
                 self.ready[direction].notify()
             if not data:
@@ -151,21 +150,19 @@ class _Connection:
         """Both sockets closed at once; whatever the link still held is lost (and counted)."""
         for direction in ("up", "down"):
             with self.ready[direction]:
+                self.closed.set()
                 lost = sum(len(data) for _, data in self.queues[direction])
                 self.queues[direction].clear()
                 stats = self.link.directions[direction]
                 with stats.lock:
                     stats.dropped += lost
-        self.closed.set()
+                self.ready[direction].notify_all()
         for sock in (self.client, self.server):
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             sock.close()
-        for direction in ("up", "down"):
-            with self.ready[direction]:
-                self.ready[direction].notify_all()
         self.link._forget(self)
 
 
