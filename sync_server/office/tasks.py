@@ -66,7 +66,7 @@ async def new_submit(request: Request, actor: Actor) -> Response:
     fields: dict[str, Any] = {k: v[-1] for k, v in lists.items()}
     fields["specialties"], fields["items"] = lists.get("specialties", []), lists.get("items", [])
     year = _year(request)
-    preview = await db_of(request).read(task_form.preview, fields)
+    preview = await db_of(request).read(task_form.preview, fields, year)
     if fields.get("action") != "save":
         return await _new(request, actor, year, fields, preview["errors"], preview)
     try:
