@@ -20,7 +20,8 @@ from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import ApiError, FieldErrors, NotFound, Stale
 from sync_server.office import console
 from sync_server.office.console import Actor
-from sync_server.planning import plans, task_form, visits
+from sync_server.planning import handed_down, plans, task_form, visits
+from sync_server.planning.core.handed_down import ORIGINS
 from sync_server.web.render import refusal
 from sync_server.web.scope import db_of
 
@@ -80,6 +81,32 @@ async def _new(request: Request, actor: Actor, year: int, values: dict, errors: 
                status: int = 200) -> Response:
     return console.render(request, actor, "console_tasks_new.html", status=status, year=year, values=values,
                           errors=errors, preview=preview, specialties=SPECIALTIES, risk_classes=RISK_CLASSES)
+
+
+# --- a task handed down by a higher level (国抽、省抽、市抽) ------------------------------------
+
+@console.guarded("tasks.hand_down")
+async def handed_form(request: Request, actor: Actor) -> Response:
+    year = _year(request)
+    values = {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31", "team_size": "2"}
+    return _handed(request, actor, year, values, {})
+
+
+@console.guarded("tasks.hand_down")
+async def handed_submit(request: Request, actor: Actor) -> Response:
+    year = _year(request)
+    fields, files = await console.upload(request, limit=8 * 1024 * 1024)
+    try:
+        made = await db_of(request).write(handed_down.record_form, fields, files.get("file"), year, actor.by)
+    except FieldErrors as exc:
+        return _handed(request, actor, year, fields, exc.fields, status=exc.status)
+    return console.done(_task_path(made["id"]), f"已登记上级下达任务 {made['number']}：{made['units']} 户，新建检查 "
+                        f"{made['visits_created']} 项、并入联合检查 {made['visits_joined']} 项；本年度本级抽取不再抽取这些单位。")
+
+
+def _handed(request: Request, actor: Actor, year: int, values: dict, errors: dict, status: int = 200) -> Response:
+    return console.render(request, actor, "console_tasks_handed.html", status=status, year=year, values=values,
+                          errors=errors, origins=ORIGINS, specialties=SPECIALTIES)
 
 
 # --- one task ---------------------------------------------------------------------------------
@@ -292,6 +319,8 @@ async def reassign(request: Request, actor: Actor) -> Response:
 ROUTES = [
     Route("/office/tasks", index),
     Route("/office/tasks/new", new_form), Route("/office/tasks/new", new_submit, methods=["POST"]),
+    Route("/office/tasks/handed-down", handed_form),
+    Route("/office/tasks/handed-down", handed_submit, methods=["POST"]),
     Route("/office/tasks/officers", officers),
     Route("/office/tasks/officers/{user_id}", officer),
     Route("/office/tasks/visits/{visit_id}", visit),

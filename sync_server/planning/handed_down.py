@@ -13,15 +13,16 @@ population after the plan's exclusions; the announcement's bytes are unchanged).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
 from schemas.clock import utc_now
 from sync_server.audit import service as audit
 from sync_server.db import Connection
-from sync_server.errors import BadRequest, Conflict
+from sync_server.errors import BadRequest, Conflict, FieldErrors
 from sync_server.planning import plans
-from sync_server.planning.core.handed_down import ORIGINS, ListError, UnitRow, unit_rows
+from sync_server.planning.core.handed_down import ORIGINS, ListError, UnitRow, split_team, unit_rows
 from sync_server.planning.queries import handed_down as hq, plans as q
 from sync_server.planning.visits import place_visits
 from sync_server.registry.imports import read_table, read_upload
@@ -132,3 +133,54 @@ def refuse_draw(task: Any) -> None:
     if task["state"] == STATE:
         raise Conflict("handed_down.no_draw", "a handed-down task is drawn by the level above",
                        "该任务由上级抽取后下达，本级不再公告和抽取；请按名单安排检查")
+
+
+# --- the office console's form ------------------------------------------------------------------
+
+FIELD_OF_CODE = {"task.exists": "number", "plan.specialty": "specialty", "plan.period": "period_end",
+                 "plan.team_size": "team_size", "handed_down.origin": "origin", "handed_down.office": "office",
+                 "handed_down.upper_number": "upper_number", "handed_down.bad_list": "file",
+                 "import.empty": "file", "import.bad_xlsx": "file", "import.encoding": "file"}
+
+
+def record_form(conn: Connection, fields: dict[str, str], upload: tuple[str, bytes] | None, year: int,
+                by: str) -> dict[str, Any]:
+    """The console's form (text fields, the uploaded list) checked into a HandedDown and recorded;
+    every problem comes back beside its field (FieldErrors), nothing kept."""
+    errors: dict[str, str] = {}
+    text = {k: " ".join(str(fields.get(k, "")).split()) for k in
+            ("origin", "office", "upper_number", "document", "number", "title", "specialty", "period_start",
+             "period_end", "team", "team_size")}
+    for key, label in (("office", "下达机构"), ("upper_number", "上级任务编号"), ("title", "任务名称")):
+        if not text[key]:
+            errors[key] = f"请填写{label}"
+    if text["origin"] not in ORIGINS:
+        errors["origin"] = "请选择任务来源"
+    for key in ("period_start", "period_end"):
+        if not _iso_day(text[key], year):
+            errors[key] = f"请填写 {year} 年内的日期"
+    size = int(text["team_size"]) if text["team_size"].isascii() and text["team_size"].isdigit() else 0
+    if not 2 <= size <= 10:
+        errors["team_size"] = "每组执法人员数须为 2 至 10 的整数（检查组至少两名执法人员）"
+    if upload is None:
+        errors["file"] = "请选择上级下达的单位名单（.xlsx 或 .csv）"
+    if errors:
+        raise FieldErrors(errors)
+    spec = HandedDown(text["origin"], text["office"][:120], text["upper_number"][:60], text["document"][:120], year,
+                      text["title"][:120], (text["specialty"],), text["period_start"], text["period_end"], size,
+                      number=text["number"][:60])
+    try:
+        units = read_units_upload(upload[0], upload[1])  # type: ignore[index]
+        return record(conn, spec, units, split_team(text["team"]), by)
+    except (BadRequest, Conflict) as exc:
+        field = FIELD_OF_CODE.get(exc.code)
+        if field is None:
+            raise
+        raise FieldErrors({field: exc.message_zh}) from exc
+
+
+def _iso_day(text: str, year: int) -> bool:
+    try:
+        return date.fromisoformat(text).year == year and len(text) == 10
+    except ValueError:
+        return False

@@ -8,6 +8,7 @@ from typing import Any
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from sync_server.db import Connection, Row
+from sync_server.planning.core.handed_down import ORIGIN_SHORT, source_text
 from sync_server.planning.core.sampling import (SamplingError, StratumPreview, allowed_ratios, in_specialty,
                                                 preview_strata, strata_for)
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
@@ -258,7 +259,11 @@ def years(conn: Connection, around: int) -> list[int]:
 
 def year_tasks(conn: Connection, year: int) -> list[dict[str, Any]]:
     """A year's tasks as the console lists them."""
-    return [_view(row) for row in q.list_tasks_by_year(conn, year)]
+    views = [_view(row) for row in q.list_tasks_by_year(conn, year)]
+    for view in views:
+        if view["origin"] != "own":
+            view["n"] = len(hq.list_units(conn, view["id"]))
+    return views
 
 
 def task_view(conn: Connection, key: str) -> dict[str, Any]:
@@ -277,6 +282,9 @@ def task_view(conn: Connection, key: str) -> dict[str, Any]:
                          "unit_name": _unit_name(conn, r["unit_id"]), "inspector_name": _user_name(conn, r["inspector_id"])}
                         for r in q.list_draw_exclusions(conn, row["id"])]
     view["items"] = q.list_items_by_codes(conn, view["item_codes"])
+    if row["origin"] != "own":
+        view["handed_units"] = [{"id": r["unit_id"], "name": r["name"]} for r in hq.list_units(conn, row["id"])]
+        view["n"] = len(view["handed_units"])
     view["redraws"] = [dict(r) for r in q.list_tasks(conn) if r["redraw_of"] == row["id"]]
     view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
                           if set(json.loads(r["specialties"])) & set(view["specialties"])]
@@ -305,6 +313,8 @@ def _view(row: Row) -> dict[str, Any]:
     task["state_zh"] = STATES_ZH.get(row["state"], row["state"])
     task["specialties_zh"] = "、".join(SPECIALTIES.get(c, c) for c in task["specialties"])
     task["n"] = sum(s["n"] for s in task["strata"])
+    task["source"] = source_text(row["origin"], row["origin_office"], row["origin_number"], row["origin_document"])
+    task["origin_short"] = ORIGIN_SHORT.get(row["origin"], row["origin"])
     return task
 
 
