@@ -25,7 +25,7 @@ from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
 from sync_server.xlsx.writer import Book, Sheet
 from tests.integration.conftest import County
-from tests.support.office import CLERK, signed_in
+from tests.support.office import ADMIN, CLERK, signed_in
 from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,6 +217,15 @@ def test_console_form_and_public_pages(county: County, tmp_path: Path) -> None:
             assert "上级下达" in page.text and "山东省卫生健康委员会" in page.text
             assert all(u in page.text for u in units)
             task_id = re.search(r"/office/tasks/([^/?#]+)", made.headers["location"]).group(1)
+        own = open_db(county.db)   # an own task of 2026 planned beside the running server: the units are left out
+        with transaction(own):
+            plans.add_task(own, plans.TaskSpec(2026, "本级新任务", "本级新任务", ("medical",), "2026-12-01", "2026-12-31"))
+        own.close()
+        with signed_in(server.url, ADMIN) as web:
+            page = web.get("/office/tasks/本级新任务")
+            assert page.status_code == 200
+            assert all(u in page.text for u in units) and page.text.count("上级任务，不可撤销") == len(units)
+            assert "鲁卫〔2026〕省抽9号" in page.text
         public = httpx.get(f"{server.url}/public/tasks/{task_id}", timeout=30)
         assert public.status_code == 200
         assert "来源：省级随机抽查任务（省抽）" in public.text and "鲁卫〔2026〕省抽9号" in public.text
