@@ -27,6 +27,7 @@ from sync_server.audit import routes as audit
 from sync_server.disclosure import routes as disclosure
 from sync_server.office import routes as office
 from sync_server.planning import routes as planning
+from sync_server.platform import pages as platform
 from sync_server.public import routes as public
 from sync_server.records import routes as records
 from sync_server.reports import routes as reports
@@ -109,7 +110,7 @@ ROUTES = [
 def routes() -> list[Route]:
     """Every route: the app's own, then each domain's table (sync_server/<domain>/routes)."""
     return [*ROUTES, *accounts.ROUTES, *planning.ROUTES, *records.ROUTES, *disclosure.ROUTES, *audit.ROUTES,
-            *reports.ROUTES, *office.ROUTES, *public.ROUTES]
+            *reports.ROUTES, *office.ROUTES, *platform.ROUTES, *public.ROUTES]
 
 
 def create_app(settings: Settings) -> Starlette:

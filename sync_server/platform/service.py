@@ -89,3 +89,16 @@ def _parent_of(conn: Connection, new: Office) -> Office | None:
     if parent is None:
         raise NotFound("office.unknown_parent", f"no office {new.parent}", f"没有上级机构 {new.parent}")
     return parent
+
+
+def below(conn: Connection, code: str | None) -> tuple[Office | None, list[Office]]:
+    """An office (None: the root office) as recorded, and every office below it; (None, []) on a
+    deployment with no list of offices."""
+    here = root_office(conn) if code is None else get_office(conn, code)
+    return (here, []) if here is None else (here, descendants(conn, here.code))
+
+
+def has_offices_below(conn: Connection, code: str | None) -> bool:
+    """Whether the console shows 下级机构: the office has offices below it, or is the platform's own."""
+    here, offices = below(conn, code)
+    return bool(offices) or (code is None and here is not None)
