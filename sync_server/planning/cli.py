@@ -78,12 +78,12 @@ def cmd_plan_redraw(args: argparse.Namespace) -> int:
 
 def cmd_plan_handed_down(args: argparse.Namespace) -> int:
     start, _, end = args.period.partition(":")
-    spec = handed_down.HandedDown(args.origin, args.office, args.upper_number, args.document or "", args.year,
+    spec = handed_down.HandedDown(args.origin, args.issued_by, args.upper_number, args.document or "", args.year,
                                   args.title, tuple(args.specialty), start, end or start, args.team_size,
                                   tuple(c for c in (args.items or "").split(",") if c), args.number or "")
     units = handed_down.read_units(Path(args.units))
     made = _write(args.db, handed_down.record, spec, units, split_team(args.team))
-    print(f"{made['id']}\t{made['number']}\t上级下达（{ORIGINS[args.origin]}，{args.office}）")
+    print(f"{made['id']}\t{made['number']}\t上级下达（{ORIGINS[args.origin]}，{args.issued_by}）")
     print(f"  单位 {made['units']} 户：新建检查 {made['visits_created']} 项，并入联合检查 {made['visits_joined']} 项；"
           "本年度本级抽取将不再抽取这些单位")
     return 0
@@ -193,7 +193,7 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     hd = command(plan, "handed-down", cmd_plan_handed_down,
                  "record a task handed down by a higher level (国抽、省抽、市抽) with the units it drew")
     hd.add_argument("--origin", required=True, choices=sorted(ORIGINS), help="national (国抽), province (省抽), city (市抽)")
-    hd.add_argument("--office", required=True, help="the issuing office, e.g. 山东省卫生健康委员会")
+    hd.add_argument("--issued-by", required=True, help="the issuing office, e.g. 山东省卫生健康委员会")
     hd.add_argument("--upper-number", required=True, help="the upper task's number")
     hd.add_argument("--document", default="", help="the document handing it down (文号)")
     hd.add_argument("--year", type=int, required=True)

@@ -180,7 +180,7 @@ def test_the_cli_records_a_list_from_a_workbook(tmp_path: Path, capsys: pytest.C
     small_county(db).close()
     book = tmp_path / "国抽名单.xlsx"
     Book([Sheet("名单", [["统一社会信用代码", "检查人员"], [UNITS[7], "P2,P3"], [UNITS[8], ""]])]).save(book)
-    code = cli(["plan", "handed-down", "--db", str(db), "--origin", "national", "--office", "国家卫生健康委",
+    code = cli(["plan", "handed-down", "--db", str(db), "--origin", "national", "--issued-by", "国家卫生健康委",
                 "--upper-number", "国卫〔2026〕国抽2号", "--year", "2026", "--title", "国家随机抽查",
                 "--specialty", "medical", "--period", "2026-09-01:2026-12-31", "--units", str(book), "--team", "P0,P1"])
     assert code == 0 and "国家随机抽查任务（国抽）" in capsys.readouterr().out

@@ -6,6 +6,7 @@ mean of the counties' rates), and its workbook must say the same."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import fields
 from datetime import date
@@ -158,3 +159,75 @@ def test_the_roll_up_workbook_says_the_same(city) -> None:
     column = offices[1].index("抽取单位数")
     assert by_name["汇总"][column] == sum(by_name[name][column] for _, name in COUNTIES)
     assert zipfile.ZipFile(io.BytesIO(out.getvalue())).testzip() is None
+
+
+# --- the console of a platform: a province, its city, the city's counties -----------------------------
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A province's platform (370000) with the city 淄博市 (370300) and its three counties, each
+    county's database filled as above; the city has a console admin of its own."""
+    from sync_server.db.connection import transaction
+    from sync_server.platform import databases, service as platform_service
+    from tests.support.office import make_account
+
+    root = tmp_path_factory.mktemp("platform") / "server.db"
+    conn = open_db(root)
+    with transaction(conn):
+        offices = [platform_service.add_office(conn, "370000", "山东省卫生健康委员会", "province"),
+                   platform_service.add_office(conn, "370300", "淄博市卫生健康委员会", "city", "370000")]
+        offices += [platform_service.add_office(conn, code, f"{name}卫生健康局", "county", "370300")
+                    for code, name in COUNTIES]
+        for office in offices[1:]:
+            databases.provision(root, office)
+    conn.close()
+    for (code, _), fill in zip(COUNTIES, (fill_2025, lambda c: second_county(Rows(c)),
+                                          lambda c: third_county(Rows(c)))):
+        county_conn = open_db(office_target(root, code))
+        fill(county_conn)
+        county_conn.commit()
+        county_conn.close()
+    make_account(office_target(root, "370300"), "zibo", "admin")
+    make_account(office_target(root, "370323"), "yiyuan", "admin")
+    return root
+
+
+def test_the_city_console_shows_the_sum_and_its_workbook(platform: Path) -> None:
+    from schemas import clock
+    from tests.support.office import signed_in
+    from tests.support.server import ServerProcess
+
+    today = clock.beijing_today()
+    alone = []
+    for code, name in COUNTIES:
+        conn = open_db(office_target(platform, code))
+        alone.append(assemble(conn, Period(2025), today).report.total)
+        conn.close()
+    registry, inspected = sum(r.counts.registry for r in alone), sum(r.counts.inspected for r in alone)
+    on_time, due = sum(r.counts.on_time for r in alone), sum(r.counts.due for r in alone)
+    server = ServerProcess(platform).start()
+    try:
+        with signed_in(server.url + "/o/370300", "zibo") as web:
+            index = web.get("/office/reports")
+            assert index.status_code == 200 and "/o/370300/office/reports/rollup/2025" in index.text
+            page = web.get("/office/reports/rollup/2025")
+            assert page.status_code == 200, page.text[:1000]
+            total = re.search(r'<tr class="total"><th scope="row">汇总</th>(.*?)</tr>', page.text).group(1)
+            cells = re.findall(r"<td>(.*?)</td>", total)
+            assert cells[0] == str(registry) and cells[3] == str(inspected)
+            assert cells[9] == str(on_time) and cells[8] == str(due)
+            tenths = (Fraction(on_time * 1000, due) + Fraction(1, 2)).__floor__()   # the ratio of the sums, 1 decimal
+            assert cells[10] == f"{tenths // 10}.{tenths % 10}%"
+            assert all(f"{name}卫生健康局" in page.text for _, name in COUNTIES)
+            xlsx = web.get("/office/reports/rollup/2025.xlsx")
+            assert xlsx.status_code == 200
+            book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+            rows = [list(r) for r in book["下级机构"].iter_rows(values_only=True)]
+            column = rows[1].index("名录库单位数")
+            assert {r[0]: r[column] for r in rows[2:]}["汇总"] == registry == 490
+        with signed_in(server.url + "/o/370323", "yiyuan") as web:   # a county has no office below it
+            refused = web.get("/office/reports/rollup/2025")
+            assert refused.status_code == 404 and "没有下级机构" in refused.text
+            assert "/office/reports/rollup/" not in web.get("/office/reports").text
+    finally:
+        server.stop()
