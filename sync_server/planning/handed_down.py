@@ -66,13 +66,15 @@ def _rows(headers: list[str], rows: list[tuple[int, dict[str, Any]]]) -> list[Un
 
 
 def record(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], team: Sequence[str] = (),
-           by: str | None = None) -> dict[str, Any]:
+           by: str | None = None, arrange: bool = True, sent_by: str = "") -> dict[str, Any]:
     """Record a handed-down task with its units and place their visits (one transaction: the
     caller's). Refused as a whole, nothing kept: an unknown origin, no issuing office or upper
     number, a unit not in the registry, a team short of the task's size or naming someone who is
-    no active inspector with a valid certificate at the period's end."""
+    no active inspector with a valid certificate at the period's end. `arrange=False`: handed down
+    by a parent office on the platform (`sent_by`: its code), which does not know the county's
+    officers; the county names the team later (arrange_teams) and the visits are placed then."""
     _check_origin(spec)
-    problems = _check_units(conn, spec, units, tuple(team))
+    problems = _check_units(conn, spec, units, tuple(team), arrange)
     if problems:
         raise BadRequest("handed_down.bad_list", "; ".join(problems), "；".join(problems[:20]),
                          {"problems": problems})
@@ -86,10 +88,33 @@ def record(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], team: S
     now = utc_now()
     audit.append(conn, "task.handed_down", task["id"], now, number=number, origin=spec.origin,
                  office=spec.office.strip(), upper_number=spec.upper_number.strip(), units=len(units),
-                 **({} if by is None else {"by": by}))
+                 **({} if by is None else {"by": by}), **({"from_office": sent_by} if sent_by else {}))
     row = q.get_task_by_key(conn, task["id"])
-    placed = place_visits(conn, row, [{"unit": u.unit, "team": list(u.team or team)} for u in units], now)
+    placed = place_visits(conn, row, [{"unit": u.unit, "team": list(u.team or team)} for u in units], now) \
+        if arrange else {"visits_created": 0, "visits_joined": 0}
     return {**task, "state": STATE, "origin": spec.origin, "units": len(units), **placed}
+
+
+def arrange_teams(conn: Connection, task_key: str, team: Sequence[str], by: str | None = None) -> dict[str, Any]:
+    """Name the team for a handed-down task's units that have no visit yet, and place the visits."""
+    task = plans.task_by_key(conn, task_key)
+    if task["state"] != STATE:
+        raise Conflict("handed_down.not_handed_down", "only a handed-down task's units are arranged here",
+                       "只有上级下达任务需要在此安排检查组")
+    waiting = hq.list_unarranged_units(conn, task["id"])
+    if not waiting:
+        raise Conflict("handed_down.arranged", "every unit has its visit", "该任务的单位均已安排检查")
+    spec = HandedDown(task["origin"], task["origin_office"], task["origin_number"], task["origin_document"], 0,
+                      task["title"], (task["specialty"],), task["period_start"], task["period_end"], task["team_size"])
+    problems = _check_units(conn, spec, [UnitRow(0, u, ()) for u in waiting][:1], tuple(team), True)
+    if problems:
+        raise BadRequest("handed_down.bad_team", "; ".join(problems),
+                         "；".join(p.split("：", 1)[-1] for p in problems), {"problems": problems})
+    now = utc_now()
+    placed = place_visits(conn, task, [{"unit": u, "team": list(team)} for u in waiting], now)
+    audit.append(conn, "task.handed_down_arranged", task["id"], now, units=len(waiting), team=list(team),
+                 **({} if by is None else {"by": by}))
+    return {"task": task["id"], "units": len(waiting), **placed}
 
 
 def _check_origin(spec: HandedDown) -> None:
@@ -102,7 +127,8 @@ def _check_origin(spec: HandedDown) -> None:
         raise BadRequest("handed_down.upper_number", "give the upper task's number", "请填写上级任务编号")
 
 
-def _check_units(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], team: tuple[str, ...]) -> list[str]:
+def _check_units(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], team: tuple[str, ...],
+                 with_team: bool = True) -> list[str]:
     if not units:
         return ["名单中没有单位"]
     known = hq.list_known_units(conn, (u.unit for u in units))
@@ -113,6 +139,8 @@ def _check_units(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], t
         where = f"第 {u.row} 行" if u.row else u.unit
         if u.unit not in known:
             problems.append(f"{where}：名录库中没有该单位 {u.unit}（上级抽取的单位须在本级名录库中）")
+        if not with_team:
+            continue
         members = u.team or team
         if len(members) < spec.team_size:
             problems.append(f"{where}：检查组 {len(members)} 人，少于 {spec.team_size} 人（请在名单中填写检查人员，"
@@ -121,6 +149,11 @@ def _check_units(conn: Connection, spec: HandedDown, units: Sequence[UnitRow], t
         if missing:
             problems.append(f"{where}：{'、'.join(missing)} 不是在岗且执法证在任务期限内有效的执法人员")
     return problems
+
+
+def unarranged(conn: Connection, task_id: str) -> list[str]:
+    """A handed-down task's units still waiting for their team."""
+    return hq.list_unarranged_units(conn, task_id)
 
 
 def units_of(conn: Connection, task_id: str) -> list[dict[str, str]]:
@@ -147,10 +180,19 @@ def record_form(conn: Connection, fields: dict[str, str], upload: tuple[str, byt
                 by: str) -> dict[str, Any]:
     """The console's form (text fields, the uploaded list) checked into a HandedDown and recorded;
     every problem comes back beside its field (FieldErrors), nothing kept."""
+    spec, team = form_spec(fields, upload, year)
+    return _as_fields(lambda: record(conn, spec, read_units_upload(*upload), team, by))  # type: ignore[misc]
+
+
+def form_spec(fields: dict[str, str], upload: tuple[str, bytes] | None, year: int, origin: str | None = None,
+              office: str | None = None) -> tuple[HandedDown, tuple[str, ...]]:
+    """The form's fields as a HandedDown and the default team, or FieldErrors. A parent office
+    handing a task down gives `origin` (its level) and `office` (its name) itself."""
     errors: dict[str, str] = {}
     text = {k: " ".join(str(fields.get(k, "")).split()) for k in
             ("origin", "office", "upper_number", "document", "number", "title", "specialty", "period_start",
              "period_end", "team", "team_size")}
+    text["origin"], text["office"] = origin or text["origin"], office or text["office"]
     for key, label in (("office", "下达机构"), ("upper_number", "上级任务编号"), ("title", "任务名称")):
         if not text[key]:
             errors[key] = f"请填写{label}"
@@ -166,12 +208,29 @@ def record_form(conn: Connection, fields: dict[str, str], upload: tuple[str, byt
         errors["file"] = "请选择上级下达的单位名单（.xlsx 或 .csv）"
     if errors:
         raise FieldErrors(errors)
-    spec = HandedDown(text["origin"], text["office"][:120], text["upper_number"][:60], text["document"][:120], year,
-                      text["title"][:120], (text["specialty"],), text["period_start"], text["period_end"], size,
-                      number=text["number"][:60])
+    return (HandedDown(text["origin"], text["office"][:120], text["upper_number"][:60], text["document"][:120], year,
+                       text["title"][:120], (text["specialty"],), text["period_start"], text["period_end"], size,
+                       number=text["number"][:60]), split_team(text["team"]))
+
+
+def hand_down_below(conn: Connection, spec: HandedDown, upload: tuple[str, bytes], by: str,
+                    sent_by: str) -> dict[str, Any]:
+    """A parent office's form, written into a child office's database (the caller's write on the
+    child's): the task and its units; the child names the teams (arrange_teams)."""
+    return _as_fields(lambda: record(conn, spec, read_units_upload(*upload), (), by, arrange=False, sent_by=sent_by))
+
+
+def arrange_form(conn: Connection, task_key: str, fields: dict[str, str], by: str) -> dict[str, Any]:
+    team = split_team(fields.get("team", ""))
     try:
-        units = read_units_upload(upload[0], upload[1])  # type: ignore[index]
-        return record(conn, spec, units, split_team(text["team"]), by)
+        return arrange_teams(conn, task_key, team, by)
+    except BadRequest as exc:
+        raise FieldErrors({"team": exc.message_zh}) from exc
+
+
+def _as_fields(call: Any) -> dict[str, Any]:
+    try:
+        return call()
     except (BadRequest, Conflict) as exc:
         field = FIELD_OF_CODE.get(exc.code)
         if field is None:

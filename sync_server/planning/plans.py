@@ -285,6 +285,7 @@ def task_view(conn: Connection, key: str) -> dict[str, Any]:
     if row["origin"] != "own":
         view["handed_units"] = [{"id": r["unit_id"], "name": r["name"]} for r in hq.list_units(conn, row["id"])]
         view["n"] = len(view["handed_units"])
+        view["unarranged"] = hq.list_unarranged_units(conn, row["id"])
     view["redraws"] = [dict(r) for r in q.list_tasks(conn) if r["redraw_of"] == row["id"]]
     view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
                           if set(json.loads(r["specialties"])) & set(view["specialties"])]

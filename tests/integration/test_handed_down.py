@@ -234,3 +234,63 @@ def test_console_form_and_public_pages(county: County, tmp_path: Path) -> None:
         assert "省抽" in plan.text
     finally:
         server.stop()
+
+
+# --- on a platform: a city hands a task down to its county, which names the team -------------------
+
+def test_a_city_hands_a_task_down_to_its_county(tmp_path: Path) -> None:
+    from sync_server.db.connection import office_target
+    from sync_server.platform import databases, service as platform_service
+    from tests.support.office import make_account
+
+    root = tmp_path / "server.db"
+    conn = open_db(root)
+    with transaction(conn):
+        offices = [platform_service.add_office(conn, "370000", "山东省卫生健康委员会", "province"),
+                   platform_service.add_office(conn, "370300", "淄博市卫生健康委员会", "city", "370000"),
+                   platform_service.add_office(conn, "370323", "沂源县卫生健康局", "county", "370300")]
+        for office in offices[1:]:
+            databases.provision(root, office)
+    conn.close()
+    county_db, city_db = office_target(root, "370323"), office_target(root, "370300")
+    small_county(county_db).close()
+    make_account(city_db, "zibo", "admin")
+    make_account(county_db, "yiyuan", "clerk")
+    listing = ("统一社会信用代码\n" + "\n".join(UNITS[:3]) + "\n").encode()
+    fields = {"upper_number": "淄卫〔2026〕市抽2号", "document": "淄卫监督发〔2026〕9号", "title": "市级医疗机构抽查",
+              "specialty": "medical", "period_start": "2026-09-01", "period_end": "2026-12-31", "team_size": "2"}
+    server = ServerProcess(root).start()
+    try:
+        with signed_in(server.url + "/o/370300", "zibo") as web:
+            assert "/o/370300/office/tasks/hand-down" in web.get("/office/tasks?year=2026").text
+            upload = {"file": ("名单.csv", listing, "text/csv")}
+            above = web.post("/office/tasks/hand-down?year=2026", data={"csrf": web.csrf, **fields, "child": "370000"},
+                             files=upload)
+            assert above.status_code == 422 and "请选择下级机构" in above.text   # only an office below this one
+            made = web.post("/office/tasks/hand-down?year=2026", data={"csrf": web.csrf, **fields, "child": "370323"},
+                            files=upload)
+            assert made.status_code == 303, made.text[:2000]
+        county = sqlite3.connect(county_db)
+        task = county.execute("SELECT id, origin, origin_office, origin_number, state FROM tasks").fetchone()
+        assert task[1:] == ("city", "淄博市卫生健康委员会", "淄卫〔2026〕市抽2号", "handed_down")
+        assert county.execute("SELECT count(*) FROM assignments").fetchone()[0] == 0   # the county names the team
+        entry = json.loads(county.execute("SELECT entry FROM audit_log WHERE kind = 'task.handed_down'").fetchone()[0])
+        assert '"from_office":"370300"' in json.dumps(entry, separators=(",", ":"))
+        county.close()
+        city = sqlite3.connect(city_db)
+        assert city.execute("SELECT count(*) FROM audit_log WHERE kind = 'task.handed_down_to'").fetchone()[0] == 1
+        assert city.execute("SELECT count(*) FROM tasks").fetchone()[0] == 0   # nothing of the county's in the city's
+        city.close()
+        with signed_in(server.url + "/o/370323", "yiyuan") as web:
+            page = web.get(f"/office/tasks/{task[0]}")
+            assert "待安排检查组（3 户）" in page.text and "来源：市级随机抽查任务（市抽）" in page.text
+            short = web.post(f"/office/tasks/{task[0]}/arrange", data={"csrf": web.csrf, "team": "P0"})
+            assert short.status_code == 422 and "少于 2 人" in short.text
+            done = web.post(f"/office/tasks/{task[0]}/arrange", data={"csrf": web.csrf, "team": "P0、P1"})
+            assert done.status_code == 303
+            assert web.get("/office/tasks/hand-down").status_code == 404   # a county has no office below it
+        county = sqlite3.connect(county_db)
+        assert sorted(r[0] for r in county.execute("SELECT unit_id FROM assignments")) == UNITS[:3]
+        county.close()
+    finally:
+        server.stop()

@@ -23,6 +23,15 @@ def list_units(conn: Connection, task_id: str) -> list[Row]:
                         " WHERE h.task_id = ? ORDER BY h.unit_id", (task_id,)).fetchall()
 
 
+def list_unarranged_units(conn: Connection, task_id: str) -> list[str]:
+    """A handed-down task's units with no visit for the task yet (handed down by a parent office,
+    waiting for the county to name the team)."""
+    return [row[0] for row in conn.execute(
+        "SELECT h.unit_id FROM handed_down_units h WHERE h.task_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM assignment_tasks at JOIN assignments a ON a.id = at.assignment_id"
+        "  WHERE at.task_id = h.task_id AND a.unit_id = h.unit_id) ORDER BY h.unit_id", (task_id,))]
+
+
 def list_units_of_year(conn: Connection, year: int, but_task: str = "") -> list[Row]:
     """Every unit of a handed-down task of a plan year (but one task), with the task that holds it:
     unit_id, number, origin, origin_office, origin_number."""
