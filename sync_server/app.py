@@ -113,7 +113,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clock.install(settings.clock)
-        app.state.db = open_database(settings.db_path)
+        app.state.db = open_database(settings.database)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
         try:
@@ -127,3 +127,9 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https), Middleware(OfficeName)])
     app.state.settings = settings
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process of `serve --workers N` (uvicorn's factory): its settings from
+    the environment the serve command set (SUIJIAN_DATABASE_URL, the photo dir and key path)."""
+    return create_app(Settings.for_worker())
