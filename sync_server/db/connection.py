@@ -121,10 +121,11 @@ def open_db(target: str | Path, office: str | None = None) -> Any:
 def office_target(target: str | Path, office: str | None = None) -> str | Path:
     """Where an office's data lives, beside the deployment's own database: on SQLite, a file of
     its own (`offices/<code>.db` next to the root file); on PostgreSQL, the schema `office_<code>`
-    of the same database, so the target stays the URL. `office=None` is the deployment's own
-    office, the target itself."""
+    of the same database, named by the URL with `?office=<code>`. `office=None` is the
+    deployment's own office, the target itself."""
     if is_url(target):
-        return str(target)
+        from sync_server.db import postgres
+        return postgres.office_url(str(target), office) if office else str(target)
     root = Path(target)
     return root if office is None else root.parent / "offices" / f"{office}.db"
 

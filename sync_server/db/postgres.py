@@ -34,7 +34,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -48,7 +48,8 @@ from sync_server.errors import StorageFull
 
 T = TypeVar("T")
 URL_SCHEMES = ("postgresql://", "postgres://")
-OFFICE_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
+OFFICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+OFFICE_PARAM = "office"   # an office's target: the database's URL with ?office=<code> (not sent to libpq)
 
 
 def is_url(target: object) -> bool:
@@ -70,8 +71,33 @@ def schema_of(office: str | None) -> str:
     if office is None:
         return "public"
     if not OFFICE_CODE.match(office):
-        raise ValueError(f"an office code is 1-40 lowercase letters, digits or _: {office!r}")
+        raise ValueError(f"an office code is 1-40 letters, digits, _ or -: {office!r}")
     return f"office_{office}"
+
+
+def office_url(url: str, office: str | None) -> str:
+    """An office's target: the database's URL naming the office (`?office=<code>`), so that one
+    string names an office's database on PostgreSQL as an office's file does on SQLite."""
+    base, _ = split_target(url)
+    if office is None:
+        return base
+    schema_of(office)   # a valid code
+    return f"{base}{'&' if '?' in base else '?'}{OFFICE_PARAM}={office}"
+
+
+def split_target(url: str) -> tuple[str, str | None]:
+    """A target's connection URL (without our `office` parameter) and the office it names."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, None
+    kept, office = [], None
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == OFFICE_PARAM:
+            office = value or None
+        else:
+            kept.append(pair)
+    return urlunsplit(parts._replace(query="&".join(kept))), office
 
 
 def lock_key(schema: str) -> int:
@@ -249,11 +275,12 @@ def storage_errors() -> Iterator[None]:
         raise StorageFull({"store": "database"}) from exc
 
 
-def open_db(url: str, office: str | None = None) -> PgConnection:
+def open_db(target: str, office: str | None = None) -> PgConnection:
     """A migrated connection to an office's schema (created if needed): what the CLI and tests use."""
     from sync_server.db.migrations.postgres import migrate
 
-    schema = schema_of(office)
+    url, named = split_target(target)
+    schema = schema_of(office or named)
     conn = PgConnection(connect(url, schema), schema, url)
     migrate(conn)
     return conn
@@ -301,10 +328,11 @@ class PgDatabase:
     """One office's schema for the app: writes one at a time per office (the advisory lock across
     processes, one writer thread within one), reads on the thread pool in REPEATABLE READ."""
 
-    def __init__(self, url: str, office: str | None = None) -> None:
+    def __init__(self, target: str, office: str | None = None) -> None:
+        url, named = split_target(target)
         self.url = url
-        self.schema = schema_of(office)
-        open_db(url, office).close()   # create and migrate the office's schema once
+        self.schema = schema_of(office or named)
+        open_db(url, office or named).close()   # create and migrate the office's schema once
         self.pool = pool_of(url)
         self._write_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-writer")
 

@@ -325,6 +325,16 @@ CREATE INDEX units_town ON units(town);
 CREATE INDEX units_category ON units(category)
 """
 
+OFFICES = """
+CREATE TABLE offices (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('province','city','county')),
+    kind TEXT NOT NULL DEFAULT 'commission' CHECK (kind IN ('commission','institute')),
+    parent TEXT REFERENCES offices(code), created_at TEXT NOT NULL, created_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX offices_parent ON offices(parent)
+"""
+
 MIGRATIONS: list[PgMigration] = [
     ("001_foundation", statements(FOUNDATION)),
     ("002_plans_and_draws", statements(PLANS_AND_DRAWS)),
@@ -344,6 +354,7 @@ MIGRATIONS: list[PgMigration] = [
     ("016_draw_ceremony", statements(DRAW_CEREMONY)),
     ("017_registry_console", statements(REGISTRY_CONSOLE)),
     ("018_unit_list_indexes", statements(UNIT_LIST_INDEXES)),
+    ("019_offices", statements(OFFICES)),
 ]
 
 # Serializes migrating one schema across processes (several workers starting at once).
