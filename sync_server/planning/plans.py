@@ -231,6 +231,7 @@ def task_by_key(conn: Connection, key: str) -> Row:
 
 def planned_task(conn: Connection, key: str) -> Row:
     task = task_by_key(conn, key)
+    _not_handed_down(task)
     if task["state"] != "planned":
         raise Conflict("task.frozen", "the task is announced; its plan can no longer change",
                        "该任务已公告，不能再修改；如需变更请以新任务重新抽取并说明理由")
@@ -240,6 +241,7 @@ def planned_task(conn: Connection, key: str) -> Row:
 def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | None = None) -> dict[str, Any]:
     """A redraw is a new task with a published reason; the old draw stays as it was."""
     old = task_by_key(conn, task_key)
+    _not_handed_down(old)
     if not reason.strip():
         raise BadRequest("task.redraw_reason", "a redraw needs a reason", "重新抽取必须说明理由")
     spec = TaskSpec(int(old["period_start"][:4]), number, old["title"], tuple(json.loads(old["specialties"])),
@@ -247,6 +249,13 @@ def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | 
                     json.loads(old["risk_weights"]) if old["risk_weights"] else None,
                     tuple(json.loads(old["item_codes"])), old["team_size"], old["id"], reason)
     return add_task(conn, spec, by)
+
+
+def _not_handed_down(task: Row) -> None:
+    """A handed-down task's population, exclusions and draw were the upper level's: none here."""
+    if task["state"] == "handed_down":
+        raise Conflict("handed_down.no_draw", "a handed-down task is drawn by the level above",
+                       "该任务由上级抽取后下达，本级不能排除单位、登记回避或重新抽取；如有异议请报下达机构")
 
 
 STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取", "handed_down": "上级下达"}

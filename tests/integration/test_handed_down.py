@@ -102,6 +102,13 @@ def test_a_handed_down_task_is_recorded_with_its_origin_units_and_visits(conn, t
         with transaction(conn):
             draws.announce(conn, made["id"], "beacon", "2026-12-20T00:00:00.000Z", [], now="2026-12-01T00:00:00.000Z")
     assert refused.value.code == "handed_down.no_draw"
+    for change in (lambda: plans.exclude_unit(conn, made["id"], UNITS[5], "other", "x"),
+                   lambda: plans.recuse(conn, made["id"], "P0", UNITS[1], "recusal"),
+                   lambda: plans.redraw(conn, made["id"], "新编号", "理由")):
+        with pytest.raises(Conflict) as refused:
+            with transaction(conn):
+                change()
+        assert refused.value.code == "handed_down.no_draw"
 
 
 def test_own_draws_of_the_year_leave_handed_down_units_out_and_publish_why(conn, tmp_path: Path) -> None:
