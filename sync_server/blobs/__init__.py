@@ -1,8 +1,8 @@
 """Where photos and signed documents are kept: content-addressed blobs behind one small interface.
 
     BlobStore (store.py)   put · put_file · exists · size · get · open · keys
-      LocalStore (local.py)   the photo directory: <dir>/<sha[:2]>/<sha>, write once (fsync, rename)
-      S3Store    (s3.py)      an S3-compatible bucket: s3://bucket/prefix/<sha[:2]>/<sha> (boto3)
+      DirectoryStore (local.py)   the photo directory: <dir>/<sha[:2]>/<sha>, write once (fsync, rename)
+      S3Store        (s3.py)      an S3-compatible bucket: s3://bucket/prefix/<sha[:2]>/<sha> (boto3)
 
 A blob's name is the SHA-256 of its bytes: every store checks the hash before it writes, and a put
 of a name already there is a no-op. The store holds no notion of office or owner: one store serves
@@ -14,9 +14,9 @@ never talk to the object store). Failures of the store map to the API's errors: 
 """
 from __future__ import annotations
 
-from sync_server.blobs.local import LocalStore
+from sync_server.blobs.local import DirectoryStore
 from sync_server.blobs.open import open_store
 from sync_server.blobs.responses import send
 from sync_server.blobs.store import Blob, BlobStore, check_hash, key_of
 
-__all__ = ["Blob", "BlobStore", "LocalStore", "check_hash", "key_of", "open_store", "send"]
+__all__ = ["Blob", "BlobStore", "DirectoryStore", "check_hash", "key_of", "open_store", "send"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sync_server.blobs.local import LocalStore, path_for
+from sync_server.blobs.local import DirectoryStore, path_for
 from sync_server.blobs.store import BlobStore
 
 
@@ -22,7 +22,7 @@ def copy_all(source: BlobStore, target: BlobStore, report: Callable[[Copied], No
     for sha in source.keys():
         if target.exists(sha):
             done.present += 1
-        elif isinstance(source, LocalStore):
+        elif isinstance(source, DirectoryStore):
             target.put_file(sha, path_for(source.root, sha))
             done.copied += 1
         elif (data := source.get(sha)) is None:

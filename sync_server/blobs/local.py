@@ -18,7 +18,7 @@ def path_for(root: Path, sha256: str) -> Path:
     return root / sha256[:2] / sha256
 
 
-class LocalStore:
+class DirectoryStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync_server.blobs.local import LocalStore
+from sync_server.blobs.local import DirectoryStore
 from sync_server.blobs.store import BlobStore
 from sync_server.settings import Settings
 
@@ -12,7 +12,7 @@ def open_store(settings: Settings, url: str | None = None) -> BlobStore:
     """`url` (default: the settings' own store) is "s3://bucket/prefix", "file:///dir" or a directory path."""
     target = settings.blob_url if url is None else url
     if not target:
-        return LocalStore(settings.photo_dir)
+        return DirectoryStore(settings.photo_dir)
     if target.startswith("s3://"):
         from sync_server.blobs.s3 import S3Store   # boto3 is loaded only by deployments that use it
 
@@ -21,4 +21,4 @@ def open_store(settings: Settings, url: str | None = None) -> BlobStore:
                        addressing=settings.s3_addressing, max_attempts=settings.s3_max_attempts)
     if "://" in target and not target.startswith("file://"):
         raise ValueError(f"a blob store is s3://bucket/prefix, file:///directory or a directory, not {target!r}")
-    return LocalStore(Path(target.removeprefix("file://")))
+    return DirectoryStore(Path(target.removeprefix("file://")))

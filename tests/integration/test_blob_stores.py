@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from sync_server.blobs import LocalStore, open_store
+from sync_server.blobs import DirectoryStore, open_store
 from sync_server.blobs.local import path_for
 from sync_server.blobs.s3 import S3Store, parse_url
 from sync_server.cli import main as cli_main
@@ -31,7 +31,7 @@ def s3_store(moto: MotoServer, bucket: str, prefix: str = "county/photos", endpo
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path: Path):
     if request.param == "local":
-        return LocalStore(tmp_path / "photos")
+        return DirectoryStore(tmp_path / "photos")
     moto = request.getfixturevalue("moto_s3")
     return s3_store(moto, moto.new_bucket())
 
@@ -43,7 +43,7 @@ def blob(n: int, size: int = 70_000) -> tuple[str, bytes]:
 
 def stored_bytes(store, sha: str, moto: MotoServer | None) -> bytes | None:
     """The bytes where the layout says they are, read without the store under test."""
-    if isinstance(store, LocalStore):
+    if isinstance(store, DirectoryStore):
         path = path_for(store.root, sha)
         return path.read_bytes() if path.exists() else None
     assert moto is not None
@@ -114,7 +114,7 @@ def test_the_local_store_keeps_the_photo_directorys_layout(tmp_path) -> None:
     (root / sha[:2] / sha).write_bytes(data)            # a directory written by an earlier release
     (root / sha[:2] / f".{sha}.123.456.tmp").write_bytes(b"half")   # a write cut short: not a blob
     store = open_store(Settings.for_db(tmp_path / "server.db", photo_dir=root))
-    assert isinstance(store, LocalStore) and store.get(sha) == data and list(store.keys()) == [sha]
+    assert isinstance(store, DirectoryStore) and store.get(sha) == data and list(store.keys()) == [sha]
 
 
 def test_an_unreachable_store_is_a_clear_503_and_nothing_is_stored(moto_s3, tmp_path) -> None:
@@ -147,14 +147,14 @@ def test_the_store_is_chosen_by_the_settings(moto_s3, tmp_path) -> None:
     chosen = open_store(settings)
     assert isinstance(chosen, S3Store) and (chosen.bucket, chosen.prefix) == ("b1", "county")
     assert SECRET not in repr(settings), "the secret key never shows in a settings dump"
-    assert isinstance(open_store(settings, "file:///srv/photos"), LocalStore)
+    assert isinstance(open_store(settings, "file:///srv/photos"), DirectoryStore)
     with pytest.raises(ValueError):
         open_store(settings, "ftp://host/dir")
 
 
 def test_blobs_copy_moves_a_photo_directory_into_a_bucket(moto_s3, tmp_path, monkeypatch, capsys) -> None:
     db = tmp_path / "server.db"
-    local = LocalStore(db.with_name("server-photos"))
+    local = DirectoryStore(db.with_name("server-photos"))
     blobs = [blob(n, 1000 + n) for n in range(5)]
     for sha, data in blobs[:4]:
         local.put(sha, data)
