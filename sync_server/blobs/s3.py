@@ -6,8 +6,8 @@ to the other). boto3's errors are mapped here, at the boundary:
     us (AccessDenied, NoSuchBucket, a bad key or signature)  ->  StorageUnavailable (503), logged
     the object is not there                                  ->  None from size/get/open, False from exists
 
-Objects are written with one PUT (≤ 5 GB; ours are ≤ 10 MiB) carrying Content-MD5, after the
-SHA-256 was checked here. Only checksums the API requires are sent (boto3 ≥ 1.36 adds CRC32 by
+Objects are written with one PUT (≤ 5 GB; ours are ≤ 10 MiB) carrying Content-MD5 (S3 refuses a
+body damaged on the way; moto does not check it), after the SHA-256 was checked here. Only checksums the API requires are sent (boto3 ≥ 1.36 adds CRC32 by
 default, which several S3-compatible stores refuse). Tested against moto's server mode over real
 HTTP, not a production S3 (docs/DEPLOY.md "Object storage")."""
 from __future__ import annotations
@@ -29,6 +29,10 @@ from sync_server.errors import StorageUnavailable
 
 logger = logging.getLogger("sync_server.blobs")
 ABSENT = {"NoSuchKey", "404", "NotFound"}
+
+
+def _md5(digest) -> str:
+    return base64.b64encode(digest.digest()).decode()
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -62,16 +66,17 @@ class S3Store:
     def put(self, sha256: str, data: bytes) -> None:
         check_hash(sha256, data)
         if not self.exists(sha256):
-            md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
             with self._mapped("put"):
-                self.client.put_object(Bucket=self.bucket, Key=self.key(sha256), Body=data, ContentMD5=md5,
-                                       ContentType="application/octet-stream")
+                self.client.put_object(Bucket=self.bucket, Key=self.key(sha256), Body=data,
+                                       ContentMD5=_md5(hashlib.md5(data)), ContentType="application/octet-stream")
 
     def put_file(self, sha256: str, path: Path) -> None:
         check_file_hash(sha256, path)
         if not self.exists(sha256):
             with open(path, "rb") as handle, self._mapped("put"):
-                self.client.put_object(Bucket=self.bucket, Key=self.key(sha256), Body=handle,
+                md5 = _md5(hashlib.file_digest(handle, "md5"))
+                handle.seek(0)
+                self.client.put_object(Bucket=self.bucket, Key=self.key(sha256), Body=handle, ContentMD5=md5,
                                        ContentType="application/octet-stream")
 
     def exists(self, sha256: str) -> bool:
