@@ -2,7 +2,7 @@
 process on 127.0.0.1, spoken to over real HTTP by boto3, as the sync server speaks to a real one.
 
 No production-grade S3 server installs here (MinIO and the like are not in the package sources);
-moto implements the S3 REST API (PUT/GET/HEAD object, ListObjectsV2, Content-MD5 checks) in
+moto implements the S3 REST API (PUT/GET/HEAD object, ListObjectsV2; it does not check Content-MD5) in
 memory, which is what the store in sync_server/blobs/s3.py uses. docs/DEPLOY.md says so."""
 from __future__ import annotations
 
