@@ -8,10 +8,14 @@ from typing import Any, Callable
 
 from sync_server.blobs.copy import Copied, copy_all
 from sync_server.blobs.open import open_store
+from sync_server.errors import BadRequest
 from sync_server.settings import Settings
 
 
 def cmd_blobs_copy(args: argparse.Namespace) -> int:
+    if getattr(args, "office", None):
+        raise BadRequest("office.cli_scope", "the platform has one store for every office; drop --office",
+                         "照片存储为全平台共用，请去掉 --office")
     settings = Settings.from_env(args.db)
     try:
         source, target = open_store(settings, args.source), open_store(settings, args.to)

@@ -3,7 +3,8 @@ HTTP, tests/support/s3.py; not a production S3): a tablet's photos and its visit
 through the normal sync, land in the bucket under their hash (read back with a separate boto3
 client), and come back to the leader's tablet and the team through the server, never from the
 bucket directly. A store that is down answers 503 in Chinese, stores no row, and the tablet keeps
-everything until the store is back."""
+everything until the store is back. Two offices of one platform share the store and each reaches
+only the blobs its own database rows name."""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +13,13 @@ from typing import Iterator
 
 import pytest
 
+from field_app.keys import KeyStore
 from field_app.outbox import record_photos
+from field_app.store import LocalStore
+from field_app.sync import SyncClient
 from schemas.photo_refs import referenced_files
 from field_app.photos import PhotoFiles
+from sync_server.cli import main as cli_main
 from tests.integration.conftest import County, server_rows
 from tests.integration.test_documents_sync import inspected_visit
 from tests.support.photos import jpeg_bytes, save_photo
@@ -124,3 +129,37 @@ def test_a_store_that_is_down_stores_nothing_and_the_tablet_keeps_everything_unt
     result = inspector.sync()
     assert result.receipts == {"accepted": 1} and result.photos_uploaded == 1
     assert in_bucket(moto_s3, bucket) == {f"{PREFIX}/{sha[:2]}/{sha}": data}
+
+
+def test_offices_share_one_store_and_each_reaches_only_the_blobs_its_own_rows_name(
+        make_device, county, server, moto_s3, bucket, tmp_path, capsys) -> None:
+    inspector = make_device(county.inspector)
+    inspector.sync()
+    doc, photos = photo_record(inspector, county, inspector.store.list_assignments()[0], tmp_path, [21])
+    assert inspector.sync().receipts == {"accepted": 1}
+    sha, data = next(iter(photos.items()))
+
+    db = str(county.db)      # a second office on the same platform, with its own database and officer
+    for argv in (["office", "add", "--db", db, "--code", "370000", "--name", "山东省卫生健康委员会", "--level", "province"],
+                 ["office", "add", "--db", db, "--code", "370102", "--name", "历下区卫生健康局", "--level", "county",
+                  "--parent", "370000"],
+                 ["create-user", "--db", db, "--office", "370102", "--id", "LX0001", "--name", "李四",
+                  "--role", "inspector"]):
+        assert cli_main(argv) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert cli_main(["enroll-code", "--db", db, "--office", "370102", "LX0001"]) == 0
+    code = capsys.readouterr().out.split()[0]
+    other = SyncClient(f"{server.url}/o/370102", LocalStore(tmp_path / "lx" / "app.db"), KeyStore(tmp_path / "lx" / "keys"))
+    try:
+        other.enroll(code, "历下平板")
+        theirs, unknown = (other.http.get(f"/v1/photos/{name}", headers=other._auth()) for name in (sha, "0" * 64))
+        assert theirs.status_code == unknown.status_code == 404 and theirs.json() == unknown.json()
+        assert theirs.json()["code"] == "photo.unknown", "the bytes are in the shared store; the other office has no row"
+        again = other.http.put(f"/v1/photos/{sha}", content=data, headers=other._auth())
+        assert again.status_code == 201
+        mine = other.http.get(f"/v1/photos/{sha}", headers=other._auth())   # its own row now: its uploader sees it
+        assert mine.status_code == 200 and mine.content == data
+    finally:
+        other.close()
+        other.store.close()
+    assert in_bucket(moto_s3, bucket) == {f"{PREFIX}/{sha[:2]}/{sha}": data}, "the same bytes are stored once"
