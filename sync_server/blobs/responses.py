@@ -19,4 +19,4 @@ async def send(store: BlobStore, sha256: str, media_type: str, headers: dict[str
     assert blob.chunks is not None
     return StreamingResponse(blob.chunks, media_type=media_type,
                              headers={**headers, "Content-Length": str(blob.size)},
-                             background=BackgroundTask(blob.close) if callable(blob.close) else None)
+                             background=BackgroundTask(blob.close) if blob.close else None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from sync_server.errors import BadRequest
 
@@ -19,7 +19,7 @@ class Blob:
     size: int
     path: Path | None = None
     chunks: Iterator[bytes] | None = None
-    close: object = None    # a callable that releases the stream (an S3 response body), or None
+    close: Callable[[], None] | None = None   # releases the stream (an S3 response body)
 
 
 class BlobStore(Protocol):
