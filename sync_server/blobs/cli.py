@@ -16,11 +16,11 @@ def cmd_blobs_copy(args: argparse.Namespace) -> int:
     if getattr(args, "office", None):
         raise BadRequest("office.cli_scope", "the platform has one store for every office; drop --office",
                          "照片存储为全平台共用，请去掉 --office")
-    settings = Settings.from_env(args.db)
     try:
+        settings = Settings.from_env(args.db, args.data_dir)
         source, target = open_store(settings, args.source), open_store(settings, args.to)
     except ValueError as exc:
-        print(f"错误 blobs.bad_url: 存储地址无效 ({exc})", file=sys.stderr)
+        print(f"错误 blobs.bad_setting: 存储地址或数据目录无效 ({exc})", file=sys.stderr)
         return 2
     print(f"copying {source.describe()} -> {target.describe()}", flush=True)
     done = copy_all(source, target, report=lambda so_far: print(_said(so_far), flush=True))
@@ -40,3 +40,4 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     copy.add_argument("--to", required=True, help="s3://bucket/prefix (S3 settings from SUIJIAN_S3_*) or a directory")
     copy.add_argument("--from", dest="source", default=None,
                       help="the store to copy from (default: the server's own, SUIJIAN_BLOB_URL or the photo directory)")
+    copy.add_argument("--data-dir", default=None, help="as for serve: a PostgreSQL platform's data directory (photos/)")
