@@ -21,12 +21,16 @@ ACTIONS: dict[str, frozenset[str]] = {
     "plans.edit": WRITERS, "plans.publish": ADMIN,
     # tasks and the draw
     "tasks.edit": ADMIN, "draws.conduct": ADMIN, "assignments.reassign": ADMIN,
+    # a task handed down by a higher level arrives on paper with its list: clerks enter it
+    "tasks.hand_down": WRITERS,
     # publication and follow-up
     "publication.publish": ADMIN, "followups.enter": WRITERS, "followups.remind": ADMIN,
     "lab.enter": WRITERS,
     # devices, calendar, accounts
     "devices.enroll": ADMIN, "devices.revoke": ADMIN, "calendar.load": ADMIN, "accounts.manage": ADMIN,
     "settings.edit": ADMIN,
+    # the platform: the offices below this one and their progress; recording a new office
+    "offices.view": ALL, "offices.add": ADMIN,
 }
 
 

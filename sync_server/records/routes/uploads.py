@@ -1,6 +1,6 @@
 """Resumable uploads of photos and the PDF handed over on site (the protocol: records/uploads.py).
 
-The staged file ends in the same checks and the same store as a one-shot upload
+The staged file ends in the same checks and the same blob store as a one-shot upload
 (routes/photos.py, routes/documents.py), then `ingest.photo_arrived`."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from sync_server import blobs
 from sync_server.errors import TooLarge
 from sync_server.records import documentstore, ingest, photostore, uploads
 from sync_server.records.routes.photos import sha_of
@@ -53,12 +54,12 @@ async def put_upload(request: Request) -> JSONResponse:
         await run_in_threadpool(staged.close)
     if not staged.complete:          # more is due (or the piece was cut short: continue from `offset`)
         return JSONResponse({"sha256": sha, "offset": staged.size, "total": span.total, "complete": False})
-    facts = await run_in_threadpool(finish, settings, sha, staged.path)
+    facts = await run_in_threadpool(finish, settings, request.app.state.blobs, sha, staged.path)
     stored = await db_of(request).write(ingest.photo_arrived, device["id"], sha, facts, span.total)
     return JSONResponse(stored, status_code=201)
 
 
-def finish(settings, sha: str, path: Path) -> photostore.PhotoFacts | documentstore.DocumentFacts:
+def finish(settings, store: blobs.BlobStore, sha: str, path: Path) -> photostore.PhotoFacts | documentstore.DocumentFacts:
     """The whole file: its hash, then the checks of its kind, then the store; the staged file
     goes either way (a failed check discards it: those bytes can never become a good file)."""
     try:
@@ -76,13 +77,7 @@ def finish(settings, sha: str, path: Path) -> photostore.PhotoFacts | documentst
                                f"照片过大（上限 {settings.max_photo_bytes // (1024 * 1024)} MB），已拒收",
                                {"limit": settings.max_photo_bytes})
             facts = photostore.inspect(data, settings.max_photo_pixels)
-        keep(settings, sha, path, data)
+        store.put_file(sha, path)        # the photo store (local directory or S3): sync_server/blobs/
     finally:
         path.unlink(missing_ok=True)
     return facts
-
-
-def keep(settings, sha: str, path: Path, data: bytes) -> None:
-    """Store a checked upload where a one-shot upload is stored (the one call a blob store replaces:
-    `put_file(sha, path)`)."""
-    photostore.store(settings.photo_dir, sha, data)
