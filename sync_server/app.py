@@ -21,6 +21,7 @@ from sync_server.records import workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.db.connection import open_database
 from sync_server.accounts import routes as accounts
+from sync_server.accounts.last_seen import LastSeen
 from sync_server.audit import routes as audit
 from sync_server.disclosure import routes as disclosure
 from sync_server.office import routes as office
@@ -116,9 +117,11 @@ def create_app(settings: Settings) -> Starlette:
         app.state.db = open_database(settings.db_path)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
+        app.state.last_seen = LastSeen()
         try:
             yield
         finally:
+            await app.state.last_seen.flush()
             app.state.check_pool.shutdown(wait=True, cancel_futures=True)
             app.state.db.close()
 

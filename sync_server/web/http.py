@@ -60,11 +60,15 @@ async def read_envelopes(request: Request) -> list[str]:
 
 
 async def device_of(request: Request) -> Row:
-    """The calling device; its last sync is written down, at most once a minute (a small write)."""
+    """The calling device; its last sync is written down, at most once a minute: its first sync
+    before the answer, later ones beside it (sync_server/accounts/last_seen.py)."""
     db = db_of(request)
     device = await db.read(accounts.device_for_token, request.headers.get("authorization"))
-    if seen.due(device["last_seen_at"], utc_now()):
+    now = utc_now()
+    if device["last_seen_at"] is None:
         await db.write(accounts.record_seen, device["id"])
+    elif seen.due(device["last_seen_at"], now):
+        request.app.state.last_seen.note(db, device["id"], now)
     return device
 
 
