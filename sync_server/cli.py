@@ -2,7 +2,9 @@
 not here: `python -m demo`, see demo/.)
 
     serve          run the HTTP server on a database file
-    office         the office's own settings: its name (the inspecting body) and region code
+    office         the office's own settings: its name (the inspecting body) and region code;
+                   `office add`, `office list`: the platform's offices (sync_server/platform)
+                   (every command takes --office CODE: work on that office's database)
     workdays add   the date N working days after DATE on the official calendar (provisional or not)
     load-calendar  load a year's State Council holiday notice from a small file
     create-user    add an office admin, team leader or inspector
@@ -38,6 +40,7 @@ from sync_server.accounts import office as office_accounts, service as accounts
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
 from sync_server.office import profile as office_profile
+from sync_server.platform import cli as cli_platform
 from sync_server.records import cli as cli_records
 from sync_server.registry import cli as cli_registry
 from sync_server.reports import cli as cli_reports
@@ -64,6 +67,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_office(args: argparse.Namespace) -> int:
+    if args.action:
+        return cli_platform.run(args)
     conn = open_db(Path(args.db))
     try:
         if args.name is None and args.region is None:
@@ -122,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     office = _command(sub, "office", cmd_office, "show or set the office's name and region code")
     office.add_argument("--name", help="the inspecting body's full name, as published, e.g. 某某县卫生健康综合监督执法大队")
     office.add_argument("--region", help="the administrative division code (6 digits, GB/T 2260)")
+    cli_platform.add_arguments(office)
     user = _command(sub, "create-user", cmd_create_user, "add a user")
     user.add_argument("--id", required=True, help="user id (an inspector's 执法证号)")
     user.add_argument("--name", required=True)
@@ -152,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
 def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
     cmd = sub.add_parser(name, help=help_text)
     cmd.add_argument("--db", required=True, help="the SQLite database file")
+    cmd.add_argument("--office", help="an office on this platform (its code): work on that office's database")
     cmd.set_defaults(run=fn)
     return cmd
 
@@ -164,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"错误 clock.invalid: 时钟设置无效 ({exc})", file=sys.stderr)
         return 2
     try:
+        cli_platform.select_office(args)
         return args.run(args)
     except ApiError as exc:
         detail = exc.detail.get("fields") if isinstance(exc.detail, dict) else None
