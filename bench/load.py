@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import sqlite3
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,8 @@ from typing import Any, Callable
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import County
+from bench.common import County, seeded_pg, start_server
+from bench.pgcluster import Cluster, PgServer
 from schemas import envelope
 from tests.support.records import record
 
@@ -276,14 +278,48 @@ def measure(url: str, county: County, engine: str, server: list[int]) -> tuple[f
     return highest_rate(url, devices, server, show(engine))
 
 
-def run(workdir: Path, county: County) -> dict[str, Any]:
-    from bench.common import start_server
+def summary(engine: str, rate: float, steps: list[Step]) -> dict[str, Any]:
+    best = max((s for s in steps if s.held), key=lambda s: s.rate, default=None)
+    return {f"load_{engine}_max_rps": rate,
+            f"load_{engine}_p99_ms_at_max": best.p99_ms if best else None,
+            f"load_{engine}_cpu_at_max": {"client": best.client_cpu, "server": best.server_cpu} if best else None,
+            f"load_{engine}_steps": [[s.rate, s.p99_ms, s.errors] for s in steps]}
+
+
+def on_sqlite(workdir: Path, county: County) -> dict[str, Any]:
+    """One worker on the county's SQLite file; the feed's cost with and without a last sync to write."""
     server = start_server(county.db)
     try:
         rate, steps = measure(server.url, county, "sqlite", [server.proc.pid])
+        devices = devices_of(server.url, county, people_of(server.url, county), 200)
+        for _, auth in devices:    # a first sync is written before the answer: not what is measured
+            httpx.get(server.url + "/v1/feed", params={"cursor": "0", "limit": "100"}, headers={"Authorization": auth})
+        feed = feed_costs(server.url, devices, lambda: _stale_sqlite(county.db))
     finally:
         server.stop()
-    best = max((s for s in steps if s.held), key=lambda s: s.rate, default=None)
-    return {"load_sqlite_max_rps": rate,
-            "load_sqlite_p99_ms_at_max": best.p99_ms if best else None,
-            "load_sqlite_client_cpu_at_max": best.client_cpu if best else None}
+    return {**summary("sqlite", rate, steps), **{f"load_feed_{k}": v for k, v in feed.items()}}
+
+
+def _stale_sqlite(db: Path) -> None:
+    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+    conn.execute("UPDATE devices SET last_seen_at = '2000-01-01T00:00:00.000Z'")
+    conn.close()
+
+
+def on_postgres(workdir: Path, workers: int = 4) -> dict[str, Any]:
+    """`serve --workers 4` on a county seeded into a durable PostgreSQL cluster of its own."""
+    cluster = Cluster().start()
+    try:
+        county = seeded_pg(cluster.create_database("load"))
+        server = PgServer(str(county.db), workdir / "pg-data", workers).start()
+        try:
+            rate, steps = measure(server.url, county, f"pg{workers}", [server.proc.pid, *cluster.server_pids()])
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()
+    return summary(f"pg{workers}", rate, steps)
+
+
+def run(workdir: Path, county: County) -> dict[str, Any]:
+    return {**on_sqlite(workdir, county), **on_postgres(workdir)}

@@ -11,9 +11,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 SUPERUSER, SERVER_USER = "suijian", "postgres"
@@ -68,3 +71,42 @@ class Cluster:
     def stop(self) -> None:
         self._run(f"{self.bin}/pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.folder / "data"))
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PgServer:
+    """`sync-server serve --db <url> --workers N` in its own process group, on a free port."""
+
+    def __init__(self, url: str, data_dir: Path, workers: int) -> None:
+        from tests.support.server import free_port
+
+        self.db, self.data_dir, self.workers, self.port = url, data_dir, workers, free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "PgServer":
+        from tests.support.server import ROOT, answers_ok
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / "server.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sync_server", "serve", "--db", self.db, "--data-dir", str(self.data_dir),
+             "--workers", str(self.workers), "--port", str(self.port)],
+            cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"}, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not answers_ok(self.url + "/healthz"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((self.data_dir / "server.log").read_text(errors="replace")[-3000:])
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

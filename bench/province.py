@@ -134,7 +134,7 @@ def page_times(url: str, counties: list[str]) -> list[float]:
     return times
 
 
-def rollup_seconds(root: Path, parent: str, counties: list[str], year: int) -> tuple[float, Any]:
+def rollup_seconds(root: Path, counties: list[str], year: int) -> tuple[float, Any]:
     """The yearly roll-up of `counties` as the parent's report assembles it, from each county's database."""
     from sync_server.reports import rollup
     from sync_server.reports.core.report import Period
@@ -149,23 +149,30 @@ def rollup_seconds(root: Path, parent: str, counties: list[str], year: int) -> t
             conn.close()
 
 
-def run(workdir: Path, county: Any = None) -> dict[str, Any]:
+def build(workdir: Path) -> tuple[Path, list[str], list[Template]]:
     templates = [template(workdir / f"template-{n}", 2026 + n) for n in range(TEMPLATES)]
     root = workdir / "platform" / "province.db"
-    counties = platform(root, templates)
+    return root, platform(root, templates), templates
+
+
+def measure(root: Path, counties: list[str], templates: list[Template]) -> dict[str, Any]:
     server = start_server(root)
     try:
         times = page_times(server.url, counties)
     finally:
         server.stop()
     year = clock.beijing_today().year
-    city = [c for c in counties if c.startswith("3701")]
-    city_s = median([rollup_seconds(root, "370100", city, year)[0] for _ in range(3)])
-    province_s, _ = rollup_seconds(root, PROVINCE, counties, year)
-    per_county = [t.records for t in templates]
+    city = [c for c in counties if c.startswith(counties[0][:4])]
+    city_s = median([rollup_seconds(root, city, year)[0] for _ in range(3)])
+    province_s, _ = rollup_seconds(root, counties, year)
+    records = [templates[n % len(templates)].records for n in range(len(counties))]
     return {"province_page_p95_ms": round(percentile(times, 0.95) * 1000, 1),
             "province_page_p50_ms": round(percentile(times, 0.5) * 1000, 1),
             "province_rollup_s": round(city_s, 3), "province_rollup_all_counties_s": round(province_s, 2),
             "province_counties": len(counties),
             "province_units": sum(templates[n % len(templates)].units for n in range(len(counties))),
-            "province_records": sum(per_county[n % len(per_county)] for n in range(len(counties)))}
+            "province_records": sum(records)}
+
+
+def run(workdir: Path, county: Any = None) -> dict[str, Any]:
+    return measure(*build(workdir))
