@@ -118,7 +118,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clock.install(settings.clock)
-        app.state.db = open_database(settings.db_path)
+        app.state.db = open_database(settings.database)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
         app.state.last_seen = LastSeen()
@@ -137,3 +137,9 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.office_dbs = {}   # the other offices' databases, opened on first use (sync_server/platform)
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process of `serve --workers N` (uvicorn's factory): its settings from
+    the environment the serve command set (SUIJIAN_DATABASE_URL, the photo dir and key path)."""
+    return create_app(Settings.for_worker())

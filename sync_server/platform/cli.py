@@ -3,7 +3,6 @@ any other command at that office's database (its accounts, registries, plans, dr
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sync_server.db.connection import office_target, open_db, transaction
 from sync_server.errors import BadRequest, NotFound
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     if not (args.code and args.name and args.level):
         raise BadRequest("office.missing", "office add needs --code, --name and --level", "新增机构须给出 --code、--name 和 --level")
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     try:
         with transaction(conn):
             made = service.add_office(conn, args.code, args.name, args.level, args.parent, args.kind, "cli")
@@ -48,7 +47,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     try:
         offices = service.list_offices(conn)
     finally:
@@ -67,7 +66,7 @@ def select_office(args: argparse.Namespace) -> None:
     if args.command == "serve":
         raise BadRequest("office.cli_scope", "serve runs the whole platform; drop --office",
                          "serve 运行整个平台（各机构在 /o/<代码>/ 下），请去掉 --office")
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     try:
         found = service.get_office(conn, code)
     finally:

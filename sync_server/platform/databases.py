@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.db import Connection
-from sync_server.db.connection import open_database, open_db, office_target, transaction
+from sync_server.db.connection import open_database, open_db, transaction
 from sync_server.office import profile
 from sync_server.platform import service
 from sync_server.platform.core.hierarchy import Office
@@ -28,7 +28,7 @@ _LOCK = threading.Lock()
 
 def connect_office(target: str | Path, code: str | None) -> Connection:
     """A migrated connection to an office's database (`code=None`: the root office's)."""
-    return open_db(office_target(target, code))
+    return open_db(target, code)
 
 
 def provision(target: str | Path, office: Office, by: str = "cli") -> None:
@@ -50,7 +50,7 @@ def office_database(app: Any, code: str | None) -> Any:
     opened = _opened(app)
     with _LOCK:
         if code not in opened:
-            opened[code] = open_database(app.state.settings.db_path, office=code)
+            opened[code] = open_database(app.state.settings.database, office=code)
         return opened[code]
 
 
