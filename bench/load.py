@@ -36,7 +36,7 @@ from tests.support.records import record
 
 DURATION, PER_PUSH, P99_LIMIT_S = 20.0, 10, 0.5
 DEVICES = 400                 # tablets that arrive (enrolled through the API, one per arrival in turn)
-FIRST_RATE, MAX_RATE, RESOLUTION = 4.0, 256.0, 1.15
+FIRST_RATE, MIN_RATE, MAX_RATE, RESOLUTION = 4.0, 1.0, 256.0, 1.15
 
 
 @dataclass
@@ -238,10 +238,10 @@ def highest_rate(url: str, devices: list[tuple[Person, str]], server: list[int],
 
 
 def _between(held: float, failed: float) -> float:
-    """The next rate to try, or 0 when the bracket is narrow enough."""
-    if held and failed / held <= RESOLUTION:
+    """The next rate to try, or 0 when the bracket is narrow enough (or nothing held at MIN_RATE)."""
+    if (held and failed / held <= RESOLUTION) or (not held and failed <= MIN_RATE):
         return 0.0
-    return round((held + failed) / 2, 1) if held else round(failed / 2, 1)
+    return round((held + failed) / 2, 1) if held else max(MIN_RATE, round(failed / 2, 1))
 
 
 def feed_costs(url: str, devices: list[tuple[Person, str]], stale: Callable[[], None]) -> dict[str, float]:
