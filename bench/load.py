@@ -29,7 +29,7 @@ from typing import Any, Callable
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import County, seeded_pg, start_server
+from bench.common import County, median, seeded_pg, start_server
 from bench.pgcluster import Cluster, PgServer
 from schemas import envelope
 from tests.support.records import record
@@ -56,6 +56,7 @@ class Step:
     errors: int
     client_cpu: float            # client process CPU seconds per wall second during the step
     server_cpu: float            # the server's processes (and their children), the same
+    server_cpu_ms: float         # the server's CPU per arrival (ms): what a dedicated core would allow
     feed_p50_ms: float
     push_p50_ms: float
     first_errors: list[str] = field(default_factory=list)
@@ -214,7 +215,8 @@ def step(url: str, rate: float, work: list[tuple[str, bytes]], offsets: list[flo
     wall, cpu, served = time.perf_counter() - wall, time.process_time() - cpu, cpu_seconds(server) - served
     ms = lambda values, q: round(percentile(values, q) * 1000, 1)  # noqa: E731
     return Step(rate, len(offsets), ms(out["latency"], 0.5), ms(out["latency"], 0.99), len(out["errors"]),
-                round(cpu / wall, 2), round(served / wall, 2), ms(out["feed"], 0.5), ms(out["push"], 0.5), out["errors"][:3])
+                round(cpu / wall, 2), round(served / wall, 2), round(served / max(1, len(offsets)) * 1000, 1),
+                ms(out["feed"], 0.5), ms(out["push"], 0.5), out["errors"][:3])
 
 
 def highest_rate(url: str, devices: list[tuple[Person, str]], server: list[int],
@@ -267,7 +269,7 @@ def show(engine: str) -> Callable[[Step], None]:
     def report(s: Step) -> None:
         print(f"[load {engine}] {s.rate:6.1f}/s  n={s.arrivals:5d}  p50 {s.p50_ms:7.1f} ms  p99 {s.p99_ms:7.1f} ms"
               f"  feed p50 {s.feed_p50_ms:6.1f}  push p50 {s.push_p50_ms:6.1f}  errors {s.errors}"
-              f"  cpu client {s.client_cpu:.2f} server {s.server_cpu:.2f}  {'held' if s.held else 'FAILED'} {s.first_errors[:1]}",
+              f"  cpu client {s.client_cpu:.2f} server {s.server_cpu:.2f} ({s.server_cpu_ms:.1f} ms/arrival)  {'held' if s.held else 'FAILED'} {s.first_errors[:1]}",
               file=sys.stderr, flush=True)
     return report
 
@@ -283,7 +285,9 @@ def summary(engine: str, rate: float, steps: list[Step]) -> dict[str, Any]:
     return {f"load_{engine}_max_rps": rate,
             f"load_{engine}_p99_ms_at_max": best.p99_ms if best else None,
             f"load_{engine}_cpu_at_max": {"client": best.client_cpu, "server": best.server_cpu} if best else None,
-            f"load_{engine}_steps": [[s.rate, s.p99_ms, s.errors] for s in steps]}
+            f"load_{engine}_server_cpu_ms_per_arrival": median([s.server_cpu_ms for s in steps if s.arrivals]),
+            f"load_{engine}_steps": [[s.rate, s.p99_ms, s.errors] for s in steps],
+            f"load_{engine}_host_load": round(os.getloadavg()[0], 1)}
 
 
 def on_sqlite(workdir: Path, county: County) -> dict[str, Any]:
