@@ -230,9 +230,10 @@ class PgConnection:
         return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
-        cursor = self.raw.cursor()
-        with storage_errors():
-            cursor.executemany(translate(sql), [_params(p) for p in parameters])
+        cursor, rows = self.raw.cursor(), [_params(p) for p in parameters]
+        if rows:   # psycopg runs even an empty batch as a pipeline: a round trip for nothing (twice a record)
+            with storage_errors():
+                cursor.executemany(translate(sql), rows)
         return PgCursor(cursor)
 
     @property
