@@ -17,6 +17,7 @@ import os
 import pytest
 
 from schemas import clock
+from tests.support import engine, postgres
 from tests.support.server import ServerProcess
 
 DEFAULT_CLOCK = "2026-11-23T02:00:00Z"
@@ -28,7 +29,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SUIJIAN_CLOCK"] = moved.setting()
     # Servers are forked from a launcher that imported the server once (tests/support/preload.py).
     ServerProcess.preloaded = True
+    postgres._config = config   # the run's PostgreSQL cluster lives in the run's folder (tests/support/postgres.py)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    postgres.stop_cluster(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"SuiJian clock: {clock.now().isoformat(timespec='seconds')} (Beijing {clock.beijing_today()})"
+    return (f"SuiJian clock: {clock.now().isoformat(timespec='seconds')} (Beijing {clock.beijing_today()}); "
+            f"integration tests' database engine: {engine.ENGINE} (SUIJIAN_TEST_ENGINE)")
