@@ -38,7 +38,8 @@ class County:
 
     @property
     def photos(self) -> Path:
-        return engine.beside(self.db, "-photos")
+        """Where its server keeps the photos (beside the SQLite file; in the data directory on PostgreSQL)."""
+        return engine.photos_of(self.db)
 
 
 TEST_SCRYPT_N = 2 ** 10   # 1 MiB: about 1/32 of the tablet's cost per PIN
@@ -87,7 +88,8 @@ def _seeded_once(tmp_path_factory: pytest.TempPathFactory, name: str, **seeding:
             if engine.ON_POSTGRES:
                 postgres.cluster().create_database(name=template)
             conn = open_db(target)
-            facts = seed_demo(conn, report=lambda *_: None, **seeding)
+            facts = seed_demo(conn, report=lambda *_: None, **seeding,
+                              **({"data_dir": db.parent} if engine.ON_POSTGRES else {}))
             if not engine.ON_POSTGRES:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
@@ -113,6 +115,15 @@ def _copy(template: County, tmp_path: Path, with_files: bool) -> County:
             shutil.copy(template.db, db)
         target = db
     return County(target, template.admin_token, template.inspector, template.leader)
+
+
+def copy_county_db(template: County, path: Path, for_the_run: bool = False) -> Target:
+    """A copy of a seeded county's database alone (no files beside it), where `path` says
+    (`for_the_run`: for a module's fixture, not dropped after the test)."""
+    if engine.ON_POSTGRES:
+        return engine.new_target(path, template=engine.database_of(template.db), for_the_run=for_the_run)
+    shutil.copy(template.db, path)
+    return path
 
 
 @pytest.fixture(autouse=True)

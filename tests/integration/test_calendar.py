@@ -11,6 +11,7 @@ import pytest
 from sync_server.disclosure import service as disclosure, workcalendar
 from sync_server.errors import BadRequest
 from sync_server.db.connection import open_db, transaction
+from tests.support import engine
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -20,7 +21,7 @@ EXAMPLE = ROOT / "docs" / "samples" / "calendar-2027-example.txt"
 
 
 def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -> None:
-    conn = open_db(tmp_path / "c.db")
+    conn = open_db(engine.new_target(tmp_path / "c.db"))
     with transaction(conn):
         assert 2026 in workcalendar.load_package_years(conn)
     before = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
@@ -33,7 +34,7 @@ def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -
 
 
 def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
-    conn = open_db(tmp_path / "c.db")
+    conn = open_db(engine.new_target(tmp_path / "c.db"))
     with transaction(conn):
         workcalendar.load_notice(conn, EXAMPLE.read_text(encoding="utf-8"), "example")
     rows = conn.execute("SELECT * FROM calendar_days ORDER BY day").fetchall()

@@ -171,8 +171,8 @@ def test_ceremony_over_http(server: ServerProcess, county: County, later: list[S
     assert canonicalize(draws.compute(files["announcement"], files["reveal"])) == files["result"]
     paths = []
     for name, body in files.items():
-        (county.db.parent / f"{name}.json").write_bytes(body)
-        paths.append(str(county.db.parent / f"{name}.json"))
+        (county.folder / f"{name}.json").write_bytes(body)
+        paths.append(str(county.folder / f"{name}.json"))
     checked = subprocess.run([sys.executable, str(ROOT / "verifier" / "ssj_verify.py"), *paths], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

@@ -23,6 +23,9 @@ from sync_server.errors import BadRequest, Conflict
 from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
 from sync_server.db.connection import open_db, transaction
+from tests.support.engine import Target
+from tests.integration.conftest import copy_county_db
+from tests.support import engine
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -51,10 +54,8 @@ def cli(*args: str, ok: bool = True, later: float = 0) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def db(county_template, tmp_path: Path) -> Path:
-    path = tmp_path / "server.db"
-    shutil.copy(county_template.db, path)
-    return path
+def db(county_template, tmp_path: Path) -> Target:
+    return copy_county_db(county_template, tmp_path / "server.db")
 
 
 def full_draw(db: Path, tmp_path: Path, number: str = "云溪卫〔2026〕随抽21号") -> Path:
@@ -105,7 +106,7 @@ def test_a_tampered_result_is_caught(db: Path, tmp_path: Path) -> None:
 def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
-    conn = sqlite3.connect(db)
+    conn = engine.connect(db)
     (task_id,) = conn.execute("SELECT id FROM tasks WHERE number = '云溪卫〔2026〕随抽21号'").fetchone()
     joined = 0
     for pick in result["selected"]:
@@ -324,7 +325,7 @@ def test_ratio_outside_band_and_unknown_specialty(db: Path) -> None:
 
 def tiny_county(path: Path) -> sqlite3.Connection:
     """One hospital that is also a radiation unit; officers for both specialties."""
-    conn = open_db(path)
+    conn = open_db(engine.new_target(path))
     now = "2026-10-01T00:00:00.000Z"
     with transaction(conn):
         registry.upsert_units(conn, [{"id": "12369921MB1234567X", "name": "云溪县人民医院", "address": "城关镇和平路1号",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,8 +29,10 @@ from openpyxl import load_workbook
 
 from sync_server.cli import main
 from sync_server.reports.core.report import Period
-from sync_server.db.connection import open_db
+from sync_server.db.connection import open_db, transaction
 from sync_server.reports.service import assemble
+from tests.support.engine import Target
+from tests.support import engine
 from tests.support.report_rows import fill_2025
 from tests.support.server import ServerProcess
 
@@ -42,8 +43,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
-def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("reports") / "server.db"
+def report_db(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    db = engine.new_target(tmp_path_factory.mktemp("reports") / "server.db", for_the_run=True)
     conn = open_db(db)
     fill_2025(conn)
     conn.close()
@@ -173,8 +174,7 @@ def test_cli_refuses_bad_arguments(report_db: Path, tmp_path: Path) -> None:
     (date(2025, 9, 10), 0, 0, 4, None)])     # nothing due yet
 def test_a_running_period_counts_what_has_fallen_due(report_db: Path, today: date, on_time: int, overdue: int,
                                                      not_due: int, rate: int | None) -> None:
-    conn = sqlite3.connect(report_db, isolation_level=None)
-    conn.row_factory = sqlite3.Row
+    conn = engine.connect(report_db)
     try:
         report = assemble(conn, Period(2025, 2), today=today).report
     finally:
@@ -258,10 +258,10 @@ def test_bad_input_gets_a_chinese_error_page(web: httpx.Client, path: str, statu
 
 
 def test_the_late_entries_keep_names_as_text_and_dates_as_dates(tmp_path: Path) -> None:
-    db = tmp_path / "server.db"
+    db = engine.new_target(tmp_path / "server.db")
     conn = open_db(db)
     fill_2025(conn)
-    with conn:   # the unit of the overdue entry, registered under a name that is a formula
+    with transaction(conn):   # the unit of the overdue entry, registered under a name that is a formula
         conn.execute("UPDATE disclosures SET unit_name = ? WHERE unit_name = '<script>alert(1)</script>'",
                      ("=HYPERLINK(\"http://evil.invalid\",\"点击\")",))
     conn.close()

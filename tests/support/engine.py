@@ -6,9 +6,9 @@ instead of a file. A database's *target* is what `sync_server.db.connection.open
 `python -m sync_server serve --db` take: a SQLite file's Path, or a `postgresql://` URL.
 
 What a server keeps beside its SQLite file (its photos `server-photos/`, its key
-`server-server-key.pem`, its log) stays in the test's folder on both engines: on PostgreSQL the
-server is told where (SUIJIAN_PHOTO_DIR, SUIJIAN_SERVER_KEY) so a test finds them where it does on
-SQLite (`beside(target)`).
+`server-server-key.pem`, its log) stays in the test's folder on both engines: on PostgreSQL, which
+has no file to sit beside, that folder is the server's data directory (SUIJIAN_DATA_DIR: `photos/`,
+`server-key.pem`), and `photos_of(target)` / `key_of(target)` say where they are on either engine.
 
 Tests about SQLite itself (its file, WAL, a full disk's SQLITE_FULL, migrating old files) are
 marked `sqlite_only`; `make test`'s PostgreSQL pass deselects them with `-m "not sqlite_only"`.
@@ -33,23 +33,31 @@ Target = Union[Path, str]
 
 _made: list[str] = []     # databases this test made (dropped after it: drop_made())
 _homes: dict[str, Path] = {}   # a PostgreSQL target's folder (where its SQLite file would be)
+_by_path: dict[Path, str] = {}  # this test's databases by the path their SQLite file would have
 
 
 def is_url(target: Target) -> bool:
     return isinstance(target, str) and target.startswith("postgresql://")
 
 
-def new_target(path: Path, template: str | None = None) -> Target:
+def new_target(path: Path, template: str | None = None, for_the_run: bool = False) -> Target:
     """The database a test would have made at `path` (a SQLite file there, created on open):
-    on PostgreSQL a new database (a copy of `template`, else empty) whose files live at `path`'s folder."""
+    on PostgreSQL a new database (a copy of `template`, else empty) whose files live at `path`'s
+    folder, dropped after the test (`for_the_run`: kept, for a module's fixture; the cluster goes
+    at the run's end)."""
     if not ON_POSTGRES:
         return path
+    if path in _by_path:          # the same file again (reopened): the same database
+        return _by_path[path]
     path.parent.mkdir(parents=True, exist_ok=True)
     cluster = postgres.cluster()
     name = cluster.create_database(template)
-    _made.append(name)
+    if not for_the_run:
+        _made.append(name)
     url = cluster.url(name)
     _homes[url] = path
+    if not for_the_run:
+        _by_path[path] = url
     return url
 
 
@@ -67,6 +75,7 @@ def database_of(target: Target) -> str:
 
 def drop_made() -> None:
     """Drop the databases the test made (its servers are stopped by then; FORCE ends any leftover session)."""
+    _by_path.clear()
     while _made:
         name = _made.pop()
         postgres.cluster().drop_database(name)
@@ -79,18 +88,38 @@ def home_file(target: Target) -> Path:
     return Path(target)
 
 
-def beside(target: Target, suffix: str) -> Path:
-    """What the server keeps beside its database, as Settings.for_db names it (`-photos`, `-server-key.pem`)."""
+def data_dir(target: Target) -> Path | None:
+    """A PostgreSQL target's data directory (the test's server folder); None for a SQLite file."""
+    return home_file(target).parent if is_url(target) else None
+
+
+def photos_of(target: Target) -> Path:
+    """Where the server on `target` keeps its photos (sync_server.settings.Settings.for_db)."""
+    folder = data_dir(target)
     db = home_file(target)
-    return db.with_name(db.stem + suffix)
+    return folder / "photos" if folder else db.with_name(db.stem + "-photos")
+
+
+def key_of(target: Target) -> Path:
+    """Where the server on `target` keeps its signing key."""
+    folder = data_dir(target)
+    db = home_file(target)
+    return folder / "server-key.pem" if folder else db.with_name(db.stem + "-server-key.pem")
 
 
 def server_env(target: Target) -> dict[str, str]:
-    """What a server on `target` must be told to keep its files where it would on SQLite."""
-    if not is_url(target):
-        return {}
-    return {"SUIJIAN_PHOTO_DIR": str(beside(target, "-photos")),
-            "SUIJIAN_SERVER_KEY": str(beside(target, "-server-key.pem"))}
+    """What a server on `target` must be told: on PostgreSQL, its data directory."""
+    folder = data_dir(target)
+    return {"SUIJIAN_DATA_DIR": str(folder)} if folder else {}
+
+
+def refusals() -> tuple[type[BaseException], ...]:
+    """What the engine raises when the database itself refuses a statement (a trigger, a constraint)."""
+    import sqlite3
+    if not ON_POSTGRES:
+        return (sqlite3.IntegrityError,)
+    import psycopg
+    return (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
 
 
 def connect(target: Target) -> Any:
