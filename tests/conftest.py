@@ -29,11 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SUIJIAN_CLOCK"] = moved.setting()
     # Servers are forked from a launcher that imported the server once (tests/support/preload.py).
     ServerProcess.preloaded = True
-    postgres._config = config   # the run's PostgreSQL cluster lives in the run's folder (tests/support/postgres.py)
+    postgres.begin_run()   # the run's PostgreSQL cluster, if a test needs one (tests/support/postgres.py)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    postgres.stop_cluster(config)
+    postgres.end_run()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

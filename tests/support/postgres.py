@@ -2,7 +2,9 @@
 
 One cluster per run, shared by pytest-xdist's workers (the first to need it starts it under a
 file lock in the run's folder, the others read where it listens), stopped by the run's main
-process at its end (tests/conftest.py, `pytest_unconfigure`). Tests get databases of their own in
+process at its end (tests/conftest.py, `pytest_unconfigure`). The run's folder is made by the
+main process before the workers start (SUIJIAN_TEST_RUN_DIR, inherited by them), not pytest's
+basetemp, which other pytest runs on the machine may prune while this one is running. Tests get databases of their own in
 it (`create_database`), most as copies of a seeded template database (`CREATE DATABASE t TEMPLATE
 county_template`: a file copy, far cheaper than seeding).
 
@@ -49,7 +51,7 @@ INSTALL_HINT = ("PostgreSQL's server binaries are missing (no /usr/lib/postgresq
                 "run `make install` (it runs `apt-get install -y postgresql`), or install Debian's "
                 "package `postgresql` yourself")
 
-_config: pytest.Config | None = None    # set by tests/conftest.py: where the run's folder is
+RUN_DIR = "SUIJIAN_TEST_RUN_DIR"
 _mine: "Cluster | None" = None
 
 
@@ -138,17 +140,19 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _run_folder() -> Path:
-    assert _config is not None, "tests/conftest.py sets tests.support.postgres._config"
-    root = _config._tmp_path_factory.getbasetemp()   # type: ignore[attr-defined]
-    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+def begin_run() -> None:
+    """The run's main process, before any worker starts: a folder for what the run's processes share."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get(RUN_DIR):
+        os.environ[RUN_DIR] = tempfile.mkdtemp(prefix="suijian-run-")
 
 
 def cluster() -> Cluster:
     """The run's cluster, started by the first process that asks (under a lock in the run's folder)."""
     global _mine
     if _mine is None:
-        root = _run_folder()
+        if not os.environ.get(RUN_DIR):
+            raise RuntimeError(f"{RUN_DIR} is not set: tests/conftest.py sets it when the run starts")
+        root = Path(os.environ[RUN_DIR])
         with open(root / "postgres.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             described = root / "postgres.json"
@@ -158,14 +162,13 @@ def cluster() -> Cluster:
     return _mine
 
 
-def stop_cluster(config: pytest.Config) -> None:
+def end_run() -> None:
     """The run's end (its main process): stop the cluster if any process of the run started one."""
-    if os.environ.get("PYTEST_XDIST_WORKER") or not hasattr(config, "_tmp_path_factory"):
+    folder = os.environ.get(RUN_DIR)
+    if os.environ.get("PYTEST_XDIST_WORKER") or not folder:
         return
-    factory = config._tmp_path_factory   # type: ignore[attr-defined]
-    if factory._basetemp is None:         # nothing made the run's folder: nothing was started
-        return
-    described = factory.getbasetemp() / "postgres.json"
+    described = Path(folder, "postgres.json")
     if described.exists():
         Cluster(**json.loads(described.read_text())).stop()
-        described.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+    del os.environ[RUN_DIR]
