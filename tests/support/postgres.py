@@ -157,7 +157,12 @@ def cluster() -> Cluster:
             fcntl.flock(lock, fcntl.LOCK_EX)
             described = root / "postgres.json"
             if not described.exists():
-                described.write_text(json.dumps(asdict(Cluster.start())))
+                started = Cluster.start()
+                try:
+                    described.write_text(json.dumps(asdict(started)))
+                except OSError:    # the run ended (interrupted) while it started: leave nothing behind
+                    started.stop()
+                    raise
             _mine = Cluster(**json.loads(described.read_text()))
     return _mine
 
