@@ -21,7 +21,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--port", type=int, default=8700)
     sub = top.add_subparsers(dest="command")
     seed = sub.add_parser("seed", help="fill a database with the demo county")
-    seed.add_argument("--db", required=True, help="the SQLite database file")
+    seed.add_argument("--db", required=True, help="the database: a SQLite file or a PostgreSQL URL")
+    seed.add_argument("--data-dir", default=None,
+                      help="where the server's photos and key live (needed with a PostgreSQL URL)")
     seed.add_argument("--units", type=int, default=3000)
     seed.add_argument("--inspectors", type=int, default=30)
     seed.add_argument("--seed", type=int, default=2026)
@@ -34,13 +36,14 @@ def seed(args: argparse.Namespace) -> int:
     from sync_server.accounts.queries import users
     from sync_server.db.connection import open_db
 
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     try:
         if users.get_user_by_id(conn, "admin") is not None:
             print(f"{args.db} already holds demo data; nothing changed.", file=sys.stderr)
             return 0
         made = seed_demo(conn, units=args.units, inspectors=args.inspectors, seed_value=args.seed,
-                         history=not args.no_history, db_path=Path(args.db))
+                         history=not args.no_history, db_path=args.db,
+                         data_dir=Path(args.data_dir) if args.data_dir else None)
     finally:
         conn.close()
     print(json.dumps(made, ensure_ascii=False, indent=2))

@@ -46,10 +46,11 @@ class Server:
     """The app in this process: an event loop in a thread (anyio's blocking portal) runs its
     lifespan and answers httpx's ASGI transport; the demo calls it like any client."""
 
-    def __init__(self, db: Path, admin_token: str) -> None:
+    def __init__(self, db: Path | str, admin_token: str, data_dir: Path | None = None) -> None:
         # The app installs its settings' clock when it starts: give it the one this process runs on
         # (a moved SUIJIAN_CLOCK, the tests' clock), or it would put the real time back.
-        self.settings = Settings.for_db(db, check_workers=1, clock=clock.current())
+        self.settings = Settings.for_db(db, check_workers=1, clock=clock.current(),
+                                        **({"data_dir": data_dir} if data_dir is not None else {}))
         self.app = create_app(self.settings)
         self.admin = admin_token
         self._stack = contextlib.ExitStack()

@@ -47,15 +47,17 @@ def progress(label: str, done: int, total: int) -> None:
 
 
 def seed_demo(conn: Connection, units: int = 3000, inspectors: int = 30, seed_value: int = 2026,
-              report: Report = progress, history: bool = True, db_path: Path | None = None) -> dict[str, Any]:
+              report: Report = progress, history: bool = True, db_path: Path | str | None = None,
+              data_dir: Path | None = None) -> dict[str, Any]:
     """The demo county; with `history`, its year so far (records, approvals, the disclosure list,
-    follow-ups) through the API, signature photos beside the database."""
+    follow-ups) through the API, signature photos beside the database (a SQLite file) or in
+    `data_dir` (needed for a PostgreSQL database, which has no file to sit beside)."""
     county = generate_county(seed=seed_value, units=units, inspectors=inspectors)
     result = registries(conn, county, report)
     drawn = draw_plan(conn, county, seed_value, report)
     story: dict[str, Any] = {}
     if history:
-        story = _history(conn, db_path or _file_of(conn), result["admin_token"], seed_value)
+        story = _history(conn, db_path or _target_of(conn), result["admin_token"], seed_value, data_dir)
         report("检查结果", 1, 1)
     else:
         with transaction(conn):
@@ -105,13 +107,18 @@ def draw_plan(conn: Connection, county: County, seed_value: int, report: Report)
     return drawn
 
 
-def _history(conn: Connection, db: Path, admin_token: str, seed_value: int) -> dict[str, Any]:
+def _history(conn: Connection, db: Path | str, admin_token: str, seed_value: int,
+             data_dir: Path | None) -> dict[str, Any]:
     from demo.api import Server
     from demo.history import seed_history
 
-    with Server(db, admin_token) as server:
+    with Server(db, admin_token, data_dir) as server:
         return seed_history(conn, server, seed_value)
 
 
-def _file_of(conn: Connection) -> Path:
+def _target_of(conn: Connection) -> Path | str:
+    """The database a connection is open on: a PostgreSQL connection's URL, or SQLite's file."""
+    url = getattr(conn, "url", None)
+    if url:
+        return str(url)
     return Path(conn.execute("PRAGMA database_list").fetchone()["file"])

@@ -14,6 +14,8 @@ from starlette.routing import Match, Route
 
 from schemas import clock, contract
 from schemas.errors import ContractError
+from sync_server.platform import databases as office_databases
+from sync_server.platform.paths import OfficePaths
 from sync_server.web import openapi, security_headers
 from sync_server.web.office_name import OfficeName
 from sync_server.audit import server_key
@@ -25,10 +27,12 @@ from sync_server.audit import routes as audit
 from sync_server.disclosure import routes as disclosure
 from sync_server.office import routes as office
 from sync_server.planning import routes as planning
+from sync_server.platform import pages as platform
 from sync_server.public import routes as public
 from sync_server.records import routes as records
 from sync_server.reports import routes as reports
 from sync_server.web.http import JSONResponse
+from sync_server.web.scope import route_path
 from sync_server.web.render import refusal
 from sync_server.settings import Settings
 
@@ -54,7 +58,7 @@ PAGES = ("/office", "/witness")   # people's pages: their errors are pages in Ch
 
 
 def _page_error(request: Request, status: int, message_zh: str, headers: dict[str, str] | None) -> Response | None:
-    if not request.url.path.startswith(PAGES):
+    if not route_path(request.scope).startswith(PAGES):
         return None
     titles = {400: "请求无效", 403: "无权进行此操作", 404: "没有该页面", 405: "不支持该请求方法", 409: "页面已过期",
               413: "提交的内容过大", 422: "填写有误", 429: "请稍后再试"}
@@ -106,24 +110,33 @@ ROUTES = [
 def routes() -> list[Route]:
     """Every route: the app's own, then each domain's table (sync_server/<domain>/routes)."""
     return [*ROUTES, *accounts.ROUTES, *planning.ROUTES, *records.ROUTES, *disclosure.ROUTES, *audit.ROUTES,
-            *reports.ROUTES, *office.ROUTES, *public.ROUTES]
+            *reports.ROUTES, *office.ROUTES, *platform.ROUTES, *public.ROUTES]
 
 
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clock.install(settings.clock)
-        app.state.db = open_database(settings.db_path)
+        app.state.db = open_database(settings.database)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
         try:
             yield
         finally:
             app.state.check_pool.shutdown(wait=True, cancel_futures=True)
+            office_databases.close_all(app)
             app.state.db.close()
 
     app = Starlette(routes=routes(), lifespan=lifespan, exception_handlers={
         ApiError: api_error, ContractError: api_error, HTTPException: http_error, Exception: internal_error},
-        middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https), Middleware(OfficeName)])
+        middleware=[Middleware(security_headers.SecurityHeaders, https=settings.https), Middleware(OfficePaths),
+                    Middleware(OfficeName)])
     app.state.settings = settings
+    app.state.office_dbs = {}   # the other offices' databases, opened on first use (sync_server/platform)
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process of `serve --workers N` (uvicorn's factory): its settings from
+    the environment the serve command set (SUIJIAN_DATABASE_URL, the photo dir and key path)."""
+    return create_app(Settings.for_worker())

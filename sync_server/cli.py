@@ -1,8 +1,11 @@
 """`sync-server` (or `python -m sync_server`): a thin layer over the library. (The demo county is
 not here: `python -m demo`, see demo/.)
 
-    serve          run the HTTP server on a database file
-    office         the office's own settings: its name (the inspecting body) and region code
+    serve          run the HTTP server on a database (a SQLite file or a PostgreSQL URL);
+                   --workers N processes on PostgreSQL
+    office         the office's own settings: its name (the inspecting body) and region code;
+                   `office add`, `office list`: the platform's offices (sync_server/platform)
+                   (every command takes --office CODE: work on that office's database)
     workdays add   the date N working days after DATE on the official calendar (provisional or not)
     load-calendar  load a year's State Council holiday notice from a small file
     create-user    add an office admin, team leader or inspector
@@ -31,13 +34,13 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from sync_server.accounts import office as office_accounts, service as accounts
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
 from sync_server.office import profile as office_profile
+from sync_server.platform import cli as cli_platform
 from sync_server.records import cli as cli_records
 from sync_server.registry import cli as cli_registry
 from sync_server.reports import cli as cli_reports
@@ -49,22 +52,57 @@ from sync_server.settings import Settings, clock_from_env
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from sync_server.app import create_app
 
-    settings = Settings.from_env(args.db)
-    open_db(settings.db_path).close()
-    print(f"随检同步服务 listening on http://{args.host}:{args.port}/  (database {args.db})", flush=True)
+    try:
+        settings = Settings.from_env(args.db, args.data_dir)
+    except ValueError as exc:
+        print(f"错误 serve.data_dir: 需要数据目录 ({exc})", file=sys.stderr)
+        return 2
+    if args.workers < 1 or (args.workers > 1 and settings.engine != "postgresql"):
+        print("错误 serve.workers: 多个工作进程只能用于 PostgreSQL 数据库；SQLite 只有一个写入者，请使用 --workers 1"
+              " (several workers need a PostgreSQL database: SQLite has one writer; use --workers 1)",
+              file=sys.stderr)
+        return 2
+    open_db(settings.database).close()
+    shown = describe_target(settings.database)
+    print(f"随检同步服务 listening on http://{args.host}:{args.port}/  (database {shown}, "
+          f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
     # httptools (the default, as benchmarked): a method that is not HTTP at all (BREW) is refused by
     # the parser with a 400 before the app; every HTTP method the app does not take gets 405 + Allow.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, timeout_graceful_shutdown=5)
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=False, timeout_graceful_shutdown=5)
+        return 0
+    # Several processes on one socket: uvicorn forks them and each builds its app from the
+    # environment (sync_server.app:app_from_env), so the target and data directory are passed on.
+    os.environ["SUIJIAN_DATABASE_URL"] = settings.database
+    os.environ["SUIJIAN_PHOTO_DIR"] = str(settings.photo_dir)
+    os.environ["SUIJIAN_SERVER_KEY"] = str(settings.key_path)
+    from sync_server.audit import server_key
+
+    server_key.load_or_create(settings.key_path)   # made once, before the workers read it
+    uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
+                port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=5)
     return 0
 
 
+def describe_target(target: str) -> str:
+    """A database target as shown: a URL without its password."""
+    if target.startswith(("postgresql://", "postgres://")):
+        from sync_server.db.postgres import describe
+        return describe(target)
+    return target
+
+
 def cmd_office(args: argparse.Namespace) -> int:
-    conn = open_db(Path(args.db))
+    if args.action:
+        return cli_platform.run(args)
+    conn = open_db(args.db)
     try:
         if args.name is None and args.region is None:
             found = office_profile.read(conn)
@@ -107,7 +145,7 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
 
 
 def _write(db: str, fn: Callable[..., Any], *fn_args: Any) -> Any:
-    conn = open_db(Path(db))
+    conn = open_db(db)
     with transaction(conn):
         return fn(conn, *fn_args)
 
@@ -119,9 +157,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes on one socket (PostgreSQL only; SQLite has one writer)")
+    serve.add_argument("--data-dir", default=None,
+                       help="where photos and the server key live (needed with a PostgreSQL URL;"
+                            " default for a SQLite file: beside it). Also SUIJIAN_DATA_DIR")
     office = _command(sub, "office", cmd_office, "show or set the office's name and region code")
     office.add_argument("--name", help="the inspecting body's full name, as published, e.g. 某某县卫生健康综合监督执法大队")
     office.add_argument("--region", help="the administrative division code (6 digits, GB/T 2260)")
+    cli_platform.add_arguments(office)
     user = _command(sub, "create-user", cmd_create_user, "add a user")
     user.add_argument("--id", required=True, help="user id (an inspector's 执法证号)")
     user.add_argument("--name", required=True)
@@ -151,7 +195,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _command(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
     cmd = sub.add_parser(name, help=help_text)
-    cmd.add_argument("--db", required=True, help="the SQLite database file")
+    cmd.add_argument("--db", required=True, help="the database: a SQLite file, or a PostgreSQL URL"
+                     " postgresql://user@host:port/dbname")
+    cmd.add_argument("--office", help="an office on this platform (its code): work on that office's database")
     cmd.set_defaults(run=fn)
     return cmd
 
@@ -164,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"错误 clock.invalid: 时钟设置无效 ({exc})", file=sys.stderr)
         return 2
     try:
+        cli_platform.select_office(args)
         return args.run(args)
     except ApiError as exc:
         detail = exc.detail.get("fields") if isinstance(exc.detail, dict) else None

@@ -1,4 +1,9 @@
-"""The SQLite engine: the server's file, its connection settings, migrations, and the one-writer rule.
+"""The engines behind one seam: a target (a SQLite file's path or a PostgreSQL URL) opened as a
+migrated connection (`open_db`) or as the app's async reader/writer (`open_database`).
+
+A PostgreSQL target is handled by sync_server.db.postgres (imported only when one is opened, so
+the embedded default needs no PostgreSQL driver); the rest of this module is the SQLite engine:
+the server's file, its connection settings, migrations, and the one-writer rule.
 
 Every write request runs as one function in one transaction on the single writer thread;
 reads run on the thread pool with a connection per thread (WAL lets them run beside the writer).
@@ -54,13 +59,18 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 class transaction:
-    """BEGIN IMMEDIATE (the dialect's begin_write) … COMMIT, or ROLLBACK on any exception."""
+    """BEGIN IMMEDIATE (the dialect's begin_write) … COMMIT, or ROLLBACK on any exception. On
+    PostgreSQL, the write also takes its office's advisory lock (sync_server/db/postgres.py)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
 
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute(SQLITE.begin_write)
+    def __enter__(self) -> Any:
+        begin = getattr(self.conn, "begin_write", None)
+        if begin is not None:
+            begin()
+        else:
+            self.conn.execute(SQLITE.begin_write)
         return self.conn
 
     def __exit__(self, kind: object, *_: object) -> None:
@@ -90,25 +100,43 @@ def storage_errors() -> Iterator[None]:
         raise
 
 
-def open_db(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate: what the CLI and tests use directly."""
+def is_url(target: object) -> bool:
+    """Whether a target is a PostgreSQL URL (`postgresql://…`) rather than a SQLite file's path."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_db(target: str | Path, office: str | None = None) -> Any:
+    """Open (creating if needed) and migrate an office's database: what the CLI and tests use
+    directly. A path: a sqlite3 connection; a URL: a PgConnection in the office's schema."""
+    if is_url(target):
+        from sync_server.db import postgres
+        return postgres.open_db(str(target), office)
+    path = office_target(target, office)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(path)
     migrate(conn)
     return conn
 
 
-def office_target(target: str | Path, office: str | None = None) -> Path:
+def office_target(target: str | Path, office: str | None = None) -> str | Path:
     """Where an office's data lives, beside the deployment's own database: on SQLite, a file of
-    its own (`offices/<code>.db` next to the root file). `office=None` is the deployment's own
-    office, the target itself."""
+    its own (`offices/<code>.db` next to the root file); on PostgreSQL, the schema `office_<code>`
+    of the same database, named by the URL with `?office=<code>`. `office=None` is the
+    deployment's own office, the target itself."""
+    if is_url(target):
+        from sync_server.db import postgres
+        return postgres.office_url(str(target), office) if office else str(target)
     root = Path(target)
     return root if office is None else root.parent / "offices" / f"{office}.db"
 
 
-def open_database(target: str | Path, office: str | None = None) -> "Database":
-    """The async reader/writer of one office's database (the app's; `office=None`: the root office)."""
-    return Database(office_target(target, office))
+def open_database(target: str | Path, office: str | None = None) -> Any:
+    """The async reader/writer of one office's database (the app's; `office=None`: the root office):
+    `await db.read(fn, *args)`, `await db.write(fn, *args)`, `db.close()`."""
+    if is_url(target):
+        from sync_server.db import postgres
+        return postgres.PgDatabase(str(target), office)
+    return Database(Path(office_target(target, office)))
 
 
 class Database:

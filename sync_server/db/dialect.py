@@ -14,7 +14,8 @@ query reads from its connection (`dialect_of(conn)`):
     not_indexed            NOT INDEXED                    ''        (planner hints)
     indexed_by(name)       INDEXED BY name                ''
     begin_read             BEGIN                          BEGIN ISOLATION LEVEL REPEATABLE READ
-    begin_write            BEGIN IMMEDIATE                BEGIN
+    begin_write            BEGIN IMMEDIATE                BEGIN ISOLATION LEVEL READ COMMITTED, then the
+                                                          office's pg_advisory_xact_lock (one writer)
     session_settings       the PRAGMAs (WAL, FULL, …)     SET statements, if any
 
 Placeholders stay `?` (positional) and `:name` (named), as sqlite3 takes them. psycopg 3 takes
@@ -59,8 +60,32 @@ class Dialect:
         return f" INDEXED BY {index}"
 
 
+@dataclass(frozen=True)
+class PostgresDialect(Dialect):
+    """PostgreSQL's spelling of what differs (the table above); its connections are sync_server.db.postgres's."""
+
+    engine: str = "postgresql"
+    session_settings: tuple[str, ...] = ("SET TIME ZONE 'UTC'",)
+    begin_read: str = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+    begin_write: str = "BEGIN ISOLATION LEVEL READ COMMITTED"
+    not_indexed: str = ""
+
+    def json_each(self, array: str, alias: str) -> str:
+        return f"json_array_elements_text({array}) AS {alias}(value)"
+
+    def json_array(self, value: str) -> str:
+        return f"json_build_array({value})"
+
+    def json_text(self, column: str) -> str:
+        return f"({column})::text"
+
+    def indexed_by(self, index: str) -> str:
+        return ""
+
+
 SQLITE = Dialect()
-DIALECTS = {SQLITE.engine: SQLITE}
+POSTGRES = PostgresDialect()
+DIALECTS = {SQLITE.engine: SQLITE, POSTGRES.engine: POSTGRES}
 
 
 def dialect_of(conn: Any) -> Dialect:

@@ -17,7 +17,7 @@ def cmd_workdays_add(args: argparse.Namespace) -> int:
         raise SystemExit(f"错误：日期格式应为 2026-10-01，实为 {args.date}")
     if args.n < 0:
         raise SystemExit("错误：工作日数不能为负数")
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     with transaction(conn):
         workcalendar.load_package_years(conn)
     deadline = workcalendar.calendar_from_db(conn).add(start, args.n)
@@ -28,7 +28,7 @@ def cmd_workdays_add(args: argparse.Namespace) -> int:
 
 
 def cmd_load_calendar(args: argparse.Namespace) -> int:
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     with transaction(conn):
         year = disclosure.load_calendar_notice(conn, Path(args.file).read_text(encoding="utf-8"), Path(args.file).name)
     print(f"已载入 {year} 年放假安排；该年度的暂定期限将按正式安排重新计算")

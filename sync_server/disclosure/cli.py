@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, Callable
 
 from sync_server.disclosure import service as disclosure, followups
@@ -16,7 +15,7 @@ BASIS = {"inspection": "检查后20个工作日", "penalty_decision": "处罚决
 
 
 def _write(args: argparse.Namespace, fn: Callable[..., Any], *fn_args: Any) -> Any:
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     with transaction(conn):
         return fn(conn, *fn_args)
 
@@ -31,7 +30,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_disclosures(args: argparse.Namespace) -> int:
-    report = disclosure.status(open_db(Path(args.db)))
+    report = disclosure.status(open_db(args.db))
     print(f"截至 {report['today']}：公示条目 {report['entries']} 条，已公示 {report['published']}，"
           f"待公示（未到期）{report['due']}，已逾期未公示 {report['overdue']}，更新待公示 {report['updates_waiting']}")
     print(f"公示率（按期公示/应公示）{report['rate_percent']}%：按期 {report['on_time']}，"
@@ -60,7 +59,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
-    book = followups.ledger(open_db(Path(args.db)))
+    book = followups.ledger(open_db(args.db))
     print(f"后续处置台账（{book['today']}）")
     print(f"待复查的整改 {len(book['rectifications'])} 项：")
     for row in book["rectifications"]:

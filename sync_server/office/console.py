@@ -33,9 +33,10 @@ from sync_server.audit import service as audit_log
 from sync_server.db import Connection, Row
 from sync_server.errors import BadRequest, TooLarge
 from sync_server.office.core.roles import ACTIONS, may
+from sync_server.platform import service as platform
 from sync_server.web.http import read_body
 from sync_server.web.render import page, refusal
-from sync_server.web.scope import db_of
+from sync_server.web.scope import db_of, office_of, route_path
 
 logger = logging.getLogger("sync_server.office")
 COOKIE = "suijian_office"
@@ -118,12 +119,13 @@ def guarded(action: str) -> Callable[[Handler], Callable[[Request], Awaitable[Re
                 return foreign_refusal(request)
             actor = await signed_in(request)
             if actor is None:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                target = route_path(request.scope) + (f"?{request.url.query}" if request.url.query else "")
                 if request.method != "GET":
-                    target = request.url.path
+                    target = route_path(request.scope)
                 return RedirectResponse(f"/office/login?next={quote(target)}", status_code=303)
             if actor.must_change_password and action != "account.own_password":
                 return RedirectResponse("/office/account/password", status_code=303)
+            request.state.offices_below = await request.app.state.db.read(platform.has_offices_below, office_of(request))
             if not actor.may(action):
                 logger.warning("refused %s %s to %s (%s): %s", request.method, request.url.path, actor.username,
                                actor.role, action)
@@ -194,7 +196,9 @@ async def upload(request: Request, limit: int = 64 * 1024 * 1024) -> tuple[dict[
 def render(request: Request, actor: Actor, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A console page: the template extends console_base.html; never cached."""
     nav = [(path, label) for path, label, action in NAV if actor.may(action)]
-    here = request.url.path
+    if getattr(request.state, "offices_below", False) and actor.may("offices.view"):   # a platform's office
+        nav.append(("/office/offices", "下级机构"))
+    here = route_path(request.scope)
     for prefix, section in SECTION_OF.items():
         if here == prefix or here.startswith(prefix + "/"):
             here = section

@@ -22,7 +22,7 @@ STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已�
 
 
 def _write(db: str, fn: Callable[..., Any], *args: Any) -> Any:
-    conn = open_db(Path(db))
+    conn = open_db(db)
     try:
         with transaction(conn):
             return fn(conn, *args)
@@ -83,7 +83,7 @@ def cmd_plan_reassign(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     for task in q.list_tasks(conn):
         print("\t".join((task["id"], task["number"], task["state"], STATES_ZH[task["state"]], task["title"])))
     return 0
@@ -123,7 +123,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_export_draw(args: argparse.Namespace) -> int:
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     out = Path(args.dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, body in draws.published_files(conn, args.task).items():

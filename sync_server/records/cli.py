@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, Callable
 
 from schemas.categories import LABELS
@@ -17,7 +16,7 @@ def cmd_lab_result(args: argparse.Namespace) -> int:
     fields = {"item_code": args.item, "sample_no": args.sample, "lab": args.lab, "report_no": args.report_no,
               "reported_on": args.date, "outcome": args.outcome, "note": args.note,
               "rectify_by": args.rectify_by, "case": args.case, "case_no": args.case_no}
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     with transaction(conn):
         done = labresults.enter_by_office(conn, args.by, resolve_record(conn, args.result), fields)
     verdict = "合格" if done["outcome"] == "compliant" else "不合格"

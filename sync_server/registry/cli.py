@@ -24,7 +24,7 @@ def progress(label: str, done: int, total: int) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     kind, label = KINDS[args.command]
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     result = import_file(conn, kind, Path(args.file), skip_errors=args.skip_errors, report=progress)
     for error in result.errors:
         print(error, file=sys.stderr)

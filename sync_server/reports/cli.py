@@ -18,7 +18,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise SystemExit(f"错误：输出文件应以 .xlsx 结尾，实为 {out.name}")
-    conn = open_db(Path(args.db))
+    conn = open_db(args.db)
     try:
         report = reports.write_report(conn, period, out)
     finally:

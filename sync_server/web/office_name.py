@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sync_server.office import profile
 from sync_server.web import render
+from sync_server.web.scope import OFFICE_DB, route_path
 
 PAGES = ("/public/", "/office", "/witness/")
 
@@ -17,10 +18,11 @@ class OfficeName:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (scope["path"] == "/" or scope["path"].startswith(PAGES)):
+        path = route_path(scope) if scope["type"] == "http" else ""
+        if scope["type"] != "http" or not (path == "/" or path.startswith(PAGES)):
             await self.app(scope, receive, send)
             return
-        name = await scope["app"].state.db.read(profile.shown_name)
+        name = await (scope.get(OFFICE_DB) or scope["app"].state.db).read(profile.shown_name)
         token = render.OFFICE_NAME.set(name)
         try:
             await self.app(scope, receive, send)

@@ -17,6 +17,7 @@ from schemas.specialties import SPECIALTIES
 ENV = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                   autoescape=select_autoescape(["html"]), auto_reload=False)
 OFFICE_NAME: ContextVar[str] = ContextVar("office_name", default=PLACEHOLDER)  # set per request (web/office_name.py)
+ROOT: ContextVar[str] = ContextVar("office_root", default="")  # "/o/<code>" on an office's own path (platform/paths.py)
 STATES = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
 CACHE = {"Cache-Control": "public, max-age=60"}
 BEIJING = timezone(timedelta(hours=8))
@@ -44,7 +45,7 @@ ENV.filters.update(percent=percent, beijing=beijing)
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = ENV.get_template(template).render(body_name=OFFICE_NAME.get(), states=STATES, names=SPECIALTIES, **context)
+    html = ENV.get_template(template).render(body_name=OFFICE_NAME.get(), root=ROOT.get(), states=STATES, names=SPECIALTIES, **context)
     return HTMLResponse(html, status_code=status, headers=CACHE if status == 200 else None)
 
 

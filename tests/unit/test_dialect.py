@@ -100,7 +100,9 @@ def test_sqlite_fragments() -> None:
 
 
 def test_every_engine_has_a_dialect_and_migrations() -> None:
-    assert set(DIALECTS) == set(BY_ENGINE) == {"sqlite"}
+    assert set(DIALECTS) == set(BY_ENGINE) == {"sqlite", "postgresql"}
     assert MIGRATIONS is BY_ENGINE["sqlite"], "earlier callers' name for the embedded default's list"
     names = [name for name, _ in MIGRATIONS]
     assert names == sorted(names) and len(set(names)) == len(names)
+    # One schema change is a step in each engine's list, by the same name, in the same order.
+    assert [name for name, _ in BY_ENGINE["postgresql"]] == names

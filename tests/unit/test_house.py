@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "sync_server"
 ROOT_MODULES = {"__init__.py", "__main__.py", "app.py", "settings.py", "errors.py", "cli.py"}
-DOMAINS = {"accounts", "audit", "registry", "planning", "records", "disclosure", "reports", "office", "public"}
+DOMAINS = {"accounts", "audit", "registry", "planning", "records", "disclosure", "reports", "office", "public",
+           "platform"}
 PLUMBING = {"web", "db", "xlsx"}
 
 

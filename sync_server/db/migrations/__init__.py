@@ -4,10 +4,10 @@ PostgreSQL engine adds its own module and registers it here under its name, so t
 change is a step in each list, written in that engine's DDL."""
 from __future__ import annotations
 
-from sync_server.db.migrations import sqlite
+from sync_server.db.migrations import postgres, sqlite
 from sync_server.db.migrations.sqlite import Migration
 
-BY_ENGINE: dict[str, list[Migration]] = {"sqlite": sqlite.MIGRATIONS}
+BY_ENGINE: dict[str, list] = {"sqlite": sqlite.MIGRATIONS, "postgresql": postgres.MIGRATIONS}
 MIGRATIONS = sqlite.MIGRATIONS   # the embedded default's, as earlier versions named it
 
 __all__ = ["BY_ENGINE", "MIGRATIONS", "Migration"]

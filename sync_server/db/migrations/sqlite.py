@@ -315,6 +315,16 @@ CREATE INDEX units_town ON units(town);
 CREATE INDEX units_category ON units(category)
 """
 
+OFFICES = """
+CREATE TABLE offices (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('province','city','county')),
+    kind TEXT NOT NULL DEFAULT 'commission' CHECK (kind IN ('commission','institute')),
+    parent TEXT REFERENCES offices(code), created_at TEXT NOT NULL, created_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX offices_parent ON offices(parent)
+"""
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -336,4 +346,5 @@ MIGRATIONS: list[Migration] = [
     ("016_draw_ceremony", statements(DRAW_CEREMONY)),   # named witnesses, resolutions of unmatched units
     ("017_registry_console", statements(REGISTRY_CONSOLE)),   # staged imports, who imported an item-list version
     ("018_unit_list_indexes", statements(UNIT_LIST_INDEXES)),   # the console's town and category filters
+    ("019_offices", statements(OFFICES)),   # the platform's offices, in the root office's database (sync_server/platform)
 ]

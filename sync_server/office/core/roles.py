@@ -27,6 +27,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # devices, calendar, accounts
     "devices.enroll": ADMIN, "devices.revoke": ADMIN, "calendar.load": ADMIN, "accounts.manage": ADMIN,
     "settings.edit": ADMIN,
+    # the platform: the offices below this one and their progress; recording a new office
+    "offices.view": ALL, "offices.add": ADMIN,
 }
 
 

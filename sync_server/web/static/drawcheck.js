@@ -202,7 +202,7 @@
   function step(ok, text) { var li = document.createElement("li"); li.className = ok ? "ok" : "bad";
     li.textContent = (ok ? "✔ " : "✘ ") + text; steps.appendChild(li); return ok; }
   async function file(name) {
-    var response = await fetch("/public/tasks/" + encodeURIComponent(button.dataset.task) + "/" + name + ".json", {cache: "no-store"});
+    var response = await fetch((document.documentElement.dataset.root || "") + "/public/tasks/" + encodeURIComponent(button.dataset.task) + "/" + name + ".json", {cache: "no-store"});
     if (!response.ok) throw new Bad("无法下载 " + name + ".json（HTTP " + response.status + "）");
     var bytes = new Uint8Array(await response.arrayBuffer()), text = new TextDecoder("utf-8", {fatal: true}).decode(bytes), value;
     try { value = JSON.parse(text); } catch (e) { throw new Bad(name + ".json 不是有效的 JSON"); }

@@ -48,8 +48,8 @@
   async function run() {
     steps.textContent = ""; verdict.textContent = "正在核验…";
     if (!window.crypto || !crypto.subtle) { verdict.textContent = "本浏览器不能计算哈希（需 HTTPS 访问），请下载 proof.json 离线核验。"; return; }
-    var proof = await (await fetch("/public/results/" + no + "/proof.json", {cache: "no-store"})).json();
-    var data = new Uint8Array(await (await fetch("/public/results/" + no + ".json", {cache: "no-store"})).arrayBuffer());
+    var proof = await (await fetch((document.documentElement.dataset.root || "") + "/public/results/" + no + "/proof.json", {cache: "no-store"})).json();
+    var data = new Uint8Array(await (await fetch((document.documentElement.dataset.root || "") + "/public/results/" + no + ".json", {cache: "no-store"})).arrayBuffer());
     var docHash = hex(await sha(data)), logged = JSON.parse(proof.publication.entry), doc = JSON.parse(new TextDecoder().decode(data));
     var ok = step(docHash === logged.doc_sha256, "公示内容的 SHA-256（" + docHash.slice(0, 16) + "…）与审计日志中记录的一致");
     ok = await entryProof("公示日志条目", proof.publication, proof.checkpoint.root, proof.checkpoint.size) && ok;
