@@ -46,7 +46,7 @@ def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     run = lambda *a: subprocess.run([sys.executable, "-m", "sync_server", *a, "--db", db], cwd=ROOT,
                                     capture_output=True, text=True)
     assert run("workdays", "add", "2025-09-26", "20").stdout.strip() == "2025-10-30\t正式"

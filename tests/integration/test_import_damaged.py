@@ -161,7 +161,7 @@ def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_damaged_and_xls_files_without_a_traceback(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     xls = tmp_path / "名录.xls"
     xls.write_bytes(OLE2 + bytes(512))
     damaged = patched(tmp_path, _bad_block_type)
