@@ -31,6 +31,7 @@ from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
 from schemas.specialties import SPECIALTIES
+from tests.support.engine import Target
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
 from tests.support.records import finding, queue_record, record
@@ -222,7 +223,7 @@ def of_period(year: int, half: int | None, task: Any) -> bool:
     return task["year"] == year and (half is None or (int(task["period_start"][5:7]) <= 6) == (half == 1))
 
 
-def expected_report(db: Path, year: int, half: int | None, today: date) -> dict[str, Expected]:
+def expected_report(db: Target, year: int, half: int | None, today: date) -> dict[str, Expected]:
     """The report's figures by the documented rules, from raw rows (no report code)."""
     end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
     cutoff = min(end, today).isoformat()

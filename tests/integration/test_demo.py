@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from sync_server.cli import main as cli
+from tests.support.engine import Target
 from tests.support import engine
 from tests.integration.conftest import County, server_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def drawn_tasks(db: Path) -> list[str]:
+def drawn_tasks(db: Target) -> list[str]:
     return [r[0] for r in server_rows(db, "SELECT id FROM tasks WHERE state = 'drawn' ORDER BY id")]
 
 

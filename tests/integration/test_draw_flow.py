@@ -58,7 +58,7 @@ def db(county_template, tmp_path: Path) -> Target:
     return copy_county_db(county_template, tmp_path / "server.db")
 
 
-def full_draw(db: Path, tmp_path: Path, number: str = "云溪卫〔2026〕随抽21号") -> Path:
+def full_draw(db: Target, tmp_path: Path, number: str = "云溪卫〔2026〕随抽21号") -> Path:
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "下半年公共场所专项抽查",
         "--specialty", "public_places", "--period", "2026-11-01:2026-12-31")
     nonce_file = tmp_path / "office.nonce"
@@ -73,7 +73,7 @@ def full_draw(db: Path, tmp_path: Path, number: str = "云溪卫〔2026〕随抽
     return out
 
 
-def test_plan_announce_reveal_draw_verify(db: Path, tmp_path: Path) -> None:
+def test_plan_announce_reveal_draw_verify(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     files = {p.name: p for p in out.iterdir()}
     assert set(files) == {"announcement.json", "reveal.json", "result.json"}
@@ -94,7 +94,7 @@ def test_plan_announce_reveal_draw_verify(db: Path, tmp_path: Path) -> None:
     assert any(line.split("\t")[1:3] == ["云溪卫〔2026〕随抽21号", "drawn"] for line in listed)
 
 
-def test_a_tampered_result_is_caught(db: Path, tmp_path: Path) -> None:
+def test_a_tampered_result_is_caught(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
     result["selected"][0]["team"].reverse()
@@ -103,7 +103,7 @@ def test_a_tampered_result_is_caught(db: Path, tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
-def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path) -> None:
+def test_drawn_units_become_assignments_for_their_teams(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
     conn = engine.connect(db)
@@ -126,7 +126,7 @@ def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path
     conn.close()
 
 
-def test_refusals(db: Path, tmp_path: Path) -> None:
+def test_refusals(db: Target, tmp_path: Path) -> None:
     number = "云溪卫〔2026〕随抽22号"
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "t",
         "--specialty", "public_places", "--period", "2026-11-01:2026-12-31")
@@ -150,7 +150,7 @@ def test_refusals(db: Path, tmp_path: Path) -> None:
     assert "重新抽取：开奖推迟" in redo.stdout
 
 
-def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> None:
+def test_bare_announce_and_nonces_after_one_flag(db: Target, tmp_path: Path) -> None:
     number = "云溪卫〔2026〕随抽23号"
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "t",
         "--specialty", "disinfection", "--period", "2026-11-01:2026-12-31")
@@ -160,7 +160,7 @@ def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> No
     assert "drawn" in cli("draw", number, "--db", str(db), later=73).stdout
 
 
-def test_no_reveal_before_the_beacon(db: Path, tmp_path: Path) -> None:
+def test_no_reveal_before_the_beacon(db: Target, tmp_path: Path) -> None:
     """DRAW_SPEC §1: until beacon_at nobody can know the beacon value, so a "value" entered
     earlier is refused, with the time in Beijing time; from beacon_at on the reveal is taken."""
     number = "云溪卫〔2026〕随抽24号"
@@ -314,7 +314,7 @@ def test_the_composed_documents_are_taken_by_both(tmp_path: Path) -> None:
     assert "AGREED / 一致" in cli("verify-draw", *paths).stdout
 
 
-def test_ratio_outside_band_and_unknown_specialty(db: Path) -> None:
+def test_ratio_outside_band_and_unknown_specialty(db: Target) -> None:
     bad = cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", "n1", "--title", "t",
               "--specialty", "public_places", "--ratio", "40", "--period", "2026-11-01:2026-12-31", ok=False)
     assert bad.returncode == 1 and "超出" in bad.stderr

@@ -24,7 +24,7 @@ from tests.support.server import ROOT, ServerProcess
 from tests.unit.test_merkle import reference_consistency, reference_root
 
 
-def leaves_in(db: Path) -> list[bytes]:
+def leaves_in(db: Target) -> list[bytes]:
     """RFC 9162 leaf hashes of the stored entries, computed here: SHA-256(0x00 || entry)."""
     return [hashlib.sha256(b"\x00" + bytes(row["entry"])).digest()
             for row in server_rows(db, "SELECT entry FROM audit_log ORDER BY idx")]

@@ -72,7 +72,7 @@ def admin(server: ServerProcess) -> Iterator[Console]:
     client.close()
 
 
-def dues(db: Path) -> dict[str, tuple[str, int]]:
+def dues(db: Target) -> dict[str, tuple[str, int]]:
     return {r["due_from"]: (r["due_on"], r["due_provisional"])
             for r in server_rows(db, "SELECT due_from, due_on, due_provisional FROM disclosures WHERE year = 2027")}
 

@@ -52,7 +52,7 @@ def report_db(tmp_path_factory: pytest.TempPathFactory) -> Target:
 
 
 @pytest.fixture(scope="module")
-def web(report_db: Path) -> Iterator[httpx.Client]:
+def web(report_db: Target) -> Iterator[httpx.Client]:
     server = ServerProcess(report_db).start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -76,11 +76,11 @@ def bp(value: float) -> int:
     return round(value * 10_000)
 
 
-def run_cli(report_db: Path, out: Path, *extra: str) -> None:
+def run_cli(report_db: Target, out: Path, *extra: str) -> None:
     assert main(["report", "--db", str(report_db), "--year", "2025", *extra, "--out", str(out)]) == 0
 
 
-def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_the_yearly_workbook(report_db: Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "report-2025.xlsx"
     run_cli(report_db, out)
     assert "2025年度" in capsys.readouterr().out
@@ -105,7 +105,7 @@ def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys:
     assert book["汇总表"]["D3"].number_format == "0.0%"
 
 
-def test_the_workbook_keeps_its_look(report_db: Path, tmp_path: Path) -> None:
+def test_the_workbook_keeps_its_look(report_db: Target, tmp_path: Path) -> None:
     """Titles, headers, frozen panes, widths and the red 否, as the office has always seen them."""
     out = tmp_path / "look.xlsx"
     run_cli(report_db, out)
@@ -123,7 +123,7 @@ def test_the_workbook_keeps_its_look(report_db: Path, tmp_path: Path) -> None:
     assert missed.value == "否" and missed.font.color.rgb.endswith("B00020")
 
 
-def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Path, tmp_path: Path) -> None:
+def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Target, tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     run_cli(report_db, out)
     book = load_workbook(out)
@@ -142,7 +142,7 @@ def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Path, tm
     assert "3%" in notes["抽查比例"] and "80%" in notes["按风险分类抽取占比"] and "100%" in notes["公示率"]
 
 
-def test_cli_half_years(report_db: Path, tmp_path: Path) -> None:
+def test_cli_half_years(report_db: Target, tmp_path: Path) -> None:
     first, second = tmp_path / "h1.xlsx", tmp_path / "h2.xlsx"
     run_cli(report_db, first, "--half", "1")
     run_cli(report_db, second, "--half", "2")
@@ -158,7 +158,7 @@ def test_cli_half_years(report_db: Path, tmp_path: Path) -> None:
     assert [h2["公共场所"][k] for k in ("按时公示", "逾期公示", "逾期未公示")] == [1, 0, 1]
 
 
-def test_cli_refuses_bad_arguments(report_db: Path, tmp_path: Path) -> None:
+def test_cli_refuses_bad_arguments(report_db: Target, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["report", "--db", str(report_db), "--year", "2025", "--half", "3", "--out", str(tmp_path / "x.xlsx")])
     with pytest.raises(SystemExit, match="xlsx"):
@@ -172,7 +172,7 @@ def test_cli_refuses_bad_arguments(report_db: Path, tmp_path: Path) -> None:
     (date(2025, 12, 5), 1, 1, 2, 5000),      # the December entry is past due and unpublished
     (date(2025, 12, 1), 1, 0, 3, 10_000),    # due today: not late yet
     (date(2025, 9, 10), 0, 0, 4, None)])     # nothing due yet
-def test_a_running_period_counts_what_has_fallen_due(report_db: Path, today: date, on_time: int, overdue: int,
+def test_a_running_period_counts_what_has_fallen_due(report_db: Target, today: date, on_time: int, overdue: int,
                                                      not_due: int, rate: int | None) -> None:
     conn = engine.connect(report_db)
     try:
