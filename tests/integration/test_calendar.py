@@ -31,6 +31,7 @@ def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -
     after = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
     assert not after.provisional and after.day > before.day, "the Spring Festival week now counts as holiday"
     assert conn.execute("SELECT kind FROM audit_log ORDER BY idx DESC LIMIT 1").fetchone()[0] == "calendar.loaded"
+    conn.close()
 
 
 def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
@@ -43,6 +44,7 @@ def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
             workcalendar.load_notice(conn, "2027-01-01,休,元旦\n2027-01-01,班,元旦", "bad")
     assert caught.value.code == "calendar.duplicate_day"
     assert conn.execute("SELECT * FROM calendar_days ORDER BY day").fetchall() == rows
+    conn.close()
 
 
 def test_cli(tmp_path: Path) -> None:

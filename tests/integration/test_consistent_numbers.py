@@ -239,7 +239,8 @@ def expected_report(db: Target, year: int, half: int | None, today: date) -> dic
             out[placed(link, own.get(link["unit_id"]))].drawn.add(link["unit_id"])
 
     seen: set[tuple[str, str]] = set()
-    entries = server_rows(db, "SELECT * FROM disclosures WHERE year = ? AND (? IS NULL OR half = ?)", year, half, half)
+    entries = server_rows(db, "SELECT * FROM disclosures WHERE year = ? AND half IN (?, ?)", year,
+                          *((half, half) if half else (1, 2)))
     for entry in entries:
         code = attributed(entry, visits[entry["assignment_id"]], own.get(entry["unit_id"]))
         figures = out[code]

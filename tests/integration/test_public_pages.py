@@ -302,6 +302,7 @@ def test_no_personal_data_beyond_the_draw(web: httpx.Client, county, own_draw) -
     phones = [r[0] for r in conn.execute("SELECT phone FROM users WHERE phone != '' UNION "
                                          "SELECT phone FROM units WHERE phone != ''")]
     addresses = [r[0] for r in conn.execute("SELECT address FROM units WHERE address != ''")]
+    conn.close()
     assert phones and addresses
     for path in (f"/public/tasks/{DEMO_TASK}", f"/public/tasks/{own_draw['own']}"):
         text = html(web, path)
