@@ -185,7 +185,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                           lambda c: third_county(Rows(c)))):
         county_conn = open_db(office_target(root, code))
         fill(county_conn)
-        county_conn.commit()
         county_conn.close()
     make_account(office_target(root, "370300"), "zibo", "admin")
     make_account(office_target(root, "370323"), "yiyuan", "admin")
