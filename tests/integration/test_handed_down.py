@@ -195,7 +195,7 @@ def test_the_cli_records_a_list_from_a_workbook(tmp_path: Path, capsys: pytest.C
                 "--specialty", "medical", "--period", "2026-09-01:2026-12-31", "--units", str(book), "--team", "P0,P1"])
     assert code == 0 and "国家随机抽查任务（国抽）" in capsys.readouterr().out
     check = engine.connect(db)
-    assert check.execute("SELECT origin, state FROM tasks").fetchall() == [("national", "handed_down")]
+    assert [tuple(r) for r in check.execute("SELECT origin, state FROM tasks")] == [("national", "handed_down")]
     assert dict(check.execute("SELECT unit_id, count(*) FROM assignments GROUP BY unit_id")) == {UNITS[7]: 1, UNITS[8]: 1}
     check.close()
 
