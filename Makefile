@@ -13,8 +13,12 @@ MOVED_CLOCKS ?= 2027-06-15T02:00:00Z 2028-01-02T02:00:00Z
 
 .PHONY: demo test test-dates bench soak install clean
 
+# Debian's PostgreSQL server for the integration suite's second pass (tests/support/postgres.py
+# starts its own cluster in a temp folder; the package's own cluster is not used, and is stopped).
 $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q postgresql \
+	  && (service postgresql stop || true))
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -29,14 +33,22 @@ install: $(STAMP)
 WORKERS ?= 2
 DIST ?= worksteal
 
+# The integration suite runs twice: on SQLite (with the unit tests), then on PostgreSQL
+# (SUIJIAN_TEST_ENGINE, tests/support/engine.py) without the tests about SQLite itself.
+PG_PASS := SUIJIAN_TEST_ENGINE=postgresql
+NOT_SQLITE := -m "not sqlite_only"
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) --ignore=tests/e2e
+	$(PG_PASS) $(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) $(NOT_SQLITE) tests/integration
 	$(BIN)/python -m pytest -q tests/e2e
 
 test-dates: $(STAMP)
 	@for at in $(MOVED_CLOCKS); do \
 	  echo "== tests marked 'dates' with SUIJIAN_CLOCK=$$at"; \
 	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) -m dates --ignore=tests/e2e || exit 1; \
+	  SUIJIAN_CLOCK=$$at $(PG_PASS) $(BIN)/python -m pytest -q -n $(WORKERS) --dist $(DIST) \
+	    -m "dates and not sqlite_only" tests/integration || exit 1; \
 	  SUIJIAN_CLOCK=$$at $(BIN)/python -m pytest -q -m dates tests/e2e || exit 1; \
 	done
 

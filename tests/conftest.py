@@ -18,6 +18,7 @@ import pytest
 from hypothesis import settings
 
 from schemas import clock
+from tests.support import engine, postgres
 from tests.support.server import ServerProcess
 
 DEFAULT_CLOCK = "2026-11-23T02:00:00Z"
@@ -35,7 +36,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SUIJIAN_CLOCK"] = moved.setting()
     # Servers are forked from a launcher that imported the server once (tests/support/preload.py).
     ServerProcess.preloaded = True
+    postgres.begin_run()   # the run's PostgreSQL cluster, if a test needs one (tests/support/postgres.py)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    postgres.end_run()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"SuiJian clock: {clock.now().isoformat(timespec='seconds')} (Beijing {clock.beijing_today()})"
+    return (f"SuiJian clock: {clock.now().isoformat(timespec='seconds')} (Beijing {clock.beijing_today()}); "
+            f"integration tests' database engine: {engine.ENGINE} (SUIJIAN_TEST_ENGINE)")

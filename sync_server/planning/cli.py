@@ -98,8 +98,11 @@ def cmd_plan_reassign(args: argparse.Namespace) -> int:
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     conn = open_db(args.db)
-    for task in q.list_tasks(conn):
-        print("\t".join((task["id"], task["number"], task["state"], STATES_ZH[task["state"]], task["title"])))
+    try:
+        for task in q.list_tasks(conn):
+            print("\t".join((task["id"], task["number"], task["state"], STATES_ZH[task["state"]], task["title"])))
+    finally:
+        conn.close()   # a PostgreSQL connection is a socket: closed, not left to the garbage collector
     return 0
 
 
@@ -138,9 +141,13 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 def cmd_export_draw(args: argparse.Namespace) -> int:
     conn = open_db(args.db)
+    try:
+        files = draws.published_files(conn, args.task)
+    finally:
+        conn.close()
     out = Path(args.dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, body in draws.published_files(conn, args.task).items():
+    for name, body in files.items():
         (out / name).write_bytes(body)
         print(out / name)
     return 0

@@ -5,7 +5,6 @@ import fcntl
 import json
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -20,15 +19,27 @@ from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from sync_server.db.connection import open_db
 from demo.seed import seed_demo
+from tests.support import engine, postgres
+from tests.support.engine import Target
 from tests.support.server import ServerProcess
 
 
 @dataclass
 class County:
-    db: Path
+    db: Target          # the server's database: a SQLite file, or a PostgreSQL URL (tests/support/engine.py)
     admin_token: str
     inspector: str
     leader: str
+
+    @property
+    def folder(self) -> Path:
+        """The test's server folder: where the SQLite file is, and on either engine the server's photos and key."""
+        return engine.home_file(self.db).parent
+
+    @property
+    def photos(self) -> Path:
+        """Where its server keeps the photos (beside the SQLite file; in the data directory on PostgreSQL)."""
+        return engine.photos_of(self.db)
 
 
 TEST_SCRYPT_N = 2 ** 10   # 1 MiB: about 1/32 of the tablet's cost per PIN
@@ -60,22 +71,66 @@ def cheaper_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
 def _seeded_once(tmp_path_factory: pytest.TempPathFactory, name: str, **seeding: object) -> County:
     """A seeded county made once for the whole run: pytest-xdist's workers share one (the first
     to take the lock seeds it, the others wait for it) instead of each seeding its own. Tests
-    only copy it (`county`, `history_county`), never open it."""
+    only copy it (`county`, `history_county`), never open it. On PostgreSQL it is a template
+    database (`<name>_template`) that each test's database is created from; the folder beside it
+    (photos, the server's key) is copied as on SQLite."""
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent          # the run's folder, above each worker's own
     db, facts_file = root / f"{name}-template" / "server.db", root / f"{name}-template.json"
+    template = f"{name}_template"
+    target: Target = postgres.cluster().url(template) if engine.ON_POSTGRES else db
+    engine.remember_home(target, db)
     with open(root / f"{name}-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not facts_file.exists():
             db.parent.mkdir(exist_ok=True)
-            conn = open_db(db)
-            facts = seed_demo(conn, report=lambda *_: None, **seeding)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if engine.ON_POSTGRES:
+                postgres.cluster().create_database(name=template)
+            conn = open_db(target)
+            facts = seed_demo(conn, report=lambda *_: None, **seeding,
+                              **({"data_dir": db.parent} if engine.ON_POSTGRES else {}))
+            if not engine.ON_POSTGRES:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
+            if engine.ON_POSTGRES:
+                postgres.cluster().freeze_template(template)
             facts_file.write_text(json.dumps({k: facts[k] for k in ("admin_token", "demo_inspector", "demo_leader")}))
     facts = json.loads(facts_file.read_text())
-    return County(db, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+    return County(target, facts["admin_token"], facts["demo_inspector"], facts["demo_leader"])
+
+
+def _copy(template: County, tmp_path: Path, with_files: bool) -> County:
+    """A test's own copy of a seeded county: its file (SQLite) or a database made from the template
+    database (PostgreSQL), and (`with_files`) the photos and key beside it."""
+    db = tmp_path / "server" / "server.db"
+    if with_files:
+        shutil.copytree(template.folder, db.parent)
+    else:
+        db.parent.mkdir()
+    if engine.ON_POSTGRES:
+        target: Target = engine.new_target(db, template=engine.database_of(template.db))
+    else:
+        if not with_files:
+            shutil.copy(template.db, db)
+        target = db
+    return County(target, template.admin_token, template.inspector, template.leader)
+
+
+def copy_county_db(template: County, path: Path, for_the_run: bool = False) -> Target:
+    """A copy of a seeded county's database alone (no files beside it), where `path` says
+    (`for_the_run`: for a module's fixture, not dropped after the test)."""
+    if engine.ON_POSTGRES:
+        return engine.new_target(path, template=engine.database_of(template.db), for_the_run=for_the_run)
+    shutil.copy(template.db, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def drop_test_databases() -> Iterator[None]:
+    """On PostgreSQL, the databases a test made are dropped after it (after its servers stop)."""
+    yield
+    engine.drop_made()
 
 
 @pytest.fixture(scope="session")
@@ -91,17 +146,12 @@ def history_template(tmp_path_factory: pytest.TempPathFactory) -> County:
 
 @pytest.fixture
 def history_county(history_template: County, tmp_path: Path) -> County:
-    db = tmp_path / "server" / "server.db"
-    shutil.copytree(history_template.db.parent, db.parent)
-    return County(db, history_template.admin_token, history_template.inspector, history_template.leader)
+    return _copy(history_template, tmp_path, with_files=True)
 
 
 @pytest.fixture
 def county(county_template: County, tmp_path: Path) -> County:
-    db = tmp_path / "server" / "server.db"
-    db.parent.mkdir()
-    shutil.copy(county_template.db, db)
-    return County(db, county_template.admin_token, county_template.inspector, county_template.leader)
+    return _copy(county_template, tmp_path, with_files=False)
 
 
 @pytest.fixture
@@ -150,21 +200,17 @@ def make_device(tmp_path: Path, server: ServerProcess, admin: Admin) -> Iterator
         client.store.close()
 
 
-def server_rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def server_rows(db: Target, sql: str, *args: object) -> list:
+    """Read the server's database directly, on either engine (rows by name and position)."""
+    return engine.rows(db, sql, *args)
 
 
-def team_of(db: Path, assignment_id: str) -> list[str]:
+def team_of(db: Target, assignment_id: str) -> list[str]:
     return [r["user_id"] for r in server_rows(db, "SELECT user_id FROM assignment_team WHERE assignment_id = ?",
                                                assignment_id)]
 
 
-def doc_of(db: Path, assignment_id: str) -> dict:
+def doc_of(db: Target, assignment_id: str) -> dict:
     return json.loads(server_rows(db, "SELECT doc FROM assignments WHERE id = ?", assignment_id)[0]["doc"])
 
 

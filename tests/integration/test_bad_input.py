@@ -179,7 +179,7 @@ def test_photo_bad_inputs(inspector, county) -> None:
     assert put(sha, good_bytes).status_code == 201
     assert put(sha, good_bytes).status_code == 201, "idempotent"
     assert server_rows(county.db, "SELECT count(*) AS n FROM photos")[0]["n"] == 1
-    photo_files = [p for p in (county.db.parent / "server-photos").rglob("*") if p.is_file()]
+    photo_files = [p for p in county.photos.rglob("*") if p.is_file()]
     assert [p.name for p in photo_files] == [sha], "refused uploads leave nothing behind"
 
 

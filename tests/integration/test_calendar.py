@@ -11,6 +11,7 @@ import pytest
 from sync_server.disclosure import service as disclosure, workcalendar
 from sync_server.errors import BadRequest
 from sync_server.db.connection import open_db, transaction
+from tests.support import engine
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -20,7 +21,7 @@ EXAMPLE = ROOT / "docs" / "samples" / "calendar-2027-example.txt"
 
 
 def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -> None:
-    conn = open_db(tmp_path / "c.db")
+    conn = open_db(engine.new_target(tmp_path / "c.db"))
     with transaction(conn):
         assert 2026 in workcalendar.load_package_years(conn)
     before = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
@@ -30,10 +31,11 @@ def test_loading_a_notice_turns_provisional_deadlines_official(tmp_path: Path) -
     after = workcalendar.calendar_from_db(conn).add(date(2027, 1, 29), 10)
     assert not after.provisional and after.day > before.day, "the Spring Festival week now counts as holiday"
     assert conn.execute("SELECT kind FROM audit_log ORDER BY idx DESC LIMIT 1").fetchone()[0] == "calendar.loaded"
+    conn.close()
 
 
 def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
-    conn = open_db(tmp_path / "c.db")
+    conn = open_db(engine.new_target(tmp_path / "c.db"))
     with transaction(conn):
         workcalendar.load_notice(conn, EXAMPLE.read_text(encoding="utf-8"), "example")
     rows = conn.execute("SELECT * FROM calendar_days ORDER BY day").fetchall()
@@ -42,10 +44,11 @@ def test_a_contradictory_file_changes_nothing(tmp_path: Path) -> None:
             workcalendar.load_notice(conn, "2027-01-01,休,元旦\n2027-01-01,班,元旦", "bad")
     assert caught.value.code == "calendar.duplicate_day"
     assert conn.execute("SELECT * FROM calendar_days ORDER BY day").fetchall() == rows
+    conn.close()
 
 
 def test_cli(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     run = lambda *a: subprocess.run([sys.executable, "-m", "sync_server", *a, "--db", db], cwd=ROOT,
                                     capture_output=True, text=True)
     assert run("workdays", "add", "2025-09-26", "20").stdout.strip() == "2025-10-30\t正式"

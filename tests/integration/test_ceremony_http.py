@@ -21,6 +21,7 @@ from schemas import clock
 from schemas.jcs import canonicalize
 from sync_server.db.connection import open_db, transaction
 from sync_server.planning import ceremony, draws
+from tests.support.engine import Target
 from tests.integration.conftest import County, server_rows
 from tests.support.ceremony import add_task, beijing_local, commitment, restart
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
@@ -68,7 +69,7 @@ def add_witness(admin: httpx.Client, task: str, name: str, role: str) -> str:
     return LINK.search(response.text).group(1)
 
 
-def state_of(db: Path, task: str) -> str:
+def state_of(db: Target, task: str) -> str:
     return server_rows(db, "SELECT state FROM tasks WHERE id = ?", task)[0]["state"]
 
 
@@ -171,8 +172,8 @@ def test_ceremony_over_http(server: ServerProcess, county: County, later: list[S
     assert canonicalize(draws.compute(files["announcement"], files["reveal"])) == files["result"]
     paths = []
     for name, body in files.items():
-        (county.db.parent / f"{name}.json").write_bytes(body)
-        paths.append(str(county.db.parent / f"{name}.json"))
+        (county.folder / f"{name}.json").write_bytes(body)
+        paths.append(str(county.folder / f"{name}.json"))
     checked = subprocess.run([sys.executable, str(ROOT / "verifier" / "ssj_verify.py"), *paths], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

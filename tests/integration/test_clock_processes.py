@@ -44,6 +44,6 @@ def test_the_cli_dates_its_ledger_on_the_moved_clock(county) -> None:
 def test_a_malformed_clock_setting_is_refused_not_ignored(county) -> None:
     out = _cli("ledger", "--db", str(county.db), SUIJIAN_CLOCK="next tuesday")
     assert out.returncode == 2 and "时钟设置无效" in out.stderr and "Traceback" not in out.stderr
-    app = subprocess.run([sys.executable, "-m", "field_app", "--data", str(county.db.parent / "tablet")],
+    app = subprocess.run([sys.executable, "-m", "field_app", "--data", str(county.folder / "tablet")],
                          capture_output=True, text=True, timeout=120, env={**os.environ, "SUIJIAN_CLOCK": "soon"})
     assert app.returncode == 2 and "时钟设置无效" in app.stderr and "Traceback" not in app.stderr

@@ -31,6 +31,7 @@ from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import envelope
 from schemas.specialties import SPECIALTIES
+from tests.support.engine import Target
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
 from tests.support.records import finding, queue_record, record
@@ -146,9 +147,9 @@ def test_no_rectification_past_its_deadline_is_called_within_it(history_county: 
                                                                 tmp_path: Path) -> None:
     today = dates.today()
     mine = approve_rectification_due(site.url, history_county, tmp_path, dates.days_from_today(-1))
-    rows = server_rows(history_county.db, "SELECT no, json_extract(handling, '$.rectify.deadline') AS deadline,"
-                       " json_extract(handling, '$.rectify.status') AS status FROM disclosures"
-                       " WHERE json_extract(handling, '$.rectify.status') IN ('pending', 'not_met')")
+    rows = server_rows(history_county.db, "SELECT no, handling -> 'rectify' ->> 'deadline' AS deadline,"
+                       " handling -> 'rectify' ->> 'status' AS status FROM disclosures"
+                       " WHERE handling -> 'rectify' ->> 'status' IN ('pending', 'not_met')")
     passed = {r["no"]: r["status"] for r in rows if date.fromisoformat(r["deadline"]) < today}
     assert passed.get(mine) == "pending", "the entry made here is a pending rectification past its deadline"
 
@@ -222,7 +223,7 @@ def of_period(year: int, half: int | None, task: Any) -> bool:
     return task["year"] == year and (half is None or (int(task["period_start"][5:7]) <= 6) == (half == 1))
 
 
-def expected_report(db: Path, year: int, half: int | None, today: date) -> dict[str, Expected]:
+def expected_report(db: Target, year: int, half: int | None, today: date) -> dict[str, Expected]:
     """The report's figures by the documented rules, from raw rows (no report code)."""
     end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
     cutoff = min(end, today).isoformat()
@@ -238,7 +239,8 @@ def expected_report(db: Path, year: int, half: int | None, today: date) -> dict[
             out[placed(link, own.get(link["unit_id"]))].drawn.add(link["unit_id"])
 
     seen: set[tuple[str, str]] = set()
-    entries = server_rows(db, "SELECT * FROM disclosures WHERE year = ? AND (? IS NULL OR half = ?)", year, half, half)
+    entries = server_rows(db, "SELECT * FROM disclosures WHERE year = ? AND half IN (?, ?)", year,
+                          *((half, half) if half else (1, 2)))
     for entry in entries:
         code = attributed(entry, visits[entry["assignment_id"]], own.get(entry["unit_id"]))
         figures = out[code]
@@ -344,8 +346,8 @@ def test_a_hospital_drawn_by_another_specialtys_task_counts_under_that_task(hist
     year = server_rows(history_county.db, "SELECT max(year) FROM plans")[0][0]
     only_infectious = server_rows(
         history_county.db, "SELECT count(*) FROM disclosures d WHERE d.year = ? AND d.specialty = 'medical'"
-        " AND (SELECT group_concat(t.specialty) FROM assignment_tasks at JOIN tasks t ON t.id = at.task_id"
-        " WHERE at.assignment_id = d.assignment_id) = 'infectious'", year)[0][0]
+        " AND (SELECT count(*) || ':' || max(t.specialty) FROM assignment_tasks at JOIN tasks t ON t.id = at.task_id"
+        " WHERE at.assignment_id = d.assignment_id) = '1:infectious'", year)[0][0]
     assert only_infectious > 0, "the demo county has hospitals visited only for the 传染病防治 task"
     shown = workbook_rows(site, year, None)
     infectious, medical = shown[SPECIALTIES["infectious"]], shown[SPECIALTIES["medical"]]

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from sync_server.registry.core import uscc
+from tests.support.engine import Target
 from tests.integration.conftest import County, server_rows
 from tests.support.dates import days_from_today
 from tests.support.office import AUDITOR, CLERK, Console, signed_in
@@ -77,11 +78,11 @@ def sha_of(html: str) -> str:
     return re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
 
 
-def units_in(db: Path) -> dict[str, dict]:
+def units_in(db: Target) -> dict[str, dict]:
     return {r["id"]: dict(r) for r in server_rows(db, "SELECT * FROM units")}
 
 
-def last_audit(db: Path) -> dict:
+def last_audit(db: Target) -> dict:
     return json.loads(server_rows(db, "SELECT entry FROM audit_log ORDER BY idx DESC LIMIT 1")[0]["entry"])
 
 
@@ -114,7 +115,7 @@ def test_a_preview_lists_every_bad_row_and_applies_nothing(server: ServerProcess
     assert units_in(county.db) == before
 
 
-def sha_of_staged(db: Path) -> str:
+def sha_of_staged(db: Target) -> str:
     return server_rows(db, "SELECT sha256 FROM registry_staged_imports ORDER BY created_at DESC LIMIT 1")[0]["sha256"]
 
 
@@ -242,7 +243,7 @@ def test_add_a_unit_checks_its_credit_code(server: ServerProcess, county: County
     assert (last_audit(county.db)["kind"], last_audit(county.db)["by"]) == ("registry.unit_added", "office:" + CLERK)
 
 
-def officers_in(db: Path) -> dict[str, dict]:
+def officers_in(db: Target) -> dict[str, dict]:
     return {r["id"]: dict(r) for r in server_rows(db, "SELECT * FROM users WHERE role IN ('inspector', 'leader')")}
 
 

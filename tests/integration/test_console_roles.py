@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from sync_server.app import routes
 from sync_server.office.core.roles import ACTIONS, ROLES, may
+from tests.integration.conftest import copy_county_db
 from tests.integration.conftest import County
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
 from tests.support.server import ServerProcess
@@ -42,9 +43,7 @@ def console_routes() -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, county_template: County) -> Iterator[ServerProcess]:
-    import shutil
-    db = tmp_path_factory.mktemp("roles") / "server.db"
-    shutil.copy(county_template.db, db)
+    db = copy_county_db(county_template, tmp_path_factory.mktemp("roles") / "server.db", for_the_run=True)
     proc = ServerProcess(db).start()
     yield proc
     proc.stop()

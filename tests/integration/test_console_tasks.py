@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.engine import Target
 from tests.integration.conftest import County, server_rows
 from tests.support.office import browser_sign_in
 from tests.support.browser import chromium_page
@@ -27,7 +28,7 @@ def page() -> Iterator[Page]:
         yield made
 
 
-def places_population(db: Path) -> int:
+def places_population(db: Target) -> int:
     rows = server_rows(db, "SELECT specialty, tags FROM units WHERE covered = 1")
     return sum(1 for r in rows if r["specialty"] == "public_places" or "公共场所" in json.loads(r["tags"]))
 

@@ -15,6 +15,7 @@ import pytest
 from schemas import clock
 from sync_server.db.connection import open_db, transaction
 from sync_server.planning import draws
+from tests.support.engine import Target
 from tests.integration.conftest import server_rows
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
 from tests.support.records import queue_record, record
@@ -54,13 +55,13 @@ def error_beside(page: str, field: str) -> str:
     return html.unescape(found.group(1))
 
 
-def population(db: Path, specialty: str, name: str) -> int:
+def population(db: Target, specialty: str, name: str) -> int:
     """Covered units of a specialty, by their own specialty or a tag naming it (DOMAIN.md)."""
     rows = server_rows(db, "SELECT specialty, tags FROM units WHERE covered = 1")
     return sum(1 for r in rows if r["specialty"] == specialty or name in json.loads(r["tags"]))
 
 
-def created_task(db: Path, number: str) -> sqlite3.Row:
+def created_task(db: Target, number: str) -> sqlite3.Row:
     (row,) = server_rows(db, "SELECT * FROM tasks WHERE number = ?", number)
     return row
 
@@ -186,7 +187,7 @@ def test_exclusions_while_planned_then_refused_as_stale_after_the_announcement(s
     assert empty.status_code == 422 and "理由" in error_beside(empty.text, "redraw_reason")
 
 
-def _replaceable_visit(db: Path) -> tuple[dict, str]:
+def _replaceable_visit(db: Target) -> tuple[dict, str]:
     """A single-task visit with no record, and an officer who may take a place in it (derived here
     from the registry: an active inspector of the task's specialty, certificate valid through the
     visit, not on the team, not recused)."""

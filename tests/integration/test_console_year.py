@@ -34,6 +34,7 @@ from field_app.store import LocalStore
 from field_app.sync import RetryPolicy, SyncClient
 from schemas import enrollment_link
 from schemas.specialties import SPECIALTIES
+from tests.support import engine
 from tests.integration.conftest import server_rows
 from tests.integration.test_console_ceremony import commit_in_browser, give_nonce, name_witness
 from tests.integration.test_disclosure import approve
@@ -84,8 +85,8 @@ def enrollment_code(office: Page, url: str, name: str) -> enrollment_link.Enroll
 
 def test_the_office_year_from_an_empty_database(tmp_path: Path) -> None:
     shots = Shots(Path(os.environ["SUIJIAN_SCREENSHOTS"]) if os.environ.get("SUIJIAN_SCREENSHOTS") else tmp_path / "shots")
-    db = tmp_path / "server" / "server.db"
-    db.parent.mkdir()
+    (tmp_path / "server").mkdir()
+    db = engine.new_target(tmp_path / "server" / "server.db")
     made = subprocess.run([sys.executable, "-m", "sync_server", "office-account", "--db", str(db), "--username", ADMIN,
                            "--name", "张伟", "--role", "admin"], input=PASSWORD + "\n", text=True, cwd=ROOT,
                           capture_output=True)

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from sync_server.cli import main as cli
+from tests.support.engine import Target
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def drawn_tasks(db: Path) -> list[str]:
+def drawn_tasks(db: Target) -> list[str]:
     return [r[0] for r in server_rows(db, "SELECT id FROM tasks WHERE state = 'drawn' ORDER BY id")]
 
 
@@ -54,7 +56,7 @@ def test_the_demo_records_were_pushed_by_enrolled_tablets(history_county: County
 
 
 def test_python_m_demo_seed_makes_a_verifiable_county(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
+    db = engine.new_target(tmp_path / "demo.db")
     done = subprocess.run([sys.executable, "-m", "demo", "seed", "--db", str(db), "--units", "200",
                            "--inspectors", "12", "--no-history"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

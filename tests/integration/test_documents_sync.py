@@ -65,7 +65,7 @@ def test_the_pdf_syncs_with_its_record_and_the_server_keeps_exactly_those_bytes(
     inspector, assignment, doc = synced
     sha = doc["documents"]["pdf"]
     assert doc["documents"]["kinds"] == ["site_record", "opinion"]
-    kept = path_for(county.db.with_name(county.db.stem + "-photos"), sha).read_bytes()
+    kept = path_for(county.photos, sha).read_bytes()
     assert hashlib.sha256(kept).hexdigest() == sha == hashlib.sha256(inspector.files.document(sha)).hexdigest()
     (row,) = server_rows(county.db, "SELECT media_type, bytes FROM photos WHERE sha256 = ?", sha)
     assert tuple(row) == ("application/pdf", len(kept))

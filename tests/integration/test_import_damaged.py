@@ -20,6 +20,7 @@ import pytest
 from sync_server.errors import BadRequest
 from sync_server.db.connection import open_db
 from sync_server.registry.imports import import_file
+from tests.support import engine
 from tests.support.server import ROOT
 
 SAMPLES = ROOT / "docs" / "samples"
@@ -29,7 +30,7 @@ OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
 
 @pytest.fixture
 def conn(tmp_path: Path) -> sqlite3.Connection:
-    connection = open_db(tmp_path / "server.db")
+    connection = open_db(engine.new_target(tmp_path / "server.db"))
     assert import_file(connection, "units", SAMPLES / "units.csv").inserted == 60
     yield connection
     connection.close()
@@ -152,7 +153,7 @@ def test_an_old_xls_file_is_refused_by_its_magic_bytes(conn: sqlite3.Connection,
 def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "units.csv"
     path.write_bytes((SAMPLES / "units.xlsx").read_bytes())
-    fresh = open_db(tmp_path / "other.db")
+    fresh = open_db(engine.new_target(tmp_path / "other.db"))
     try:
         assert import_file(fresh, "units", path).inserted == 60
     finally:
@@ -160,7 +161,7 @@ def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_damaged_and_xls_files_without_a_traceback(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     xls = tmp_path / "名录.xls"
     xls.write_bytes(OLE2 + bytes(512))
     damaged = patched(tmp_path, _bad_block_type)

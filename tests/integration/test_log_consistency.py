@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +16,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas import contract
+from sync_server.db.connection import transaction
+from tests.support.engine import Target
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 from tests.support.server import ROOT, ServerProcess
 from tests.unit.test_merkle import reference_consistency, reference_root
 
 
-def leaves_in(db: Path) -> list[bytes]:
+def leaves_in(db: Target) -> list[bytes]:
     """RFC 9162 leaf hashes of the stored entries, computed here: SHA-256(0x00 || entry)."""
     return [hashlib.sha256(b"\x00" + bytes(row["entry"])).digest()
             for row in server_rows(db, "SELECT entry FROM audit_log ORDER BY idx")]
@@ -83,24 +85,24 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-S", "-E", "-s", script, *args], capture_output=True, text=True, timeout=120)
 
 
-def rewrite_entry(db: Path, idx: int) -> None:
+def rewrite_entry(db: Target, idx: int) -> None:
     """A careful forger: one old entry changed, its leaf hash recomputed so the table looks whole."""
-    conn = sqlite3.connect(db)
+    conn = engine.connect(db)
     try:
         entry = bytes(conn.execute("SELECT entry FROM audit_log WHERE idx = ?", (idx,)).fetchone()[0])
         forged = entry.replace(b'"at":"2', b'"at":"1', 1)
         assert forged != entry
-        with conn:
+        with transaction(conn):
             conn.execute("UPDATE audit_log SET entry = ?, leaf_hash = ? WHERE idx = ?",
                          (forged, hashlib.sha256(b"\x00" + forged).digest(), idx))
     finally:
         conn.close()
 
 
-def drop_entries_from(db: Path, idx: int) -> None:
-    conn = sqlite3.connect(db)
+def drop_entries_from(db: Target, idx: int) -> None:
+    conn = engine.connect(db)
     try:
-        with conn:
+        with transaction(conn):
             conn.execute("DELETE FROM audit_log WHERE idx >= ?", (idx,))
     finally:
         conn.close()

@@ -14,6 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from sync_server.db.connection import open_db
+from tests.support.engine import Target
+from tests.support import engine
 from tests.integration.conftest import server_rows
 from tests.support.office import Console, make_account, signed_in
 from tests.support.report_rows import Rows, fill_2025
@@ -32,8 +34,8 @@ PROVISIONAL = [("2027-01-29", 10, "2027-02-12", "2027-02-18"), ("2026-12-30", 3,
 
 
 @pytest.fixture(scope="module")
-def county_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("yearly") / "server.db"
+def county_db(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    db = engine.new_target(tmp_path_factory.mktemp("yearly") / "server.db", for_the_run=True)
     conn = open_db(db)
     fill_2025(conn)
     rows = Rows(conn)
@@ -41,7 +43,6 @@ def county_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         n = rows.entry("public_places", 2027, 1, "no_problem", "no_problem", due)
         conn.execute("UPDATE disclosures SET due_from = ?, due_days = ?, due_provisional = 1 WHERE id = ?",
                      (start, days, n))
-    conn.commit()
     conn.close()
     for username, role in (("admin1", "admin"), ("clerk1", "clerk"), ("auditor1", "auditor")):
         make_account(db, username, role)
@@ -49,13 +50,16 @@ def county_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server(county_db: Path, tmp_path: Path) -> Iterator[ServerProcess]:
-    db = tmp_path / "server.db"
-    source = sqlite3.connect(county_db)
-    target = sqlite3.connect(db)
-    source.backup(target)
-    source.close()
-    target.close()
+def server(county_db: Target, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A copy of the module's database for each test (on PostgreSQL: made from it as a template)."""
+    db: Target = tmp_path / "server.db"
+    if engine.ON_POSTGRES:
+        db = engine.new_target(tmp_path / "server.db", template=engine.database_of(county_db))
+    else:
+        source, target = sqlite3.connect(county_db), sqlite3.connect(db)
+        source.backup(target)
+        source.close()
+        target.close()
     proc = ServerProcess(db).start()
     yield proc
     proc.stop()
@@ -68,7 +72,7 @@ def admin(server: ServerProcess) -> Iterator[Console]:
     client.close()
 
 
-def dues(db: Path) -> dict[str, tuple[str, int]]:
+def dues(db: Target) -> dict[str, tuple[str, int]]:
     return {r["due_from"]: (r["due_on"], r["due_provisional"])
             for r in server_rows(db, "SELECT due_from, due_on, due_provisional FROM disclosures WHERE year = 2027")}
 

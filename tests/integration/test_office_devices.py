@@ -16,6 +16,7 @@ from field_app.store import LocalStore
 from field_app.sync import SyncClient
 from schemas import enrollment_link
 from sync_server.accounts.service import digest, normalize_code
+from tests.support.engine import Target
 from tests.integration.conftest import FAST_RETRY, County, server_rows
 from tests.support.office import ADMIN, AUDITOR, CLERK, Console, signed_in
 from tests.support.server import ServerProcess
@@ -35,11 +36,11 @@ def tablet(tmp_path: Path, name: str, url: str) -> SyncClient:
     return SyncClient(url, LocalStore(home / "app.db"), KeyStore(home / "keys"), retry=FAST_RETRY)
 
 
-def logged(db: Path, kind: str) -> list[str]:
+def logged(db: Target, kind: str) -> list[str]:
     return [bytes(r["entry"]).decode("utf-8") for r in server_rows(db, "SELECT entry FROM audit_log WHERE kind = ?", kind)]
 
 
-def device_row(db: Path, device_id: str):
+def device_row(db: Target, device_id: str):
     return server_rows(db, "SELECT * FROM devices WHERE id = ?", device_id)[0]
 
 

@@ -13,6 +13,7 @@ from sync_server.db.connection import open_db, transaction
 from sync_server.disclosure import service as disclosure
 from sync_server.errors import Conflict
 from sync_server.office import profile
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 from tests.support.server import ServerProcess
 
@@ -21,7 +22,7 @@ NAME = "沂源县卫生健康综合监督执法大队"
 
 def test_an_unnamed_office_shows_a_placeholder_and_refuses_to_publish(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "office.db"
+    db = engine.new_target(tmp_path / "office.db")
     conn = open_db(db)
     assert profile.shown_name(conn) == profile.PLACEHOLDER
     with pytest.raises(Conflict) as refused:
@@ -33,7 +34,7 @@ def test_an_unnamed_office_shows_a_placeholder_and_refuses_to_publish(tmp_path: 
 
 
 def test_office_refuses_a_bad_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["office", "--db", str(tmp_path / "o.db"), "--region", "36a"]) == 1
+    assert cli(["office", "--db", str(engine.new_target(tmp_path / "o.db")), "--region", "36a"]) == 1
     assert "office.bad_region" in capsys.readouterr().err
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from http.cookies import SimpleCookie
 from typing import Iterator
 
 import httpx
 import pytest
 
+from sync_server.db.connection import transaction
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 from tests.support.office import ADMIN, CLERK, PASSWORD, signed_in
 from tests.support.server import ServerProcess
@@ -106,8 +107,8 @@ def test_sign_in_refuses_a_foreign_origin_and_a_missing_csrf_token(web: httpx.Cl
 
 def test_an_expired_session_or_a_deactivated_account_ends_it(web: httpx.Client, county: County) -> None:
     sign_in(web, CLERK)
-    conn = sqlite3.connect(county.db)
-    with conn:
+    conn = engine.connect(county.db)
+    with transaction(conn):
         conn.execute("UPDATE console_sessions SET expires_at = '2000-01-01T00:00:00.000Z'")
     assert web.get("/office").status_code == 303, "past its expiry the session is over"
     conn.close()

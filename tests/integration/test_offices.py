@@ -9,6 +9,11 @@ caller without credentials must answer it exactly as it answers a made-up creden
 (the sign-in page, 401/403) — never data, never a change (each target's tables are
 counted before and after). The one thing a parent office sees of its offices is their progress,
 on its own console's 下级机构 page, checked here against each county's own yearly report.
+
+sqlite_only FOR NOW, and not because it is about SQLite: the platform is built by copying seeded
+SQLite files to offices/<code>.db and read back with sqlite3. On PostgreSQL an office is a schema
+of one database, so the seeded counties would have to be restored into schemas (pg_dump of the
+template databases, schema renamed); that twin is not written yet (issue 14's report).
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ from sync_server.reports.core.report import Period
 from tests.integration.conftest import FAST_RETRY, County, _seeded_once
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
 from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.sqlite_only
 
 PROVINCE, CITY, COUNTY_A, COUNTY_B = "370000", "370100", "370102", "370103"
 NAMES = {PROVINCE: "山东省卫生健康委员会", CITY: "济南市卫生健康委员会", COUNTY_A: "历下区卫生健康局",

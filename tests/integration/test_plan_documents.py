@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from tests.support import engine
 import pytest
 
 from sync_server.db import Connection
@@ -23,7 +23,7 @@ BODY = "一、工作目标\n全面推行“双随机、一公开”监管。\n\n
 
 @pytest.fixture
 def conn(tmp_path: Path) -> Iterator[Connection]:
-    connection = open_db(tmp_path / "server.db")
+    connection = open_db(engine.new_target(tmp_path / "server.db"))
     yield connection
     connection.close()
 
@@ -100,10 +100,10 @@ def test_a_revision_is_a_new_version_with_its_reason_and_the_old_one_stays(conn:
 
 def test_a_published_version_cannot_be_changed_or_deleted_even_in_sql(conn: Connection, tmp_path: Path) -> None:
     published(conn)
-    plain = sqlite3.connect(tmp_path / "server.db")
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+    plain = engine.connect(engine.new_target(tmp_path / "server.db"))   # the same database, another session
+    with pytest.raises(engine.refusals(), match="immutable"):
         plain.execute("UPDATE plan_versions SET body = 'changed' WHERE version = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+    with pytest.raises(engine.refusals(), match="never deleted"):
         plain.execute("DELETE FROM plan_versions WHERE version = 1")
     plain.close()
     assert docs.document(conn, 2027)["current"]["body"] == BODY

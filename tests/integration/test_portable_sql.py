@@ -1,6 +1,10 @@
 """The shared SQL forms mean on SQLite what the SQLite-only ones they replaced meant: upserts keep
 the last write, `->>` reads what json_extract read, FILTER counts what summed comparisons counted,
-and the dialect's fragments run (sync_server/db/dialect.py)."""
+and the dialect's fragments run (sync_server/db/dialect.py).
+
+sqlite_only: these compare the shared forms with the SQLite-only spellings they replaced
+(json_extract, iif, sums of comparisons), which PostgreSQL does not have; the PostgreSQL pass
+runs the shared forms through every other test."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +17,8 @@ from sync_server.db.meta import get_meta, set_meta
 from sync_server.disclosure.queries import disclosures
 from sync_server.planning.queries.assignments import next_seq
 from sync_server.records.queries.photos import insert_photo
+
+pytestmark = pytest.mark.sqlite_only
 
 DOCS = ['{"rectify": {"status": "pending", "deadline": "2026-12-01"}, "case": {"decision_no": null}}',
         '{"case": null}', '{}', '{"rectify": {"status": "met"}, "case": {"decision_no": "卫罚〔2026〕1号"}}',

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from sync_server.db.connection import transaction
+from tests.support import engine
 from tests.integration.conftest import County, server_rows
 from tests.support.server import ServerProcess
 from tests.support.browser import chromium_page
@@ -81,8 +82,8 @@ def test_a_tampered_entry_fails_verification_in_the_browser(site: ServerProcess,
                                     " ON x.id = d.id WHERE d.category = 'no_problem' LIMIT 1")[0]
     altered = json.loads(bytes(doc))
     altered["category"] = {"code": "no_problem", "label": "未发现问题（已改动）"}
-    conn = sqlite3.connect(history_county.db)
-    with conn:   # someone with database access rewrites what the page serves
+    conn = engine.connect(history_county.db)
+    with transaction(conn):   # someone with database access rewrites what the page serves
         conn.execute("UPDATE disclosure_docs SET doc = ? WHERE id = ?",
                      (json.dumps(altered, ensure_ascii=False, separators=(",", ":")).encode(), entry_id))
     conn.close()

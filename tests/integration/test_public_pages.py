@@ -28,6 +28,7 @@ from sync_server.errors import NotFound
 from sync_server.planning import plans
 from sync_server.planning.core.draw import announcement_hash, result_hash, run_draw
 from sync_server.public import pages
+from tests.support import engine
 from tests.support.server import ROOT
 
 # Reads today's date (the suite's clock): .ci/run runs it again with the clock moved.
@@ -64,7 +65,7 @@ def html(web: httpx.Client, path: str, status: int = 200) -> str:
     return text
 
 
-# --- a draw composed from the registry (DRAW_SPEC §1), written with plain sqlite3 ------------
+# --- a draw composed from the registry (DRAW_SPEC §1), written with plain SQL ------------------
 
 def _rows(conn: sqlite3.Connection, sql: str, *args: Any) -> list[tuple]:
     return conn.execute(sql, args).fetchall()
@@ -124,9 +125,8 @@ def own(county) -> dict[str, str]:
                     for role, number in OWN_TASKS.items()}
     finally:
         conn.close()
-    plain = sqlite3.connect(county.db)
+    plain = engine.connect(county.db)
     plain.execute("UPDATE tasks SET state = 'drawn' WHERE id = ?", (made["legacy"],))
-    plain.commit()
     plain.close()
     return made
 
@@ -134,7 +134,7 @@ def own(county) -> dict[str, str]:
 @pytest.fixture
 def own_draw(county, own: dict[str, str]) -> dict[str, Any]:
     nonce = hashlib.sha256(b"test-office-nonce").digest()
-    conn = sqlite3.connect(county.db)
+    conn = engine.connect(county.db)
     _inject(conn)
     announcement = compose_announcement(conn, OWN_TASKS["own"], hashlib.sha256(nonce).hexdigest())
     reveal = {"announcement_hash": announcement_hash(announcement), "beacon_value": "03 09 14 21 26 31 + 07",
@@ -143,7 +143,6 @@ def own_draw(county, own: dict[str, str]) -> dict[str, Any]:
     files = {"announcement": canonicalize(announcement), "reveal": canonicalize(reveal), "result": canonicalize(result)}
     _store(conn, own["own"], "drawn", files)
     _store(conn, own["announced"], "announced", {**files, "reveal": None, "result": None})
-    conn.commit()
     conn.close()
     return {"files": files, "result": result, **own}
 
@@ -206,8 +205,7 @@ def test_composed_draw_hashes_match_the_downloads_and_the_rows(web: httpx.Client
     text = html(web, f"/public/tasks/{task}")
     served = {name: download(web, task, name) for name in ("announcement", "reveal", "result")}
     assert served == own_draw["files"]
-    row = sqlite3.connect(county.db).execute("SELECT announcement, reveal, result FROM draws WHERE task_id = ?",
-                                             (task,)).fetchone()
+    (row,) = engine.rows(county.db, "SELECT announcement, reveal, result FROM draws WHERE task_id = ?", task)
     assert (served["announcement"], served["reveal"], served["result"]) == tuple(bytes(b) for b in row)
     assert f'<span class="hash">{hashlib.sha256(served["announcement"]).hexdigest()}</span>' in text
     assert f'<span class="hash">{hashlib.sha256(served["result"]).hexdigest()}</span>' in text
@@ -300,10 +298,11 @@ def test_a_missing_verifier_is_a_404(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_no_personal_data_beyond_the_draw(web: httpx.Client, county, own_draw) -> None:
-    conn = sqlite3.connect(county.db)
+    conn = engine.connect(county.db)
     phones = [r[0] for r in conn.execute("SELECT phone FROM users WHERE phone != '' UNION "
                                          "SELECT phone FROM units WHERE phone != ''")]
     addresses = [r[0] for r in conn.execute("SELECT address FROM units WHERE address != ''")]
+    conn.close()
     assert phones and addresses
     for path in (f"/public/tasks/{DEMO_TASK}", f"/public/tasks/{own_draw['own']}"):
         text = html(web, path)

@@ -14,6 +14,7 @@ from demo.county import generate_county
 from sync_server.db.connection import open_db
 from sync_server.registry.imports import import_file
 from sync_server.errors import BadRequest
+from tests.support import engine
 from tests.support.server import ROOT
 
 SAMPLES = ROOT / "docs" / "samples"
@@ -21,7 +22,7 @@ SAMPLES = ROOT / "docs" / "samples"
 
 @pytest.fixture
 def conn(tmp_path: Path) -> sqlite3.Connection:
-    connection = open_db(tmp_path / "server.db")
+    connection = open_db(engine.new_target(tmp_path / "server.db"))
     yield connection
     connection.close()
 
@@ -129,7 +130,7 @@ def test_gb18030_csv(conn: sqlite3.Connection, tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     run = lambda *a: subprocess.run([sys.executable, "-m", "sync_server", *a, "--db", db], cwd=ROOT,
                                     capture_output=True, text=True)
     bad = run("import-units", str(SAMPLES / "units-with-errors.csv"))
@@ -188,7 +189,7 @@ def test_yes_no_refuses_other_words(conn: sqlite3.Connection, tmp_path: Path) ->
 
 
 def test_headers_seen_in_real_registries(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     units = workbook(tmp_path / "units.xlsx", [[*UNIT_HEAD, "是否纳入监管"], unit(CODES[0], "否"), unit(CODES[1], 0)])
     law = workbook(tmp_path / "law.xlsx", [[*UNIT_HEAD, "法律适用"], unit(CODES[2], "不适用"), unit(CODES[3], "适用")])
     people = workbook(tmp_path / "people.xlsx", [["执法证号", "姓名", "专业", "证件有效期", "职务"],
@@ -201,7 +202,7 @@ def test_headers_seen_in_real_registries(tmp_path: Path) -> None:
         run = subprocess.run([sys.executable, "-m", "sync_server", command, str(path), "--db", db], cwd=ROOT,
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
-    conn = open_db(Path(db))
+    conn = open_db(engine.new_target(tmp_path / "cli.db"))
     try:
         assert dict(conn.execute("SELECT id, covered FROM units").fetchall()) == dict(zip(CODES[:4], [0, 0, 0, 1]))
         assert dict(conn.execute("SELECT id, role FROM users WHERE id IN ('1', '2')").fetchall()) == \
@@ -227,7 +228,7 @@ def test_skip_errors_with_every_row_bad_writes_nothing(conn: sqlite3.Connection,
     result = import_file(conn, "units", path, skip_errors=True)
     assert len(result.errors) == 2 and not result.written
     assert count(conn, "units") == 0 and audit_size(conn) == before
-    db = str(tmp_path / "cli.db")
+    db = str(engine.new_target(tmp_path / "cli.db"))
     run = subprocess.run([sys.executable, "-m", "sync_server", "import-units", str(path), "--db", db, "--skip-errors"],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 1 and "没有可导入的数据" in run.stderr and "加 --skip-errors" not in run.stderr

@@ -13,6 +13,7 @@ from sync_server.errors import BadRequest, Conflict, FieldErrors, NotFound, Stal
 from sync_server.registry import edits, staging
 from sync_server.registry.core import uscc
 from sync_server.registry.imports import import_file
+from tests.support import engine
 from tests.support.server import ROOT
 
 SAMPLES = ROOT / "docs" / "samples"
@@ -21,7 +22,7 @@ HEADER = "统一社会信用代码,单位名称,地址,专业,信用风险等级
 
 @pytest.fixture
 def conn(tmp_path: Path) -> sqlite3.Connection:
-    connection = open_db(tmp_path / "server.db")
+    connection = open_db(engine.new_target(tmp_path / "server.db"))
     import_file(connection, "units", SAMPLES / "units.csv")
     yield connection
     connection.close()

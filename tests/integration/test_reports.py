@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,8 +29,10 @@ from openpyxl import load_workbook
 
 from sync_server.cli import main
 from sync_server.reports.core.report import Period
-from sync_server.db.connection import open_db
+from sync_server.db.connection import open_db, transaction
 from sync_server.reports.service import assemble
+from tests.support.engine import Target
+from tests.support import engine
 from tests.support.report_rows import fill_2025
 from tests.support.server import ServerProcess
 
@@ -42,8 +43,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
-def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("reports") / "server.db"
+def report_db(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    db = engine.new_target(tmp_path_factory.mktemp("reports") / "server.db", for_the_run=True)
     conn = open_db(db)
     fill_2025(conn)
     conn.close()
@@ -51,7 +52,7 @@ def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def web(report_db: Path) -> Iterator[httpx.Client]:
+def web(report_db: Target) -> Iterator[httpx.Client]:
     server = ServerProcess(report_db).start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -75,11 +76,11 @@ def bp(value: float) -> int:
     return round(value * 10_000)
 
 
-def run_cli(report_db: Path, out: Path, *extra: str) -> None:
+def run_cli(report_db: Target, out: Path, *extra: str) -> None:
     assert main(["report", "--db", str(report_db), "--year", "2025", *extra, "--out", str(out)]) == 0
 
 
-def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_the_yearly_workbook(report_db: Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "report-2025.xlsx"
     run_cli(report_db, out)
     assert "2025年度" in capsys.readouterr().out
@@ -104,7 +105,7 @@ def test_cli_writes_the_yearly_workbook(report_db: Path, tmp_path: Path, capsys:
     assert book["汇总表"]["D3"].number_format == "0.0%"
 
 
-def test_the_workbook_keeps_its_look(report_db: Path, tmp_path: Path) -> None:
+def test_the_workbook_keeps_its_look(report_db: Target, tmp_path: Path) -> None:
     """Titles, headers, frozen panes, widths and the red 否, as the office has always seen them."""
     out = tmp_path / "look.xlsx"
     run_cli(report_db, out)
@@ -122,7 +123,7 @@ def test_the_workbook_keeps_its_look(report_db: Path, tmp_path: Path) -> None:
     assert missed.value == "否" and missed.font.color.rgb.endswith("B00020")
 
 
-def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Path, tmp_path: Path) -> None:
+def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Target, tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     run_cli(report_db, out)
     book = load_workbook(out)
@@ -141,7 +142,7 @@ def test_the_lateness_sheet_has_medians_and_the_late_entries(report_db: Path, tm
     assert "3%" in notes["抽查比例"] and "80%" in notes["按风险分类抽取占比"] and "100%" in notes["公示率"]
 
 
-def test_cli_half_years(report_db: Path, tmp_path: Path) -> None:
+def test_cli_half_years(report_db: Target, tmp_path: Path) -> None:
     first, second = tmp_path / "h1.xlsx", tmp_path / "h2.xlsx"
     run_cli(report_db, first, "--half", "1")
     run_cli(report_db, second, "--half", "2")
@@ -157,7 +158,7 @@ def test_cli_half_years(report_db: Path, tmp_path: Path) -> None:
     assert [h2["公共场所"][k] for k in ("按时公示", "逾期公示", "逾期未公示")] == [1, 0, 1]
 
 
-def test_cli_refuses_bad_arguments(report_db: Path, tmp_path: Path) -> None:
+def test_cli_refuses_bad_arguments(report_db: Target, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["report", "--db", str(report_db), "--year", "2025", "--half", "3", "--out", str(tmp_path / "x.xlsx")])
     with pytest.raises(SystemExit, match="xlsx"):
@@ -171,10 +172,9 @@ def test_cli_refuses_bad_arguments(report_db: Path, tmp_path: Path) -> None:
     (date(2025, 12, 5), 1, 1, 2, 5000),      # the December entry is past due and unpublished
     (date(2025, 12, 1), 1, 0, 3, 10_000),    # due today: not late yet
     (date(2025, 9, 10), 0, 0, 4, None)])     # nothing due yet
-def test_a_running_period_counts_what_has_fallen_due(report_db: Path, today: date, on_time: int, overdue: int,
+def test_a_running_period_counts_what_has_fallen_due(report_db: Target, today: date, on_time: int, overdue: int,
                                                      not_due: int, rate: int | None) -> None:
-    conn = sqlite3.connect(report_db, isolation_level=None)
-    conn.row_factory = sqlite3.Row
+    conn = engine.connect(report_db)
     try:
         report = assemble(conn, Period(2025, 2), today=today).report
     finally:
@@ -258,10 +258,10 @@ def test_bad_input_gets_a_chinese_error_page(web: httpx.Client, path: str, statu
 
 
 def test_the_late_entries_keep_names_as_text_and_dates_as_dates(tmp_path: Path) -> None:
-    db = tmp_path / "server.db"
+    db = engine.new_target(tmp_path / "server.db")
     conn = open_db(db)
     fill_2025(conn)
-    with conn:   # the unit of the overdue entry, registered under a name that is a formula
+    with transaction(conn):   # the unit of the overdue entry, registered under a name that is a formula
         conn.execute("UPDATE disclosures SET unit_name = ? WHERE unit_name = '<script>alert(1)</script>'",
                      ("=HYPERLINK(\"http://evil.invalid\",\"点击\")",))
     conn.close()

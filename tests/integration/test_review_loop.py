@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 
 import pytest
 
 from field_app.ids import uuid7
 from schemas import envelope
 from schemas.jcs import canonicalize
+from tests.support import engine
 from tests.integration.conftest import server_rows
 from tests.support.records import officer_key, queue_record, record
 
@@ -83,9 +83,8 @@ def stored_sha(county, record_id: str) -> str:
 
 def test_four_eyes(submitted, county) -> None:
     inspector, leader, assignment, doc = submitted
-    conn = sqlite3.connect(county.db)
+    conn = engine.connect(county.db)
     conn.execute("INSERT INTO assignment_team VALUES (?, ?)", (assignment["id"], county.leader))
-    conn.commit()
     conn.close()
     (receipt,) = send(leader, decision(leader, {"id": doc["id"], "envelope_sha256": stored_sha(county, doc["id"])}, "approve"))
     assert receipt["status"] == "rejected" and receipt["error"]["code"] == "review.own_team"

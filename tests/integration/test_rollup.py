@@ -20,6 +20,7 @@ from sync_server.db.connection import office_target, open_db
 from sync_server.reports import rollup
 from sync_server.reports.core.report import Counts, Period, PeriodError, roll_up
 from sync_server.reports.service import assemble
+from tests.support import engine
 from tests.support.report_rows import Rows, fill_2025
 
 TODAY = date(2026, 1, 31)
@@ -56,7 +57,7 @@ def third_county(rows: Rows) -> None:
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, Path]]:
     """The city's own database and its three counties' beside it (offices/<code>.db)."""
-    root = tmp_path_factory.mktemp("city") / "server.db"
+    root = engine.new_target(tmp_path_factory.mktemp("city") / "server.db", for_the_run=True)
     open_db(root).close()
     made = []
     for (code, name), fill in zip(COUNTIES, (fill_2025, lambda c: second_county(Rows(c)),
@@ -64,7 +65,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, Path]
         path = office_target(root, code)
         conn = open_db(path)
         fill(conn)
-        conn.commit()
         conn.close()
         made.append((code, name, path))
     return made
@@ -171,7 +171,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sync_server.platform import databases, service as platform_service
     from tests.support.office import make_account
 
-    root = tmp_path_factory.mktemp("platform") / "server.db"
+    root = engine.new_target(tmp_path_factory.mktemp("platform") / "server.db", for_the_run=True)
     conn = open_db(root)
     with transaction(conn):
         offices = [platform_service.add_office(conn, "370000", "山东省卫生健康委员会", "province"),
@@ -185,7 +185,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                           lambda c: third_county(Rows(c)))):
         county_conn = open_db(office_target(root, code))
         fill(county_conn)
-        county_conn.commit()
         county_conn.close()
     make_account(office_target(root, "370300"), "zibo", "admin")
     make_account(office_target(root, "370323"), "yiyuan", "admin")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from html.parser import HTMLParser
 
 import httpx
 
 from sync_server.web.security_headers import OTHER_POLICY, PAGE_POLICY
+from tests.support import engine
 from tests.support.photos import jpeg_bytes
 from tests.support.server import ServerProcess
 
@@ -49,8 +49,8 @@ class Inline(HTMLParser):
 
 
 def test_every_page_has_the_policy_and_nothing_inline(history_county) -> None:
-    entry = sqlite3.connect(history_county.db).execute("SELECT no FROM disclosures WHERE first_published_on IS NOT NULL"
-                                                       " LIMIT 1").fetchone()[0]
+    entry = engine.rows(history_county.db, "SELECT no FROM disclosures WHERE first_published_on IS NOT NULL"
+                                           " LIMIT 1")[0][0]
     year = entry[:4]
     server = ServerProcess(history_county.db).start()
     try:
@@ -77,9 +77,12 @@ def test_the_api_files_and_errors_have_the_headers(server: ServerProcess) -> Non
 
 
 def test_an_internal_error_has_the_headers_too(server: ServerProcess) -> None:
-    conn = sqlite3.connect(server.db)
-    conn.execute("DROP TABLE plans")   # a damaged database: the page fails inside the server
-    conn.commit()
+    conn = engine.connect(server.db)
+    # a damaged database: the page fails inside the server (the tables that refer to it are left
+    # dangling on SQLite, dropped with it on PostgreSQL)
+    conn.execute("DROP TABLE plans CASCADE" if engine.ON_POSTGRES else "PRAGMA foreign_keys=OFF")
+    if not engine.ON_POSTGRES:
+        conn.execute("DROP TABLE plans")
     conn.close()
     response = httpx.get(server.url + "/public/plans", timeout=30)
     assert response.status_code == 500 and response.json()["code"] == "internal.error"

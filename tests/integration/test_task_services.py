@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from tests.support import engine
 import pytest
 
 from sync_server.db.connection import open_db, transaction
@@ -23,7 +24,7 @@ NOW = "2026-11-02T01:00:00.000Z"
 def tiny_county(path: Path) -> sqlite3.Connection:
     """A hospital that is also a radiation unit, a clinic; officers P0–P5 (P0, P1, P4 medical; P2,
     P3 radiation; P5 public places)."""
-    conn = open_db(path)
+    conn = open_db(engine.new_target(path))
     now = "2026-10-01T00:00:00.000Z"
     unit = {"address": "城关镇和平路1号", "category": "综合医院", "risk": "B", "complaints": 0,
             "serious_violations": 0, "covered": True, "contact": "张", "phone": "", "town": "城关镇"}
@@ -221,7 +222,7 @@ def test_the_cli_reassigns_through_the_same_service(conn, tmp_path: Path) -> Non
     doc = json.loads(conn.execute("SELECT doc FROM assignments").fetchone()[0])
     team = [m["id"] for m in doc["team"]]
     spare = next(p for p in ("P0", "P1", "P4") if p not in team)
-    db = str(tmp_path / "tiny.db")
+    db = str(engine.new_target(tmp_path / "tiny.db"))
     run = [sys.executable, "-m", "sync_server", "plan", "reassign", doc["id"], "--db", db, "--replace", team[0]]
     refused = subprocess.run([*run, "--with", "P5", "--reason", "illness"], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 1 and "不具备本次检查所需的专业" in refused.stderr

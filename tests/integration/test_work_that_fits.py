@@ -18,6 +18,7 @@ from schemas import envelope
 from schemas.applicability import NOT_APPLICABLE_NOTE
 from sync_server.db.connection import open_db
 from sync_server.registry.imports import import_file
+from tests.support import engine
 from tests.integration.conftest import server_rows
 from tests.integration.test_disclosure import approve, reinspect, submit, team  # noqa: F401  (team: a fixture)
 from tests.support import dates
@@ -34,7 +35,7 @@ def test_the_item_list_import_stores_each_items_scope(tmp_path: Path) -> None:
                     "GG-008,游泳场所水质,公共场所,《公共场所卫生管理条例》第三条,游泳场所\n"
                     "GG-007,集中空调通风系统卫生,公共场所,《公共场所集中空调通风系统卫生规范》,集中空调通风系统、宾馆\n",
                     encoding="utf-8-sig")
-    conn = open_db(tmp_path / "server.db")
+    conn = open_db(engine.new_target(tmp_path / "server.db"))
     try:
         assert import_file(conn, "items", path).inserted == 3
         stored = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT code, applies_to FROM items")}

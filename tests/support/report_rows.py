@@ -1,12 +1,16 @@
-"""Rows for the report tests and the report benchmark, written straight into a migrated SQLite
-file: units, a plan with tasks and their assignments, disclosure entries, publications and
-follow-ups. Foreign keys are switched off on this connection only: the reports count these
-tables, and the signed records, users and devices behind them play no part in the counting."""
+"""Rows for the report tests and the report benchmark, written straight into a migrated database
+(a SQLite file or a PostgreSQL database): units, a plan with tasks and their assignments,
+disclosure entries, publications and follow-ups. Foreign keys are switched off on this connection
+only (SQLite: the pragma; PostgreSQL: session_replication_role, which the tests' cluster's
+superuser may set): the reports count these tables, and the signed records, users and devices
+behind them play no part in the counting."""
 from __future__ import annotations
 
 import json
 import sqlite3
 from typing import Iterable, Sequence
+
+from sync_server.db.dialect import dialect_of
 
 STAMP = "2025-01-01T00:00:00.000Z"
 RISK = json.dumps({"A": 1, "B": 2, "C": 4, "D": 8})
@@ -15,7 +19,8 @@ RISK = json.dumps({"A": 1, "B": 2, "C": 4, "D": 8})
 class Rows:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        conn.execute("PRAGMA foreign_keys=OFF")
+        self.postgres = dialect_of(conn).engine == "postgresql"
+        conn.execute("SET session_replication_role = replica" if self.postgres else "PRAGMA foreign_keys=OFF")
         self.seq = conn.execute("SELECT coalesce(max(seq), 0) FROM assignments").fetchone()[0]
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) FROM disclosures").fetchone()[0]
         self.columns: dict[str, dict[str, tuple[str, bool]]] = {}
@@ -27,13 +32,24 @@ class Rows:
             return
         columns = self.columns.get(table)
         if columns is None:
-            info = self.conn.execute(f"PRAGMA table_info({table})").fetchall()
-            columns = self.columns[table] = {c[1]: (c[2], c[3] and c[4] is None and not c[5]) for c in info}
-        extra = {name: (0 if kind.upper() == "INTEGER" else "") for name, (kind, required) in columns.items()
+            columns = self.columns[table] = self._columns(table)
+        extra = {name: (0 if kind.upper() in ("INTEGER", "BIGINT", "SMALLINT") else "")
+                 for name, (kind, required) in columns.items()
                  if required and name not in rows[0]}
         names = [name for name in rows[0] if name in columns] + list(extra)
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         self.conn.executemany(sql, [[{**extra, **row}[name] for name in names] for row in rows])
+
+    def _columns(self, table: str) -> dict[str, tuple[str, bool]]:
+        """Each column's type, and whether a row must give it (NOT NULL, no default, not the key)."""
+        if self.postgres:
+            info = self.conn.execute(
+                "SELECT column_name, data_type, is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'"
+                " FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema()",
+                (table,)).fetchall()
+            return {c[0]: (c[1], bool(c[2])) for c in info}
+        info = self.conn.execute(f"PRAGMA table_info({table})").fetchall()
+        return {c[1]: (c[2], c[3] and c[4] is None and not c[5]) for c in info}
 
     def units(self, specialty: str, ids: Iterable[str], covered: int = 1, name: str = "单位") -> None:
         self.conn.executemany(

@@ -1,4 +1,4 @@
-"""A real sync server in its own process on 127.0.0.1, on a real SQLite file.
+"""A real sync server in its own process on 127.0.0.1, on a real SQLite file or PostgreSQL database.
 
 In the test suite (tests/conftest.py sets `ServerProcess.preloaded`) the process is forked from a
 launcher that has imported the server once (tests/support/preload.py); otherwise (benchmarks,
@@ -162,12 +162,20 @@ class Launcher:
 class ServerProcess:
     preloaded = False   # fork from the launcher (the test suite) rather than start `python -m sync_server`
 
-    def __init__(self, db: Path, port: int | None = None, env: dict[str, str] | None = None,
+    def __init__(self, db: Path | str, port: int | None = None, env: dict[str, str] | None = None,
                  preloaded: bool | None = None) -> None:
+        """`db`: the target `serve --db` takes, a SQLite file or a `postgresql://` URL; a URL made by
+        tests/support/engine.py keeps the server's files (photos, key, log) where the SQLite file would be."""
         self.db, self.port = db, port or free_port()
-        self.env = {**os.environ, **(env or {})}
+        beside: dict[str, str] = {}
+        if isinstance(db, str):
+            from tests.support import engine   # only the test suite makes PostgreSQL targets
+            beside, home = engine.server_env(db), engine.home_file(db)
+        else:
+            home = db
+        self.env = {**os.environ, **beside, **(env or {})}
         self.proc: subprocess.Popen | ForkedProcess | None = None
-        self.log = db.with_suffix(".log")
+        self.log = home.with_suffix(".log")
         if preloaded is not None:
             self.preloaded = preloaded
 
