@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import threading
 import zlib
@@ -300,7 +301,8 @@ def pool_of(url: str) -> ConnectionPool:
         pool, users = _POOLS.get(url, (None, 0))
         if pool is None:
             pool = ConnectionPool(url, min_size=1, max_size=POOL_MAX, open=True, name="suijian",
-                                  kwargs={"autocommit": True, "row_factory": _row_factory},
+                                  kwargs={"autocommit": True, "row_factory": _row_factory,
+                                          "application_name": f"suijian-server-{os.getpid()}"},
                                   configure=_configure_pooled)
         _POOLS[url] = (pool, users + 1)
         return pool
