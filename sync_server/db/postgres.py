@@ -22,7 +22,10 @@ REPEATABLE READ snapshots, and other offices' writes take other locks. What that
 guarantees (the audit log's sequence, a record id stored once, consecutive publication numbers)
 is checked by tests/integration/test_pg_workers.py.
 
-A full disk (SQLSTATE 53100, disk_full) is mapped to StorageFull (507), as SQLITE_FULL is.
+A full disk (SQLSTATE 53100, disk_full) is mapped to StorageFull (507), as SQLITE_FULL is, at the
+same place: the database's boundary (PgDatabase), once the whole transaction is rolled back — not
+at the statement, where a service's `except ApiError` would take it for one item's refusal and
+carry on in a transaction PostgreSQL has already aborted.
 """
 from __future__ import annotations
 
@@ -226,14 +229,12 @@ class PgConnection:
 
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         cursor = self.raw.cursor()
-        with storage_errors():
-            cursor.execute(translate(sql), _params(parameters))
+        cursor.execute(translate(sql), _params(parameters))
         return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
         cursor = self.raw.cursor()
-        with storage_errors():
-            cursor.executemany(translate(sql), [_params(p) for p in parameters])
+        cursor.executemany(translate(sql), [_params(p) for p in parameters])
         return PgCursor(cursor)
 
     @property

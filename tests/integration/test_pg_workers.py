@@ -18,7 +18,6 @@ PostgreSQL only (the SQLite pass has no second process to test: `serve --workers
 refused, checked below in test_several_workers_are_refused_on_sqlite)."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -65,8 +64,9 @@ class Workers:
                 [sys.executable, "-m", "sync_server", "serve", "--db", target, "--port", str(self.port),
                  "--workers", str(workers)], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        deadline = time.monotonic() + 60
-        while not answers_ok(self.url + "/healthz"):
+        # Ready when every worker process has opened its pool (each names itself to PostgreSQL).
+        deadline = time.monotonic() + 90
+        while not (answers_ok(self.url + "/healthz") and len(server_processes(target)) >= workers):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the workers did not start: {self.log.read_text(errors='replace')}")
             time.sleep(0.1)
@@ -181,8 +181,12 @@ def test_four_workers_keep_one_log_one_record_and_consecutive_numbers(workers: W
     stored = server_rows(target, "SELECT id, count(*) AS n FROM records WHERE id IN ("
                          + ",".join("?" * len(record_ids)) + ") GROUP BY id", *record_ids)
     assert {r["id"]: r["n"] for r in stored} == {rid: 1 for rid in record_ids}
-    logged = [r["subject"] for r in server_rows(target, "SELECT subject FROM audit_log WHERE idx >= ?", size_before)]
-    assert sorted(s for s in logged if s in statuses) == sorted(record_ids)
+    logged = [r["subject"] for r in server_rows(
+        target, "SELECT subject FROM audit_log WHERE idx >= ? AND kind = 'record.received'", size_before)]
+    assert sorted(logged) == sorted(record_ids), "one `record.received` entry per record"
+    approved = [r["subject"] for r in server_rows(
+        target, "SELECT subject FROM audit_log WHERE idx >= ? AND kind = 'review.approved'", size_before)]
+    assert sorted(approved) == sorted(record_ids), "one approval entry per record"
 
     # Disclosure numbers: unique and consecutive within each year; each entry published once.
     entries = server_rows(target, "SELECT no, year, revision, state FROM disclosures ORDER BY id")
