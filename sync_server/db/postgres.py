@@ -244,9 +244,15 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
-    def begin_write(self) -> None:
-        self.execute(POSTGRES.begin_write)
-        self.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_key,))
+    def begin_write(self, set_path: bool = False) -> None:
+        """BEGIN, (a pooled connection: its office's search_path,) then wait for the office's
+        write lock: one round trip."""
+        path = f'SET LOCAL search_path TO "{self.schema}"; ' if set_path else ""
+        self.raw.execute(f"{POSTGRES.begin_write}; {path}SELECT pg_advisory_xact_lock({int(self.lock_key)})")
+
+    def begin_read(self) -> None:
+        """BEGIN a REPEATABLE READ snapshot in the office's search_path (a pooled connection's)."""
+        self.raw.execute(f'{POSTGRES.begin_read}; SET LOCAL search_path TO "{self.schema}"')
 
 
 def _params(parameters: Any) -> Any:
@@ -371,12 +377,11 @@ class PgDatabase:
 @contextlib.contextmanager
 def _transaction(conn: PgConnection, write: bool) -> Iterator[PgConnection]:
     """A pooled connection's transaction in its office's schema (SET LOCAL: gone at its end)."""
-    if write:
-        conn.begin_write()
-    else:
-        conn.execute(POSTGRES.begin_read)
     try:
-        conn.execute(f'SET LOCAL search_path TO "{conn.schema}"')
+        if write:
+            conn.begin_write(set_path=True)
+        else:
+            conn.begin_read()
         yield conn
     except BaseException:
         if conn.in_transaction:

@@ -16,7 +16,8 @@ from sync_server.db import Connection
 from sync_server.db.dialect import Dialect, dialect_of
 
 # A task of the period: its plan's year, and the half of its period_start month (t joined to p).
-TASK_OF_PERIOD = "p.year = :year AND (:half IS NULL OR (CAST(substr(t.period_start, 6, 2) AS INTEGER) <= 6) = (:half = 1))"
+TASK_OF_PERIOD = ("p.year = :year AND (CAST(:half AS INTEGER) IS NULL"
+                  " OR (CAST(substr(t.period_start, 6, 2) AS INTEGER) <= 6) = (CAST(:half AS INTEGER) = 1))")
 
 # The result categories, one count column each in count_entries_by_specialty (schemas/categories.py).
 CATEGORY_CODES = tuple(kind.code for kind in KINDS)
