@@ -1,4 +1,7 @@
-"""Photo upload: MB/s for ~300 KB JPEGs, the server re-hashing, inspecting and fsyncing each."""
+"""Photo upload: MB/s for ~300 KB JPEGs, the server re-hashing, inspecting and fsyncing each; then
+the same upload into the S3 store (sync_server/blobs/s3.py) on moto's server mode over HTTP, as a
+ratio to the local directory in the same run. moto is an in-memory Python stand-in, not a real
+S3: the ratio shows what our S3 path costs (boto3, a HEAD and a PUT per photo), not a store's speed."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +15,7 @@ import httpx
 from PIL import Image
 
 from bench.common import County, enroll, median, start_server, timed
+from tests.support.s3 import MotoServer
 
 PHOTOS, ROUNDS = 150, 3
 
@@ -39,9 +43,28 @@ def run(workdir: Path, county: County) -> dict[str, float]:
             parallel.append(_upload(server.url, headers, photos[half:], workers=4))
     finally:
         server.stop()
+    s3 = _s3_upload(workdir, county)
     return {"photo_upload_mb_per_s": round(median(parallel), 1),
             "photo_upload_sequential_mb_per_s": round(median(sequential), 1),
-            "photo_upload_kb_each": round(median(sizes) / 1024)}
+            "photo_upload_kb_each": round(median(sizes) / 1024),
+            "photo_upload_s3_moto_mb_per_s": round(median(s3), 1),
+            "photo_upload_s3_moto_ratio": round(median(s3) / median(parallel), 2)}
+
+
+def _s3_upload(workdir: Path, county: County) -> list[float]:
+    """Four in flight, as above, with the server's store in a bucket on moto (other photos: new keys)."""
+    moto = MotoServer(workdir / "moto.log").start()
+    server = None
+    try:
+        server = start_server(county.db, **moto.env(moto.new_bucket(), "bench/photos"))
+        client = enroll(server.url, county, county.inspector, workdir / "photo-device-s3")
+        figures = [_upload(server.url, client._auth(), [noisy_jpeg(50_000 + r * 1000 + i) for i in range(PHOTOS // 2)],
+                           workers=4) for r in range(ROUNDS)]
+    finally:
+        if server is not None:
+            server.stop()
+        moto.stop()
+    return figures
 
 
 def _upload(url: str, headers: dict, photos: list[bytes], workers: int) -> float:

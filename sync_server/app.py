@@ -14,6 +14,7 @@ from starlette.routing import Match, Route
 
 from schemas import clock, contract
 from schemas.errors import ContractError
+from sync_server import blobs
 from sync_server.platform import databases as office_databases
 from sync_server.platform.paths import OfficePaths
 from sync_server.web import openapi, security_headers
@@ -120,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.db = open_database(settings.database)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
+        app.state.blobs = blobs.open_store(settings)   # one store for every office: content-addressed
         try:
             yield
         finally:

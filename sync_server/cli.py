@@ -27,6 +27,7 @@ not here: `python -m demo`, see demo/.)
     disclosures    what is due, overdue and published; the publication rate
     penalty, transfer, ledger
                    the follow-up ledger (后续处置)
+    blobs copy     copy the photos and documents into another store (a directory into a bucket)
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from sync_server.accounts import office as office_accounts, service as accounts
+from sync_server.blobs import cli as cli_blobs
 from sync_server.disclosure import calendar_cli as cli_calendar, cli as cli_disclosure
 from sync_server.planning import cli as cli_draws
 from sync_server.office import profile as office_profile
@@ -190,6 +192,7 @@ def parser() -> argparse.ArgumentParser:
     cli_reports.add_commands(sub, _command)
     cli_disclosure.add_commands(sub, _command)
     cli_records.add_commands(sub, _command)
+    cli_blobs.add_commands(sub, _command)
     return top
 
 

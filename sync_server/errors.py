@@ -13,10 +13,13 @@
       Stale               409  "form.stale": the form was opened before the thing it changes moved on
       StorageFull         507  "storage.full": the server's disk is full; nothing of this request
                                was saved, what was saved before is intact; retry later
+      StorageUnavailable  503  "storage.unavailable": the object store (S3) cannot be reached or
+                               refuses us; nothing of this request was saved; retry later
 
 A schemas.ContractError met at the boundary becomes a BadRequest with the same code. A full disk
 (SQLite's SQLITE_FULL in sync_server/db/connection.py, ENOSPC writing a photo in photostore) becomes
-a StorageFull. Any other exception is a 500 "internal.error" whose traceback goes to the log and
+a StorageFull; an S3 store that is down or misconfigured (sync_server/blobs/s3.py) a StorageUnavailable.
+Any other exception is a 500 "internal.error" whose traceback goes to the log and
 never to the reply.
 """
 from __future__ import annotations
@@ -109,6 +112,15 @@ class StorageFull(ApiError):
     def __init__(self, detail: Any = None) -> None:
         super().__init__("storage.full", "the server's storage is full; nothing of this request was saved",
                          "服务器存储空间已满，数据未保存，请稍后重试；已保存的数据不受影响", detail)
+
+
+class StorageUnavailable(ApiError):
+    status = 503
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__("storage.unavailable", "the object store cannot be reached; nothing of this request was saved",
+                         "服务器的照片存储暂时无法访问，数据未保存，请稍后重试；已保存的数据不受影响", detail)
+        self.headers = {"Retry-After": "30"}
 
 
 def error_json(exc: ContractError | ApiError) -> dict[str, Any]:

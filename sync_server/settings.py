@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.clock import Clock
@@ -33,6 +33,15 @@ class Settings:
     office_session_hours: int = 8           # an office sign-in's lifetime (sync_server/office/pages.py)
     auth_failure_limit: int = 10            # failed enrollments / office sign-ins allowed per client or user …
     auth_failure_window_seconds: int = 900  # … within this many seconds (sync_server/accounts/throttle.py)
+    # Where photos and documents are kept (sync_server/blobs/, docs/DEPLOY.md "Object storage"): empty for
+    # the local directory `photo_dir`, or "s3://bucket/prefix" for an S3-compatible object store.
+    blob_url: str = ""
+    s3_endpoint: str = ""                   # the store's URL (empty: AWS's own for the region)
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""              # empty: boto3's own chain (AWS_* variables, ~/.aws, instance role)
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_addressing: str = "auto"             # "path" (most S3-compatible stores), "virtual" or "auto"
+    s3_max_attempts: int = 3                # tries of one request before the store counts as unreachable
     database: str = ""                      # the target: db_path, or a PostgreSQL URL (db_path None)
 
     def __post_init__(self) -> None:
@@ -78,6 +87,12 @@ class Settings:
                      "auth_failure_limit", "auth_failure_window_seconds"):
             if env.get(f"SUIJIAN_{name.upper()}"):
                 overrides[name] = int(env[f"SUIJIAN_{name.upper()}"])
+        for name in ("blob_url", "s3_endpoint", "s3_region", "s3_access_key_id", "s3_secret_access_key",
+                     "s3_addressing"):
+            if env.get(f"SUIJIAN_{name.upper()}"):
+                overrides[name] = env[f"SUIJIAN_{name.upper()}"].strip()
+        if env.get("SUIJIAN_S3_MAX_ATTEMPTS"):
+            overrides["s3_max_attempts"] = int(env["SUIJIAN_S3_MAX_ATTEMPTS"])
         overrides["https"] = env.get("SUIJIAN_HTTPS", "").strip().lower() in ("1", "true", "yes")
         overrides["clock"] = clock_from_env()
         return cls.for_db(db_path, **overrides)

@@ -162,7 +162,7 @@ async def document(request: Request, actor: Actor) -> Response:
     if sha is None:
         return private(refusal(404, "没有现场文书",
                                "该记录没有现场文书（早期版本的应用提交的记录没有），或文书尚未同步到服务器。"))
-    return served_document(request, sha, download_as=f"{no}-现场文书.pdf")
+    return await served_document(request, sha, download_as=f"{no}-现场文书.pdf")
 
 
 def _document_of_entry(conn: Connection, no: str) -> str | None:

@@ -8,6 +8,7 @@ visits) inside one write, render or redirect. Seeing is `tasks.view`; changing a
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -20,9 +21,11 @@ from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import ApiError, FieldErrors, NotFound, Stale
 from sync_server.office import console
 from sync_server.office.console import Actor
-from sync_server.planning import plans, task_form, visits
+from sync_server.planning import handed_down, plans, task_form, visits
+from sync_server.planning.core.handed_down import ORIGINS
 from sync_server.web.render import refusal
-from sync_server.web.scope import db_of
+from sync_server.platform import databases as office_databases, service as platform
+from sync_server.web.scope import db_of, office_of
 
 STALE_PLAN = "该任务已公告（或已揭示、已抽取），其抽查名录、排除和回避已冻结，本次提交未生效；如需变更，请以新任务重新抽取并说明理由。"
 
@@ -48,8 +51,9 @@ async def index(request: Request, actor: Actor) -> Response:
     year = _year(request)
     tasks = await db_of(request).read(plans.year_tasks, year)
     years = await db_of(request).read(plans.years, beijing_today().year)
+    _, below = await _below(request)
     return console.render(request, actor, "console_tasks.html", year=year, years=sorted(set(years) | {year}),
-                          tasks=tasks)
+                          tasks=tasks, may_hand_down_below=bool(below))
 
 
 # --- a new task -------------------------------------------------------------------------------
@@ -66,7 +70,7 @@ async def new_submit(request: Request, actor: Actor) -> Response:
     fields: dict[str, Any] = {k: v[-1] for k, v in lists.items()}
     fields["specialties"], fields["items"] = lists.get("specialties", []), lists.get("items", [])
     year = _year(request)
-    preview = await db_of(request).read(task_form.preview, fields)
+    preview = await db_of(request).read(task_form.preview, fields, year)
     if fields.get("action") != "save":
         return await _new(request, actor, year, fields, preview["errors"], preview)
     try:
@@ -80,6 +84,103 @@ async def _new(request: Request, actor: Actor, year: int, values: dict, errors: 
                status: int = 200) -> Response:
     return console.render(request, actor, "console_tasks_new.html", status=status, year=year, values=values,
                           errors=errors, preview=preview, specialties=SPECIALTIES, risk_classes=RISK_CLASSES)
+
+
+# --- a task handed down by a higher level (国抽、省抽、市抽) ------------------------------------
+
+@console.guarded("tasks.hand_down")
+async def handed_form(request: Request, actor: Actor) -> Response:
+    year = _year(request)
+    values = {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31", "team_size": "2"}
+    return _handed(request, actor, year, values, {})
+
+
+@console.guarded("tasks.hand_down")
+async def handed_submit(request: Request, actor: Actor) -> Response:
+    year = _year(request)
+    fields, files = await console.upload(request, limit=8 * 1024 * 1024)
+    try:
+        made = await db_of(request).write(handed_down.record_form, fields, files.get("file"), year, actor.by)
+    except FieldErrors as exc:
+        return _handed(request, actor, year, fields, exc.fields, status=exc.status)
+    return console.done(_task_path(made["id"]), f"已登记上级下达任务 {made['number']}：{made['units']} 户，新建检查 "
+                        f"{made['visits_created']} 项、并入联合检查 {made['visits_joined']} 项；本年度本级抽取不再抽取这些单位。")
+
+
+def _handed(request: Request, actor: Actor, year: int, values: dict, errors: dict, status: int = 200) -> Response:
+    return console.render(request, actor, "console_tasks_handed.html", status=status, year=year, values=values,
+                          errors=errors, origins=ORIGINS, specialties=SPECIALTIES)
+
+
+@console.guarded("tasks.hand_down")
+async def arrange(request: Request, actor: Actor) -> Response:
+    """The county names the team for the units a parent office handed down on the platform."""
+    form = await console.form(request)
+    key = request.path_params["key"]
+    try:
+        made = await db_of(request).write(handed_down.arrange_form, key, form, actor.by)
+    except NotFound as exc:
+        return _missing(exc)
+    except FieldErrors as exc:
+        return await _detail(request, actor, exc.fields, form, status=exc.status)
+    except ApiError as exc:   # arranged meanwhile, or not a handed-down task
+        return await _detail(request, actor, {"stale": exc.message_zh}, form, status=exc.status)
+    return console.done(_task_path(key), f"已安排检查组：{made['units']} 户，新建检查 {made['visits_created']} 项、"
+                        f"并入联合检查 {made['visits_joined']} 项。")
+
+
+# --- a parent office hands a task down to an office below it (the platform) -------------------------
+
+HAND_DOWN_ORIGIN = {"province": "province", "city": "city"}
+
+
+async def _below(request: Request) -> tuple[Any, list[Any]]:
+    here, offices = await request.app.state.db.read(platform.below, office_of(request))
+    return (here, offices) if here is not None and here.level in HAND_DOWN_ORIGIN else (here, [])
+
+
+@console.guarded("tasks.hand_down")
+async def below_form(request: Request, actor: Actor) -> Response:
+    here, offices = await _below(request)
+    if not offices:
+        return _no_below()
+    year = _year(request)
+    values = {"period_start": f"{year}-01-01", "period_end": f"{year}-12-31", "team_size": "2"}
+    return _below_page(request, actor, year, here, offices, values, {})
+
+
+@console.guarded("tasks.hand_down")
+async def below_submit(request: Request, actor: Actor) -> Response:
+    here, offices = await _below(request)
+    if not offices:
+        return _no_below()
+    year = _year(request)
+    fields, files = await console.upload(request, limit=8 * 1024 * 1024)
+    child = next((o for o in offices if o.code == fields.get("child")), None)
+    try:
+        if child is None:
+            raise FieldErrors({"child": "请选择下级机构"})
+        spec, _ = handed_down.form_spec({**fields, "team_size": fields.get("team_size", "2")}, files.get("file"), year,
+                                        HAND_DOWN_ORIGIN[here.level], here.name)
+        made = await office_databases.office_database(request.app, child.code).write(
+            handed_down.hand_down_below, spec, files["file"], actor.by, here.code)
+    except FieldErrors as exc:
+        return _below_page(request, actor, year, here, offices, fields, exc.fields, status=exc.status)
+    await db_of(request).write(partial(console.audit, number=made["number"], units=made["units"], task=made["id"]),
+                               actor.by, "task.handed_down_to", child.code)
+    return console.done("/office/tasks", f"已将任务 {made['number']}（{made['units']} 户）下达至 {child.name}；"
+                        f"由其在任务页安排检查组后生成检查分配。")
+
+
+def _no_below() -> Response:
+    return console.private(refusal(404, "没有下级机构", "只有省级、市级机构可以向下级机构下达抽查任务。"))
+
+
+def _below_page(request: Request, actor: Actor, year: int, here: Any, offices: list[Any], values: dict,
+                errors: dict, status: int = 200) -> Response:
+    return console.render(request, actor, "console_tasks_hand_down.html", status=status, year=year, values=values,
+                          errors=errors, here=here, origin_zh=ORIGINS[HAND_DOWN_ORIGIN[here.level]],
+                          children=[(o.code, f"{o.name}（{o.code}）") for o in offices], specialties=SPECIALTIES)
 
 
 # --- one task ---------------------------------------------------------------------------------
@@ -292,6 +393,10 @@ async def reassign(request: Request, actor: Actor) -> Response:
 ROUTES = [
     Route("/office/tasks", index),
     Route("/office/tasks/new", new_form), Route("/office/tasks/new", new_submit, methods=["POST"]),
+    Route("/office/tasks/handed-down", handed_form),
+    Route("/office/tasks/handed-down", handed_submit, methods=["POST"]),
+    Route("/office/tasks/hand-down", below_form),
+    Route("/office/tasks/hand-down", below_submit, methods=["POST"]),
     Route("/office/tasks/officers", officers),
     Route("/office/tasks/officers/{user_id}", officer),
     Route("/office/tasks/visits/{visit_id}", visit),
@@ -302,5 +407,6 @@ ROUTES = [
     Route("/office/tasks/{key}/recusals", recuse, methods=["POST"]),
     Route("/office/tasks/{key}/recusals/withdraw", withdraw_recusal, methods=["POST"]),
     Route("/office/tasks/{key}/redraw", redraw, methods=["POST"]),
+    Route("/office/tasks/{key}/arrange", arrange, methods=["POST"]),
     Route("/office/tasks/{key}/visits", task_visits),
 ]

@@ -6,7 +6,10 @@ it), previewed (its holidays and swapped working days, how many provisional due 
 or moves) and then applied in one transaction, logged with the person.
 
 统计报告: the half-year and yearly reports (sync_server/reports/service.py) with their figures, the
-late publications behind the rate, and the same workbook as the CLI and the public page.
+late publications behind the rate, and the same workbook as the CLI and the public page. On an
+office with offices below it (a city, the province), 汇总报表: the sum of their reports
+(sync_server/reports/rollup.py), each read from that office's own database, with each office's
+total row and the workbook's sheet 下级机构. An office with none below it has no roll-up (404).
 """
 from __future__ import annotations
 
@@ -23,10 +26,11 @@ from sync_server.disclosure import service as disclosure, workcalendar
 from sync_server.errors import ApiError, FieldErrors, Stale
 from sync_server.office import console
 from sync_server.office.console import Actor
-from sync_server.reports import queries as report_queries, service as reports
+from sync_server.platform import databases as office_databases, service as platform
+from sync_server.reports import queries as report_queries, rollup, service as reports
 from sync_server.reports.core.report import Period, failed_checks
 from sync_server.web.render import refusal
-from sync_server.web.scope import db_of
+from sync_server.web.scope import db_of, office_of
 
 NOTICE_BYTES = 64 * 1024
 SOURCE_CHARS = 100
@@ -120,7 +124,49 @@ def _apply(conn: Connection, text: str, source: str, version: str, by: str) -> i
 @console.guarded("reports.view")
 async def reports_index(request: Request, actor: Actor) -> Response:
     years = await db_of(request).read(report_queries.list_report_years)
-    return console.render(request, actor, "console_reports.html", years=years)
+    below = [db for _, _, db in await _offices_below(request)]
+    rollup_years = sorted({y for db in below for y in await db.read(report_queries.list_report_years)}, reverse=True)
+    return console.render(request, actor, "console_reports.html", years=years, rollup_years=rollup_years,
+                          has_below=bool(below))
+
+
+async def _offices_below(request: Request) -> list[tuple[str, str, object]]:
+    """(code, name, database) of every office below this request's office (none on a county)."""
+    _, offices = await request.app.state.db.read(platform.below, office_of(request))
+    return [(o.code, o.name, office_databases.office_database(request.app, o.code)) for o in offices]
+
+
+async def _rolled(request: Request, period: Period) -> rollup.RolledUp | Response:
+    offices = await _offices_below(request)
+    if not offices:
+        return console.private(refusal(404, "没有下级机构", "本机构没有下级机构，没有汇总报表；本机构的报告见“统计报告”。"))
+    return await rollup.from_databases(period, offices)
+
+
+@console.guarded("reports.view")
+async def rollup_page(request: Request, actor: Actor) -> Response:
+    period = _period(request)
+    if not isinstance(period, Period):
+        return period
+    rolled = await _rolled(request, period)
+    if not isinstance(rolled, rollup.RolledUp):
+        return rolled
+    return console.render(request, actor, "console_reports_rollup.html", report=rolled.report, parts=rolled.parts,
+                          late=rolled.late_entries, kinds=KINDS, generated=reports.beijing_time(rolled.report.generated_at))
+
+
+@console.guarded("reports.view")
+async def rollup_xlsx(request: Request, actor: Actor) -> Response:
+    period = _period(request)
+    if not isinstance(period, Period):
+        return period
+    rolled = await _rolled(request, period)
+    if not isinstance(rolled, rollup.RolledUp):
+        return rolled
+    out = io.BytesIO()
+    rollup.workbook(rolled).save(out)
+    return Response(out.getvalue(), media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="rollup-{period.slug}.xlsx"', "Cache-Control": "no-store"})
 
 
 def _period(request: Request) -> Period | Response:
@@ -175,6 +221,8 @@ ROUTES = [
     Route("/office/calendar/preview", calendar_preview, methods=["POST"]),
     Route("/office/calendar/apply", calendar_apply, methods=["POST"]),
     Route("/office/reports", reports_index),
+    Route("/office/reports/rollup/{year}.xlsx", rollup_xlsx),
+    Route("/office/reports/rollup/{year}", rollup_page),
     Route("/office/reports/{year}.xlsx", report_xlsx),
     Route("/office/reports/{year}", report_page),
 ]

@@ -41,6 +41,9 @@ def view(conn: Connection, task_key: str, now: str | None = None) -> dict[str, A
     """Everything the office's ceremony page shows."""
     now = now or utc_now()
     task = plans.task_by_key(conn, task_key)
+    if task["state"] == "handed_down":
+        raise Conflict("handed_down.no_draw", "a handed-down task is drawn by the level above",
+                       "该任务由上级抽取后下达，本级没有公告和抽取过程；请在任务页查看上级名单和检查分配")
     draw = plan_q.get_draw_by_task(conn, task["id"])
     witnesses = [dict(w) for w in q.list_witnesses_by_task(conn, task["id"])]
     result = json.loads(bytes(draw["result"])) if draw is not None and draw["result"] is not None else None

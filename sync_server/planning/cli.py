@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from schemas.jcs import canonicalize
-from sync_server.planning import draws, plans, visits
+from sync_server.planning import draws, handed_down, plans, visits
+from sync_server.planning.core.handed_down import ORIGINS, split_team
 from schemas.clock import hours_from_now
 from sync_server.planning.core.draw import beijing_time
 from sync_server.errors import BadRequest
@@ -18,7 +19,7 @@ from sync_server.planning.queries import plans as q
 from sync_server.db.connection import open_db, transaction
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "ssj_verify.py"
-STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
+STATES_ZH = plans.STATES_ZH
 
 
 def _write(db: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -72,6 +73,19 @@ def cmd_plan_recuse(args: argparse.Namespace) -> int:
 def cmd_plan_redraw(args: argparse.Namespace) -> int:
     task = _write(args.db, plans.redraw, args.task, args.number, args.reason)
     print(f"{task['id']}\t{task['number']}\t已计划\t重新抽取：{args.reason}")
+    return 0
+
+
+def cmd_plan_handed_down(args: argparse.Namespace) -> int:
+    start, _, end = args.period.partition(":")
+    spec = handed_down.HandedDown(args.origin, args.issued_by, args.upper_number, args.document or "", args.year,
+                                  args.title, tuple(args.specialty), start, end or start, args.team_size,
+                                  tuple(c for c in (args.items or "").split(",") if c), args.number or "")
+    units = handed_down.read_units(Path(args.units))
+    made = _write(args.db, handed_down.record, spec, units, split_team(args.team))
+    print(f"{made['id']}\t{made['number']}\t上级下达（{ORIGINS[args.origin]}，{args.issued_by}）")
+    print(f"  单位 {made['units']} 户：新建检查 {made['visits_created']} 项，并入联合检查 {made['visits_joined']} 项；"
+          "本年度本级抽取将不再抽取这些单位")
     return 0
 
 
@@ -176,6 +190,21 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     red.add_argument("task")
     red.add_argument("--number", required=True)
     red.add_argument("--reason", required=True)
+    hd = command(plan, "handed-down", cmd_plan_handed_down,
+                 "record a task handed down by a higher level (国抽、省抽、市抽) with the units it drew")
+    hd.add_argument("--origin", required=True, choices=sorted(ORIGINS), help="national (国抽), province (省抽), city (市抽)")
+    hd.add_argument("--issued-by", required=True, help="the issuing office, e.g. 山东省卫生健康委员会")
+    hd.add_argument("--upper-number", required=True, help="the upper task's number")
+    hd.add_argument("--document", default="", help="the document handing it down (文号)")
+    hd.add_argument("--year", type=int, required=True)
+    hd.add_argument("--title", required=True)
+    hd.add_argument("--specialty", action="append", required=True, help="specialty code; repeat for a joint task")
+    hd.add_argument("--period", required=True, help="START:END, ISO dates")
+    hd.add_argument("--units", required=True, help=".csv or .xlsx: 统一社会信用代码 and optionally 检查人员 per unit")
+    hd.add_argument("--team", default="", help="officer ids for units the list gives none, comma-separated")
+    hd.add_argument("--team-size", type=int, default=2)
+    hd.add_argument("--items", default=None, help="item codes, comma-separated (default: all of the specialties)")
+    hd.add_argument("--number", default=None, help="the county's number for it (default: the upper number)")
     rea = command(plan, "reassign", cmd_plan_reassign, "replace an officer of a visit with no record yet")
     rea.add_argument("visit", help="the visit's (assignment's) id")
     rea.add_argument("--replace", required=True, help="the officer taken off the team")

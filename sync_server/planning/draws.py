@@ -37,6 +37,9 @@ _WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2
 
 
 def _state(task: Row, wanted: str, code: str, message_zh: str) -> None:
+    if task["state"] == "handed_down":
+        raise Conflict("handed_down.no_draw", "a handed-down task is drawn by the level above",
+                       "该任务由上级抽取后下达，本级不再公告和抽取；请按名单安排检查", {"state": task["state"]})
     if task["state"] != wanted:
         raise Conflict(code, f"task is {task['state']}, not {wanted}", message_zh, {"state": task["state"]})
 
@@ -56,13 +59,15 @@ def announce(conn: Connection, task_key: str, beacon: str, beacon_at: str,
         core.check_beacon_after(now, beacon_at)
     nonce = (office_nonce if office_nonce is not None else secrets.token_bytes(32)) if with_office_nonce else b""
     all_commitments = [hashlib.sha256(nonce).hexdigest()] * with_office_nonce + [*commitments]
+    frozen = plans.freeze_handed_down(conn, task["id"], json.loads(task["specialties"]))
     strata = plans.compute_strata(conn, task["id"], json.loads(task["specialties"]), task["ratio_percent"] or None)
     announcement = build_announcement(conn, task, strata, now, beacon, beacon_at, all_commitments)
     with _refusal():
         core.parse_announcement(announcement)  # publish nothing the spec (and so the verifier) refuses
     body = canonicalize(announcement)
     ahash = hashlib.sha256(body).hexdigest()
-    index = audit.append(conn, "draw.announced", task["id"], now, announcement_hash=ahash, beacon_at=beacon_at)
+    index = audit.append(conn, "draw.announced", task["id"], now, announcement_hash=ahash, beacon_at=beacon_at,
+                         **({"handed_down_excluded": frozen} if frozen else {}))
     q.insert_draw(conn, {"task_id": task["id"], "announcement": body, "announcement_hash": ahash,
                          "announced_at": now, "beacon": beacon, "beacon_at": beacon_at, "announce_log_index": index})
     q.set_task_state(conn, task["id"], "announced", [s.as_json() for s in strata])
@@ -106,7 +111,7 @@ def build_announcement(conn: Connection, task: Row, strata: list, now: str, beac
     the caller, in the same transaction, and frozen on the task)."""
     specialties = json.loads(task["specialties"])
     members = plans.population(conn, task["id"], specialties)
-    excluded = {row["unit_id"] for row in q.list_task_exclusions(conn, task["id"])}
+    excluded = set(plans.excluded_units(conn, task["id"]))
     risks = {row["id"]: row["risk"] for row in q.list_units_for_population(conn)}
     names = {s.specialty: s.name for s in strata}
     weights = json.loads(task["risk_weights"]) if task["risk_weights"] else EQUAL_WEIGHTS

@@ -8,11 +8,12 @@ from typing import Any
 from sync_server.audit import service as audit
 from schemas.clock import utc_now
 from sync_server.db import Connection, Row
+from sync_server.planning.core.handed_down import ORIGIN_SHORT, source_text
 from sync_server.planning.core.sampling import (SamplingError, StratumPreview, allowed_ratios, in_specialty,
                                                 preview_strata, strata_for)
 from schemas.specialties import RISK_CLASSES, SPECIALTIES
 from sync_server.errors import BadRequest, Conflict, NotFound
-from sync_server.planning.queries import plans as q
+from sync_server.planning.queries import handed_down as hq, plans as q
 from sync_server.registry import queries as registry
 from sync_server.accounts.queries import users
 
@@ -53,14 +54,16 @@ def _by(by: str | None) -> dict[str, str]:
     return {} if by is None else {"by": by}
 
 
-def add_task(conn: Connection, spec: TaskSpec, by: str | None = None) -> dict[str, Any]:
+def add_task(conn: Connection, spec: TaskSpec, by: str | None = None, with_strata: bool = True) -> dict[str, Any]:
+    """A planned task (with_strata=False: a handed-down task, whose population was the upper level's)."""
     _check_spec(spec)
     if q.get_task_by_key(conn, spec.number) is not None:
         raise Conflict("task.exists", f"task {spec.number} exists", f"任务编号 {spec.number} 已存在")
     plan_id = ensure_plan(conn, spec.year)
     task_id = f"T{spec.year}-{len(q.list_tasks(conn)) + 1:02d}"
     items = list(spec.item_codes) or q.list_item_codes_by_specialties(conn, spec.specialties)
-    strata = [s.as_json() for s in compute_strata(conn, task_id, spec.specialties, spec.ratio_percent)]
+    strata = [s.as_json() for s in compute_strata(conn, task_id, spec.specialties, spec.ratio_percent,
+                                                  spec.year)] if with_strata else []
     task = {"id": task_id, "plan_id": plan_id, "number": spec.number, "title": spec.title,
             "specialty": spec.specialties[0], "specialties": list(spec.specialties), "item_codes": items,
             "ratio_percent": spec.ratio_percent or 0, "team_size": spec.team_size,
@@ -88,11 +91,11 @@ def _check_spec(spec: TaskSpec) -> None:
 
 
 def compute_strata(conn: Connection, task_id: str, specialties: tuple[str, ...] | list[str],
-                   ratio_percent: int | None) -> list:
+                   ratio_percent: int | None, year: int | None = None) -> list:
     """The strata as the registry stands now (recomputed and frozen at the announcement)."""
     members = population(conn, task_id, specialties)
     sizes = {code: sum(1 for s in members.values() if s == code) for code in specialties}
-    excluded = _excluded(conn, task_id)
+    excluded = _excluded(conn, task_id, year)
     eligible = {code: sum(1 for uid, s in members.items() if s == code and uid not in excluded)
                 for code in specialties}
     try:
@@ -114,18 +117,59 @@ def population(conn: Connection, task_id: str, specialties: tuple[str, ...] | li
     return members
 
 
-def _excluded(conn: Connection, task_id: str) -> set[str]:
-    return {row["unit_id"] for row in q.list_task_exclusions(conn, task_id)}
+def _excluded(conn: Connection, task_id: str, year: int | None = None) -> set[str]:
+    return set(excluded_units(conn, task_id, year))
+
+
+def excluded_units(conn: Connection, task_id: str, year: int | None = None) -> dict[str, dict[str, Any]]:
+    """The units a task leaves out of its population → reason, reason_zh, note, handed_down: its
+    own exclusions, and while it is planned every unit of a task handed down by a higher level in
+    the same plan year (DOMAIN.md: not drawn again; frozen into its exclusions at the announcement
+    by freeze_handed_down). `year` for a task not saved yet (the new task's preview)."""
+    out = {row["unit_id"]: {"reason": row["reason"], "reason_zh": EXCLUSION_REASONS.get(row["reason"], row["reason"]),
+                            "note": row["note"], "handed_down": False}
+           for row in (q.list_task_exclusions(conn, task_id) if task_id else [])}
+    task = q.get_task_by_key(conn, task_id) if task_id else None
+    if task is not None and task["state"] != "planned":
+        return out
+    year = hq.plan_year_of_task(conn, task_id) if task is not None else year
+    if year is None:
+        return out
+    for row in hq.list_units_of_year(conn, year, task_id):
+        out.setdefault(row["unit_id"], {"reason": "higher_level_sampling",
+                                        "reason_zh": EXCLUSION_REASONS["higher_level_sampling"],
+                                        "note": handed_down_note(row), "handed_down": True})
+    return out
+
+
+def handed_down_note(row: Row) -> str:
+    """Why a unit is left out: the handed-down task that holds it (国抽 任务编号（下达机构）)."""
+    short = {"national": "国抽", "province": "省抽", "city": "市抽"}.get(row["origin"], row["origin"])
+    upper = f"，上级编号 {row['origin_number']}" if row["origin_number"] and row["origin_number"] != row["number"] else ""
+    return f"已列入{short}任务 {row['number']}（{row['origin_office']}{upper}）"
+
+
+def freeze_handed_down(conn: Connection, task_id: str, specialties: list[str]) -> int:
+    """At the announcement: the handed-down units in the task's population become the task's own
+    exclusions (reason higher_level_sampling, the handed-down task named in the note), so that what
+    the announcement left out stays published with its reason whatever is handed down later."""
+    members = population(conn, task_id, specialties)
+    frozen = 0
+    for unit, why in excluded_units(conn, task_id).items():
+        if why["handed_down"] and unit in members:
+            q.insert_task_exclusion(conn, task_id, unit, why["reason"], why["note"])
+            frozen += 1
+    return frozen
 
 
 def preview(conn: Connection, specialties: tuple[str, ...] | list[str], ratio_percent: int | None,
-            task_id: str | None = None) -> dict[str, Any]:
+            task_id: str | None = None, year: int | None = None) -> dict[str, Any]:
     """What a task would draw as the registry stands now, before it is saved: each stratum's
     population, eligible units (less the task's exclusions), band, suggested and chosen sizes,
     and the ratios one task-wide override may take."""
     members = population(conn, task_id or "", specialties)
     sizes = {code: sum(1 for s in members.values() if s == code) for code in specialties}
-    excluded = _excluded(conn, task_id) if task_id else set()
+    excluded = _excluded(conn, task_id or "", year)
     eligible = {code: sum(1 for uid, s in members.items() if s == code and uid not in excluded)
                 for code in specialties}
     strata: list[StratumPreview] = preview_strata(list(specialties), sizes, eligible, ratio_percent)
@@ -187,6 +231,7 @@ def task_by_key(conn: Connection, key: str) -> Row:
 
 def planned_task(conn: Connection, key: str) -> Row:
     task = task_by_key(conn, key)
+    _not_handed_down(task)
     if task["state"] != "planned":
         raise Conflict("task.frozen", "the task is announced; its plan can no longer change",
                        "该任务已公告，不能再修改；如需变更请以新任务重新抽取并说明理由")
@@ -196,6 +241,7 @@ def planned_task(conn: Connection, key: str) -> Row:
 def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | None = None) -> dict[str, Any]:
     """A redraw is a new task with a published reason; the old draw stays as it was."""
     old = task_by_key(conn, task_key)
+    _not_handed_down(old)
     if not reason.strip():
         raise BadRequest("task.redraw_reason", "a redraw needs a reason", "重新抽取必须说明理由")
     spec = TaskSpec(int(old["period_start"][:4]), number, old["title"], tuple(json.loads(old["specialties"])),
@@ -205,7 +251,14 @@ def redraw(conn: Connection, task_key: str, number: str, reason: str, by: str | 
     return add_task(conn, spec, by)
 
 
-STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
+def _not_handed_down(task: Row) -> None:
+    """A handed-down task's population, exclusions and draw were the upper level's: none here."""
+    if task["state"] == "handed_down":
+        raise Conflict("handed_down.no_draw", "a handed-down task is drawn by the level above",
+                       "该任务由上级抽取后下达，本级不能排除单位、登记回避或重新抽取；如有异议请报下达机构")
+
+
+STATES_ZH = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取", "handed_down": "上级下达"}
 
 
 def years(conn: Connection, around: int) -> list[int]:
@@ -215,7 +268,11 @@ def years(conn: Connection, around: int) -> list[int]:
 
 def year_tasks(conn: Connection, year: int) -> list[dict[str, Any]]:
     """A year's tasks as the console lists them."""
-    return [_view(row) for row in q.list_tasks_by_year(conn, year)]
+    views = [_view(row) for row in q.list_tasks_by_year(conn, year)]
+    for view in views:
+        if view["origin"] != "own":
+            view["n"] = len(hq.list_units(conn, view["id"]))
+    return views
 
 
 def task_view(conn: Connection, key: str) -> dict[str, Any]:
@@ -226,12 +283,18 @@ def task_view(conn: Connection, key: str) -> dict[str, Any]:
     if row["state"] == "planned":
         view["preview"] = preview(conn, view["specialties"], row["ratio_percent"] or None, row["id"])
         view["choosable"] = _choosable_units(conn, row["id"], view["specialties"])
-    view["exclusions"] = [{**dict(r), "reason_zh": EXCLUSION_REASONS.get(r["reason"], r["reason"]),
-                           "unit_name": _unit_name(conn, r["unit_id"])} for r in q.list_task_exclusions(conn, row["id"])]
+    members = population(conn, row["id"], view["specialties"]) if row["state"] == "planned" else {}
+    view["exclusions"] = [{"unit_id": unit, **why, "unit_name": _unit_name(conn, unit)}
+                          for unit, why in sorted(excluded_units(conn, row["id"]).items())
+                          if not why["handed_down"] or unit in members]
     view["recusals"] = [{**dict(r), "reason_zh": RECUSAL_REASONS.get(r["reason"], r["reason"]),
                          "unit_name": _unit_name(conn, r["unit_id"]), "inspector_name": _user_name(conn, r["inspector_id"])}
                         for r in q.list_draw_exclusions(conn, row["id"])]
     view["items"] = q.list_items_by_codes(conn, view["item_codes"])
+    if row["origin"] != "own":
+        view["handed_units"] = [{"id": r["unit_id"], "name": r["name"]} for r in hq.list_units(conn, row["id"])]
+        view["n"] = len(view["handed_units"])
+        view["unarranged"] = hq.list_unarranged_units(conn, row["id"])
     view["redraws"] = [dict(r) for r in q.list_tasks(conn) if r["redraw_of"] == row["id"]]
     view["inspectors"] = [{"id": r["id"], "name": r["name"]} for r in q.list_eligible_inspectors(conn, row["period_end"])
                           if set(json.loads(r["specialties"])) & set(view["specialties"])]
@@ -260,6 +323,8 @@ def _view(row: Row) -> dict[str, Any]:
     task["state_zh"] = STATES_ZH.get(row["state"], row["state"])
     task["specialties_zh"] = "、".join(SPECIALTIES.get(c, c) for c in task["specialties"])
     task["n"] = sum(s["n"] for s in task["strata"])
+    task["source"] = source_text(row["origin"], row["origin_office"], row["origin_number"], row["origin_document"])
+    task["origin_short"] = ORIGIN_SHORT.get(row["origin"], row["origin"])
     return task
 
 

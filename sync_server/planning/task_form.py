@@ -50,12 +50,12 @@ def parse(fields: Mapping[str, Any], year: int) -> plans.TaskSpec:
     return plans.TaskSpec(year, number, title, specialties, start, end, ratio, weights, items, team or 2)
 
 
-def preview(conn: Connection, fields: Mapping[str, Any]) -> dict[str, Any]:
+def preview(conn: Connection, fields: Mapping[str, Any], year: int | None = None) -> dict[str, Any]:
     """The population per stratum as the registry stands now, for the specialties and ratio typed
     (whatever else on the form is still wrong), with the items of those specialties to choose from."""
     specialties = [c for c in fields.get("specialties") or [] if c in SPECIALTIES]
     ratio = _integer(str(fields.get("ratio_percent", "")).strip(), 1, 100)
-    made = plans.preview(conn, specialties, ratio) if specialties else {"strata": [], "allowed": None}
+    made = plans.preview(conn, specialties, ratio, year=year) if specialties else {"strata": [], "allowed": None}
     items = q.list_items_by_specialties(conn, specialties) if specialties else []
     return {**made, "ratio": ratio, "items": items, "errors": _preview_errors(made, ratio)}
 

@@ -47,7 +47,7 @@ async def add(request: Request, actor: Actor) -> Response:
         return console.private(refusal(403, "无权进行此操作", "只有本平台（省级）机构的管理员可以新增下级机构。"))
     values = {name: form.get(name, "").strip()[:100] for name in FIELDS}
     try:
-        made = await request.app.state.db.write(_add, request.app.state.settings.db_path, values, actor.by)
+        made = await request.app.state.db.write(_add, request.app.state.settings.database, values, actor.by)
     except ApiError as exc:
         return await _page(request, actor, {"form": exc.message_zh}, values, exc.status)
     return console.done("/office/offices", f"已新增下级机构 {made.name}（{made.code}），网址 /o/{made.code}/；"

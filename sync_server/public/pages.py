@@ -18,7 +18,9 @@ from schemas.specialties import SPECIALTIES
 from sync_server.db import Connection
 from sync_server.errors import NotFound
 from sync_server.planning import plan_documents
+from sync_server.planning.core.handed_down import source_text
 from sync_server.planning.core.plan_document import paragraphs
+from sync_server.planning.plans import EXCLUSION_REASONS
 from sync_server.web.render import CACHE, page, refusal
 from sync_server.public import queries as q
 from sync_server.web.scope import db_of
@@ -159,7 +161,11 @@ def _task(conn: Connection, task_id: str) -> dict[str, Any] | None:
     resolutions = {r["unit_id"]: {"team": json.loads(r["team"]), "reason": r["reason"], "at": r["resolved_at"]}
                    for r in q.list_resolutions_by_task(conn, row["id"])}
     people = sorted({p for s in picks for p in s.get("team", [])} | {p for r in resolutions.values() for p in r["team"]})
-    return {"task": row, "strata": json.loads(row["strata"]), "commitments": announcement.get("commitments", []),
+    return {"task": row, "source": source_text(row["origin"], row["origin_office"], row["origin_number"],
+                                               row["origin_document"]),
+            "exclusions": [{**dict(e), "reason_zh": EXCLUSION_REASONS.get(e["reason"], e["reason"])}
+                           for e in q.list_exclusions_by_task(conn, row["id"])] if row["announcement"] else [],
+            "handed_units": q.list_handed_down_units(conn, row["id"]) if row["origin"] != "own" else [], "strata": json.loads(row["strata"]), "commitments": announcement.get("commitments", []),
             "witnesses": [dict(w) for w in q.list_witnesses_by_task(conn, row["id"])] if row["announcement"] else [],
             "resolutions": resolutions,
             "weights": json.loads(row["risk_weights"]) if row["risk_weights"] else None,

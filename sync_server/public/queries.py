@@ -54,6 +54,20 @@ def names_by_ids(conn: Connection, table: str, ids: list[str]) -> dict[str, str]
     return found
 
 
+def list_exclusions_by_task(conn: Connection, task_id: str) -> list[Row]:
+    """The units a task left out of its population, with the reason and note, and each unit's name."""
+    return conn.execute("SELECT e.unit_id, e.reason, e.note, coalesce(u.name, '') AS name FROM task_exclusions e"
+                        " LEFT JOIN units u ON u.id = e.unit_id WHERE e.task_id = ? ORDER BY e.unit_id",
+                        (task_id,)).fetchall()
+
+
+def list_handed_down_units(conn: Connection, task_id: str) -> list[Row]:
+    """The units a higher level drew and handed down in a task, with their names."""
+    return conn.execute("SELECT h.unit_id, coalesce(u.name, '') AS name FROM handed_down_units h"
+                        " LEFT JOIN units u ON u.id = h.unit_id WHERE h.task_id = ? ORDER BY h.unit_id",
+                        (task_id,)).fetchall()
+
+
 def list_witnesses_by_task(conn: Connection, task_id: str) -> list[Row]:
     """A draw's named witnesses as published (never their links): name, role, commitment."""
     return conn.execute("SELECT name, role, commitment, committed_at, opened_at FROM draw_witnesses"

@@ -1,4 +1,4 @@
-"""Photos by SHA-256: check the bytes are a photo we take, then store them once, durably.
+"""Photos by SHA-256: check the bytes are a photo we take (the blob store, sync_server/blobs/, keeps them).
 
 The server never trusts the name it is given: it hashes the bytes itself (which also proves
 they are exactly what the tablet hashed at capture), reads the header for the pixel count
@@ -8,17 +8,14 @@ pixels are decoded on upload. Pillow's errors are mapped here, at the boundary.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from sync_server.errors import BadRequest, StorageFull, TooLarge, Unsupported
+from sync_server.errors import BadRequest, TooLarge, Unsupported
 
 MEDIA_TYPES = {b"\xff\xd8\xff": ("JPEG", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("PNG", "image/png")}
 
@@ -77,34 +74,3 @@ def _refuse_bomb(width: int, height: int, max_pixels: int) -> None:
 def _bomb(max_pixels: int) -> TooLarge:
     return TooLarge("photo.too_many_pixels", f"image has more than {max_pixels} pixels",
                     f"照片像素过多（超过 {max_pixels // 1_000_000} 百万像素），疑似异常文件")
-
-
-def path_for(photo_dir: Path, sha256: str) -> Path:
-    return photo_dir / sha256[:2] / sha256
-
-
-def store(photo_dir: Path, sha256: str, data: bytes) -> Path:
-    """Write once: temp file, fsync, rename. A second write of the same hash is a no-op.
-
-    A full disk (ENOSPC, EDQUOT) is a StorageFull (507), and a write that fails leaves nothing."""
-    final = path_for(photo_dir, sha256)
-    if final.exists():
-        return final
-    temp = final.with_name(f".{sha256}.{os.getpid()}.{id(data)}.tmp")
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        _write_synced(temp, data)
-        os.replace(temp, final)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFull({"store": "photos"}) from exc
-        raise
-    return final
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())

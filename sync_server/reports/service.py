@@ -106,8 +106,8 @@ def workbook(assembled: Assembled) -> Book:
                      [[], [Styled("逾期公示及逾期未公示明细", "bold")], [Styled(h, "header") for h in DETAIL_HEADERS]],
                      map(_detail, assembled.late_entries))
     return Book([
-        Sheet("汇总表", _table_rows(f"{label}双随机抽查工作汇总表", report, SUMMARY), _widths(SUMMARY), "B3"),
-        Sheet("公示及时性", lateness, _widths(LATENESS), "B3"),
+        Sheet("汇总表", _table_rows(f"{label}双随机抽查工作汇总表", report, SUMMARY), column_widths(SUMMARY), "B3"),
+        Sheet("公示及时性", lateness, column_widths(LATENESS), "B3"),
         Sheet("说明", note_lines(report), (26, 100)),
     ])
 
@@ -116,14 +116,14 @@ def _table_rows(heading: str, report: Report, columns: list) -> Iterator[list[An
     yield [Styled(heading, "title")]
     yield [Styled(header, "header") for header, _ in columns]
     for r in (*report.rows, report.total):
-        yield [_value(get(r), r.code == "total") for _, get in columns]
+        yield [cell_value(get(r), r.code == "total") for _, get in columns]
 
 
-def _widths(columns: list) -> list[int]:
+def column_widths(columns: list) -> list[int]:
     return [20] + [13] * (len(columns) - 1)
 
 
-def _value(value: Any, bold: bool) -> Any:
+def cell_value(value: Any, bold: bool) -> Any:
     """A figure as a cell: a Rate as a number formatted as a percentage, a check as 是/否 (否 in red)."""
     if isinstance(value, Rate):
         if value.basis_points is None:

@@ -18,7 +18,7 @@ ENV = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates"))
                   autoescape=select_autoescape(["html"]), auto_reload=False)
 OFFICE_NAME: ContextVar[str] = ContextVar("office_name", default=PLACEHOLDER)  # set per request (web/office_name.py)
 ROOT: ContextVar[str] = ContextVar("office_root", default="")  # "/o/<code>" on an office's own path (platform/paths.py)
-STATES = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取"}
+STATES = {"planned": "已计划", "announced": "已公告", "revealed": "已揭示", "drawn": "已抽取", "handed_down": "上级下达"}
 CACHE = {"Cache-Control": "public, max-age=60"}
 BEIJING = timezone(timedelta(hours=8))
 

@@ -166,3 +166,13 @@ def team_of(db: Path, assignment_id: str) -> list[str]:
 
 def doc_of(db: Path, assignment_id: str) -> dict:
     return json.loads(server_rows(db, "SELECT doc FROM assignments WHERE id = ?", assignment_id)[0]["doc"])
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator["MotoServer"]:
+    """moto's S3 server mode in its own process, one per test process (tests/support/s3.py)."""
+    from tests.support.s3 import MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log").start()
+    yield server
+    server.stop()

@@ -17,7 +17,7 @@ from field_app.outbox import sign_and_queue
 from field_app.photos import PhotoFiles
 from field_app.visit import Visit
 from schemas import envelope
-from sync_server.records.photostore import path_for
+from sync_server.blobs.local import path_for
 from tests.integration.conftest import server_rows, team_of
 from tests.support import pdf_text
 from tests.support.records import officer_key, record

@@ -9,7 +9,7 @@ from pathlib import Path
 from field_app.outbox import record_photos
 from field_app.photos import PhotoFiles
 from sync_server.db.connection import migrate, open_db
-from sync_server.records.photostore import path_for
+from sync_server.blobs.local import path_for
 from tests.integration.conftest import server_rows, team_of
 from tests.support.photos import jpeg_bytes, save_photo
 from tests.support.records import finding, queue_record, record

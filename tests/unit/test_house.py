@@ -10,7 +10,7 @@ SERVER = ROOT / "sync_server"
 ROOT_MODULES = {"__init__.py", "__main__.py", "app.py", "settings.py", "errors.py", "cli.py"}
 DOMAINS = {"accounts", "audit", "registry", "planning", "records", "disclosure", "reports", "office", "public",
            "platform"}
-PLUMBING = {"web", "db", "xlsx"}
+PLUMBING = {"web", "db", "xlsx", "blobs"}
 
 
 def module_name(path: Path) -> str:

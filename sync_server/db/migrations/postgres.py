@@ -325,6 +325,19 @@ CREATE INDEX units_town ON units(town);
 CREATE INDEX units_category ON units(category)
 """
 
+# Tasks handed down by a higher level (国抽、省抽、市抽): the same DDL as SQLite's 020.
+HANDED_DOWN_TASKS = """
+ALTER TABLE tasks ADD COLUMN origin TEXT NOT NULL DEFAULT 'own'
+    CHECK (origin IN ('own', 'national', 'province', 'city'));
+ALTER TABLE tasks ADD COLUMN origin_office TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN origin_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN origin_document TEXT NOT NULL DEFAULT '';
+CREATE TABLE handed_down_units (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL REFERENCES units(id),
+    PRIMARY KEY (task_id, unit_id));
+CREATE INDEX handed_down_units_unit ON handed_down_units(unit_id, task_id)
+"""
+
 OFFICES = """
 CREATE TABLE offices (
     code TEXT PRIMARY KEY, name TEXT NOT NULL,
@@ -355,6 +368,7 @@ MIGRATIONS: list[PgMigration] = [
     ("017_registry_console", statements(REGISTRY_CONSOLE)),
     ("018_unit_list_indexes", statements(UNIT_LIST_INDEXES)),
     ("019_offices", statements(OFFICES)),
+    ("020_handed_down_tasks", statements(HANDED_DOWN_TASKS)),
 ]
 
 # Serializes migrating one schema across processes (several workers starting at once).

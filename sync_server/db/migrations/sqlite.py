@@ -315,6 +315,21 @@ CREATE INDEX units_town ON units(town);
 CREATE INDEX units_category ON units(category)
 """
 
+# Tasks handed down by a higher level (国抽、省抽、市抽: planning/handed_down.py): the task's origin,
+# the issuing office and the upper task's number and document; the units the upper level drew
+# (the county inspects them and does not draw them again that year).
+HANDED_DOWN_TASKS = """
+ALTER TABLE tasks ADD COLUMN origin TEXT NOT NULL DEFAULT 'own'
+    CHECK (origin IN ('own', 'national', 'province', 'city'));
+ALTER TABLE tasks ADD COLUMN origin_office TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN origin_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN origin_document TEXT NOT NULL DEFAULT '';
+CREATE TABLE handed_down_units (
+    task_id TEXT NOT NULL REFERENCES tasks(id), unit_id TEXT NOT NULL REFERENCES units(id),
+    PRIMARY KEY (task_id, unit_id));
+CREATE INDEX handed_down_units_unit ON handed_down_units(unit_id, task_id)
+"""
+
 OFFICES = """
 CREATE TABLE offices (
     code TEXT PRIMARY KEY, name TEXT NOT NULL,
@@ -347,4 +362,5 @@ MIGRATIONS: list[Migration] = [
     ("017_registry_console", statements(REGISTRY_CONSOLE)),   # staged imports, who imported an item-list version
     ("018_unit_list_indexes", statements(UNIT_LIST_INDEXES)),   # the console's town and category filters
     ("019_offices", statements(OFFICES)),   # the platform's offices, in the root office's database (sync_server/platform)
+    ("020_handed_down_tasks", statements(HANDED_DOWN_TASKS)),   # 国抽、省抽、市抽 recorded in an office's tasks
 ]

@@ -21,6 +21,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "plans.edit": WRITERS, "plans.publish": ADMIN,
     # tasks and the draw
     "tasks.edit": ADMIN, "draws.conduct": ADMIN, "assignments.reassign": ADMIN,
+    # a task handed down by a higher level arrives on paper with its list: clerks enter it
+    "tasks.hand_down": WRITERS,
     # publication and follow-up
     "publication.publish": ADMIN, "followups.enter": WRITERS, "followups.remind": ADMIN,
     "lab.enter": WRITERS,

@@ -265,3 +265,34 @@ def failed_checks(report: Report) -> list[str]:
     names = {"sampling": "抽查比例未达 3%", "risk_share": "按风险分类抽取占比未达 80%", "publication": "公示率未达 100%"}
     return [f"{r.name}：{names[key]}" for r in (report.total, *report.rows)
             for key, ok in r.checks.items() if ok is False]
+
+
+# --- roll-up: a parent office's report is the sum of its offices' --------------------------------
+
+@dataclass(frozen=True)
+class Part:
+    """One office's report inside a roll-up: its code and name beside the figures."""
+    code: str
+    name: str
+    report: Report
+
+
+def roll_up(period: Period, today: date, generated_at: str, parts: Iterable[Report]) -> Report:
+    """The sum of several offices' reports of one period (a city's of its counties', a province's of
+    its cities' and counties'): every count of every specialty row and of the total row is the sum
+    of the parts' (each office's registry, units and entries are its own, so nothing counts twice
+    across offices); every rate is recomputed from the summed numerator and denominator (row()),
+    never averaged; the late publications' working days are pooled, so the median is the median of
+    all of them. The total row sums the parts' totals, which already count a unit or a joint task
+    once within each office."""
+    reports = list(parts)
+    for report in reports:
+        if report.period != period:
+            raise PeriodError(f"a part is the report of {report.period.label}, not {period.label}")
+    by_code: dict[str, Counts] = {}
+    for report in reports:
+        for r in report.rows:
+            by_code[r.code] = by_code.get(r.code, Counts()) + r.counts
+    rows = tuple(row(code, name, by_code.get(code, Counts())) for code, name in SPECIALTIES.items())
+    whole = sum((report.total.counts for report in reports), Counts())
+    return Report(period, today, generated_at, rows, row("total", "合计", whole))
