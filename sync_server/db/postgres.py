@@ -221,8 +221,10 @@ class PgConnection:
 
     dialect = POSTGRES
 
-    def __init__(self, raw: psycopg.Connection[Any], schema: str = "public", url: str = "") -> None:
+    def __init__(self, raw: psycopg.Connection[Any], schema: str = "public", url: str = "",
+                 pooled: bool = False) -> None:
         self.raw = raw
+        self.pooled = pooled
         self.schema = schema
         self.url = url
         self.lock_key = lock_key(schema)
@@ -243,6 +245,15 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+    def __del__(self) -> None:
+        """Closed when dropped, as a sqlite3 connection is (not a pooled one: the pool owns it)."""
+        raw = getattr(self, "raw", None)
+        if raw is not None and not self.pooled and not raw.closed:
+            try:
+                raw.close()
+            except Exception:   # at interpreter exit the driver may be half torn down
+                pass
 
     def begin_write(self, set_path: bool = False) -> None:
         """BEGIN, (a pooled connection: its office's search_path,) then wait for the office's
@@ -355,7 +366,7 @@ class PgDatabase:
 
     def _write_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.pool.connection() as raw:
-            conn = PgConnection(raw, self.schema, self.url)
+            conn = PgConnection(raw, self.schema, self.url, pooled=True)
             with storage_errors(), _transaction(conn, write=True):
                 return fn(conn, *args)
 
@@ -365,7 +376,7 @@ class PgDatabase:
 
     def _read_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.pool.connection() as raw:
-            conn = PgConnection(raw, self.schema, self.url)
+            conn = PgConnection(raw, self.schema, self.url, pooled=True)
             with storage_errors(), _transaction(conn, write=False):
                 return fn(conn, *args)
 
