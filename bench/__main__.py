@@ -8,14 +8,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import app, common, devices, disclosure, documents, draw, imports, ingest, office, office_import, photos, \
-    reports
+from bench import app, common, devices, disclosure, documents, draw, imports, ingest, load, office, office_import, \
+    photos, province, reports, weak_link
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-UNSEEDED = {"xlsx", "documents", "office", "office_import"}     # suites that need no demo county
+UNSEEDED = {"xlsx", "documents", "office", "office_import", "province"}     # suites that need no demo county
 
 
 def xlsx(workdir: Path, county: object = None) -> dict:
@@ -30,7 +30,9 @@ def xlsx(workdir: Path, county: object = None) -> dict:
 
 SUITES = {"ingest": ingest.run, "photos": photos.run, "devices": devices.run, "draw": draw.run, "imports": imports.run,
           "reports": reports.run, "disclosure": disclosure.run, "app": app.run, "xlsx": xlsx,
-          "documents": documents.run, "office": office.run, "office_import": office_import.run}
+          "documents": documents.run, "office": office.run, "office_import": office_import.run,
+          "load": load.run, "province": province.run,
+          "weak_link": weak_link.run}
 
 
 def main(argv: list[str]) -> int:

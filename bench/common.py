@@ -39,6 +39,15 @@ def seeded(directory: Path, units: int = 400, inspectors: int = 30, database: st
     return County(target, facts["admin_token"], facts["demo_inspector"], people)
 
 
+def seeded_pg(url: str, units: int = 400, inspectors: int = 30) -> County:
+    """The same county as `seeded`, in a PostgreSQL database (`url`); County.db holds the URL."""
+    conn = open_db(url)
+    facts = seed_demo(conn, units=units, inspectors=inspectors, report=lambda *_: None, history=False)
+    people = [r[0] for r in conn.execute("SELECT DISTINCT user_id FROM assignment_team ORDER BY user_id")]
+    conn.close()
+    return County(url, facts["admin_token"], facts["demo_inspector"], people)   # type: ignore[arg-type]
+
+
 def enroll(url: str, county: County, user: str, home: Path) -> SyncClient:
     code = httpx.post(f"{url}/v1/admin/users/{user}/enrollment-codes",
                       headers={"Authorization": f"Bearer {county.admin_token}"}).json()["code"]

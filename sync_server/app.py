@@ -24,6 +24,7 @@ from sync_server.records import workers
 from sync_server.errors import ApiError, BadRequest, NotFound
 from sync_server.db.connection import open_database
 from sync_server.accounts import routes as accounts
+from sync_server.accounts.last_seen import LastSeen
 from sync_server.audit import routes as audit
 from sync_server.disclosure import routes as disclosure
 from sync_server.office import routes as office
@@ -121,10 +122,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.db = open_database(settings.database)
         app.state.server_key = server_key.load_or_create(settings.key_path)
         app.state.check_pool = workers.check_pool(settings.check_workers)
+        app.state.last_seen = LastSeen()
         app.state.blobs = blobs.open_store(settings)   # one store for every office: content-addressed
         try:
             yield
         finally:
+            await app.state.last_seen.flush()
             app.state.check_pool.shutdown(wait=True, cancel_futures=True)
             office_databases.close_all(app)
             app.state.db.close()

@@ -235,8 +235,9 @@ class PgConnection:
         return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
-        cursor = self.raw.cursor()
-        cursor.executemany(translate(sql), [_params(p) for p in parameters])
+        cursor, rows = self.raw.cursor(), [_params(p) for p in parameters]
+        if rows:   # psycopg runs even an empty batch as a pipeline: a round trip for nothing (twice a record)
+            cursor.executemany(translate(sql), rows)
         return PgCursor(cursor)
 
     @property

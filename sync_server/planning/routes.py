@@ -6,26 +6,24 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.db import Connection
+from sync_server.db import Connection, Row
 from sync_server.planning.queries import assignments
-from sync_server.web.http import device_of
+from sync_server.web.http import device_read
 from sync_server.web.params import query_number
 from starlette.routing import Route
-from sync_server.web.scope import db_of
 
 
 async def feed(request: Request) -> Response:
-    device = await device_of(request)
     after = query_number(request, "cursor", 0)
     limit = query_number(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
-    page = await db_of(request).read(_page, device["user_id"], after, limit)
+    _, page = await device_read(request, _page, after, limit)
     return Response(page, media_type="application/json")
 
 
-def _page(conn: Connection, user_id: str, after: int, limit: int) -> bytes:
+def _page(conn: Connection, device: Row, after: int, limit: int) -> bytes:
     """`{"items": [{"kind", "data"}…], "cursor", "more"}`, the stored documents spliced in
     as they are (they were serialized once, when the assignment was made)."""
-    rows = assignments.list_feed_by_user(conn, user_id, after, limit + 1)
+    rows = assignments.list_feed_by_user(conn, device["user_id"], after, limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
     cursor = rows[-1]["seq"] if rows else after
     items = ",".join('{"kind":"' + row["kind"] + '","data":' + row["doc"] + "}" for row in rows)

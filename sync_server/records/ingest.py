@@ -217,6 +217,13 @@ def photo_arrived(conn: Connection, device_id: str, sha: str, facts: Any, size: 
             "width": row["width"], "height": row["height"]}
 
 
+def uploaded_by(conn: Connection, device_id: str, sha: str) -> Row | None:
+    """The stored photo (or PDF) row, if this device uploaded it; None otherwise (a hash alone
+    tells a device nothing about files others sent)."""
+    row = photos.get_photo_by_sha(conn, sha)
+    return row if row is not None and row["device_id"] == device_id else None
+
+
 def photo_for_viewer(conn: Connection, device: Row, sha: str) -> Row:
     """A stored photo's row, if this device's user may see it (team, uploader, or a reviewing leader).
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,9 +13,12 @@ from schemas.jcs import loads_strict
 from schemas.clock import utc_now
 from sync_server.accounts import service as accounts
 from sync_server.accounts.core import seen
-from sync_server.db import Row
+from sync_server.db import Connection, Row
 from sync_server.errors import BadRequest, TooLarge
 from sync_server.web.scope import db_of
+
+
+T = TypeVar("T")
 
 
 class JSONResponse(Response):
@@ -60,12 +63,34 @@ async def read_envelopes(request: Request) -> list[str]:
 
 
 async def device_of(request: Request) -> Row:
-    """The calling device; its last sync is written down, at most once a minute (a small write)."""
+    """The calling device; its last sync is written down, at most once a minute: its first sync
+    before the answer, later ones beside it (sync_server/accounts/last_seen.py)."""
     db = db_of(request)
     device = await db.read(accounts.device_for_token, request.headers.get("authorization"))
-    if seen.due(device["last_seen_at"], utc_now()):
-        await db.write(accounts.record_seen, device["id"])
+    await _seen(request, db, device)
     return device
+
+
+async def device_read(request: Request, fn: Callable[..., T], *args: Any) -> tuple[Row, T]:
+    """The calling device and `fn(conn, device, *args)` in one read (one transaction, one
+    snapshot): a GET's identity and its answer in one trip to the database, not two."""
+    db = db_of(request)
+    device, result = await db.read(_device_then, request.headers.get("authorization"), fn, args)
+    await _seen(request, db, device)
+    return device, result
+
+
+def _device_then(conn: Connection, authorization: str | None, fn: Callable[..., T], args: tuple) -> tuple[Row, T]:
+    device = accounts.device_for_token(conn, authorization)
+    return device, fn(conn, device, *args)
+
+
+async def _seen(request: Request, db: Any, device: Row) -> None:
+    now = utc_now()
+    if device["last_seen_at"] is None:
+        await db.write(accounts.record_seen, device["id"])
+    elif seen.due(device["last_seen_at"], now):
+        request.app.state.last_seen.note(db, device["id"], now)
 
 
 async def admin_of(request: Request) -> Row:

@@ -77,6 +77,8 @@ REPLIES: dict[str, Any] = {
         "cursor": STR, "more": BOOL}),
     "PhotoStored": obj("the stored photo's facts", {"sha256": HEX, "media_type": {"enum": ["image/jpeg", "image/png"]},
                                                     "bytes": INT, "width": INT, "height": INT}),
+    "UploadOffset": obj("how much of a resumable upload has arrived", {
+        "sha256": HEX, "offset": INT, "total": {"type": ["integer", "null"]}, "complete": {"type": "boolean"}}),
     "DocumentStored": obj("the stored PDF handed over on site", {"sha256": HEX, "media_type": {"const": "application/pdf"},
                                                                 "bytes": INT}),
     "Receipts": obj("one receipt per envelope, in order", {"receipts": {"type": "array", "items": ref("receipt")}}),
@@ -180,6 +182,13 @@ PATHS: dict[str, Any] = {
                    {"200": {"description": "the photo", "content": {"image/jpeg": {"schema": IMAGE},
                                                                    "image/png": {"schema": IMAGE}}}},
                    BEARER, parameters=[_param("sha256")])},
+    "/v1/uploads/{sha256}": {
+        "put": _op("one piece of a resumable upload of a photo or the on-site PDF (header Content-Range: "
+                   "bytes first-last/total); 200 while more is due, 201 when whole and stored",
+                   {"200": ref("UploadOffset"), "201": ref("PhotoStored")}, BEARER, media="application/octet-stream",
+                   parameters=[_param("sha256"), _param("Content-Range", "header")]),
+        "get": _op("how much of this device's upload has arrived (also as the Upload-Offset header; HEAD too)",
+                   {"200": ref("UploadOffset")}, BEARER, parameters=[_param("sha256")])},
     "/v1/documents/{sha256}": {
         "put": _op("upload the PDF handed over on site by its SHA-256 (idempotent)", {"201": ref("DocumentStored")},
                    BEARER, media="application/pdf", parameters=[_param("sha256")]),

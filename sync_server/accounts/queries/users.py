@@ -106,10 +106,17 @@ def revoke_hosted_keys(conn: Connection, tablet_id: str, now: str, by: str | Non
     return ids
 
 
+SET_SEEN = "UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)"
+
+
 def set_device_seen(conn: Connection, device_id: str, now: str) -> None:
     """A device's last authenticated request; never moved backwards by a late writer."""
-    conn.execute("UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
-                 (now, device_id, now))
+    conn.execute(SET_SEEN, (now, device_id, now))
+
+
+def set_devices_seen(conn: Connection, stamps: dict[str, str]) -> None:
+    """Several devices' last requests (device id → stamp) in one statement's batch; never backwards."""
+    conn.executemany(SET_SEEN, [(now, device_id, now) for device_id, now in stamps.items()])
 
 
 def list_officers(conn: Connection) -> list[Row]:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from sync_server.records.routes import documents, labresults, photos, records, reviews
+from sync_server.records.routes import documents, labresults, photos, records, reviews, uploads
 
 ROUTES = [
     Route("/v1/photos/{sha256}", photos.put_photo, methods=["PUT"]),
     Route("/v1/photos/{sha256}", photos.get_photo, methods=["GET"]),
     Route("/v1/documents/{sha256}", documents.put_document, methods=["PUT"]),
+    Route("/v1/uploads/{sha256}", uploads.put_upload, methods=["PUT"]),
+    Route("/v1/uploads/{sha256}", uploads.upload_offset, methods=["GET", "HEAD"]),
     Route("/v1/documents/{sha256}", documents.get_document, methods=["GET"]),
     Route("/v1/records/batch", records.push_batch, methods=["POST"]),
     Route("/v1/records/{record_id}", records.put_record, methods=["PUT"]),
