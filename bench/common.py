@@ -20,19 +20,23 @@ from tests.support.server import ServerProcess
 
 @dataclass
 class County:
-    db: Path
+    db: Path | str      # a SQLite file, or a PostgreSQL URL (its files then in the seeded directory)
     admin_token: str
     inspector: str
     people: list[str]
 
 
-def seeded(directory: Path, units: int = 400, inspectors: int = 30) -> County:
+def seeded(directory: Path, units: int = 400, inspectors: int = 30, database: str | None = None) -> County:
+    """The county in `directory/server.db`, or (`database`: a PostgreSQL URL to an empty database)
+    there, with its photos and key in `directory` (the server's SUIJIAN_DATA_DIR)."""
     directory.mkdir(parents=True, exist_ok=True)
-    conn = open_db(directory / "server.db")
-    facts = seed_demo(conn, units=units, inspectors=inspectors, report=lambda *_: None, history=False)
+    target: Path | str = database or directory / "server.db"
+    conn = open_db(target)
+    facts = seed_demo(conn, units=units, inspectors=inspectors, report=lambda *_: None, history=False,
+                      **({"data_dir": directory} if database else {}))
     people = [r[0] for r in conn.execute("SELECT DISTINCT user_id FROM assignment_team ORDER BY user_id")]
     conn.close()
-    return County(directory / "server.db", facts["admin_token"], facts["demo_inspector"], people)
+    return County(target, facts["admin_token"], facts["demo_inspector"], people)
 
 
 def seeded_pg(url: str, units: int = 400, inspectors: int = 30) -> County:

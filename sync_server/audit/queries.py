@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from sync_server.db import Connection, Row
+from sync_server.db.dialect import dialect_of
 
 
 def append_entry(conn: Connection, at: str, kind: str, subject: str,
@@ -37,8 +38,8 @@ def list_entries(conn: Connection, kind_prefix: str, by: str, before: int, limit
         sql += " AND kind LIKE ? ESCAPE '\\'"
         args.append(kind_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     if by:
-        sql += " AND instr(CAST(entry AS TEXT), ?) > 0"
-        args.append('"by":' + _json_string(by))
+        sql += f" AND {dialect_of(conn).blob_contains('entry')}"
+        args.append(('"by":' + _json_string(by)).encode())
     sql += " ORDER BY idx DESC LIMIT ?"
     args.append(limit)
     return conn.execute(sql, args).fetchall()

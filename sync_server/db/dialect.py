@@ -11,6 +11,7 @@ query reads from its connection (`dialect_of(conn)`):
     json_each(x, j)        json_each(x) j                 json_array_elements_text(x) AS j(value)
     json_array(x)          json_array(x)                  json_build_array(x)
     json_text(x)           x                              x::text   (LIKE / = on a JSON column)
+    blob_contains(c)       instr(c, ?) > 0                position(? IN c) > 0   (? a bytes value)
     not_indexed            NOT INDEXED                    ''        (planner hints)
     indexed_by(name)       INDEXED BY name                ''
     begin_read             BEGIN                          BEGIN ISOLATION LEVEL REPEATABLE READ
@@ -59,6 +60,10 @@ class Dialect:
         """Make the planner use this index (SQLite); other engines choose for themselves."""
         return f" INDEXED BY {index}"
 
+    def blob_contains(self, column: str) -> str:
+        """A condition: the BLOB column contains the bytes of the one `?` parameter."""
+        return f"instr({column}, ?) > 0"
+
 
 @dataclass(frozen=True)
 class PostgresDialect(Dialect):
@@ -81,6 +86,9 @@ class PostgresDialect(Dialect):
 
     def indexed_by(self, index: str) -> str:
         return ""
+
+    def blob_contains(self, column: str) -> str:
+        return f"position(? IN {column}) > 0"
 
 
 SQLITE = Dialect()

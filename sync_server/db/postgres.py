@@ -22,12 +22,16 @@ REPEATABLE READ snapshots, and other offices' writes take other locks. What that
 guarantees (the audit log's sequence, a record id stored once, consecutive publication numbers)
 is checked by tests/integration/test_pg_workers.py.
 
-A full disk (SQLSTATE 53100, disk_full) is mapped to StorageFull (507), as SQLITE_FULL is.
+A full disk (SQLSTATE 53100, disk_full) is mapped to StorageFull (507), as SQLITE_FULL is, at the
+same place: the database's boundary (PgDatabase), once the whole transaction is rolled back — not
+at the statement, where a service's `except ApiError` would take it for one item's refusal and
+carry on in a transaction PostgreSQL has already aborted.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import threading
 import zlib
@@ -217,23 +221,23 @@ class PgConnection:
 
     dialect = POSTGRES
 
-    def __init__(self, raw: psycopg.Connection[Any], schema: str = "public", url: str = "") -> None:
+    def __init__(self, raw: psycopg.Connection[Any], schema: str = "public", url: str = "",
+                 pooled: bool = False) -> None:
         self.raw = raw
+        self.pooled = pooled
         self.schema = schema
         self.url = url
         self.lock_key = lock_key(schema)
 
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         cursor = self.raw.cursor()
-        with storage_errors():
-            cursor.execute(translate(sql), _params(parameters))
+        cursor.execute(translate(sql), _params(parameters))
         return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
         cursor, rows = self.raw.cursor(), [_params(p) for p in parameters]
         if rows:   # psycopg runs even an empty batch as a pipeline: a round trip for nothing (twice a record)
-            with storage_errors():
-                cursor.executemany(translate(sql), rows)
+            cursor.executemany(translate(sql), rows)
         return PgCursor(cursor)
 
     @property
@@ -243,9 +247,24 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
-    def begin_write(self) -> None:
-        self.execute(POSTGRES.begin_write)
-        self.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_key,))
+    def __del__(self) -> None:
+        """Closed when dropped, as a sqlite3 connection is (not a pooled one: the pool owns it)."""
+        raw = getattr(self, "raw", None)
+        if raw is not None and not self.pooled and not raw.closed:
+            try:
+                raw.close()
+            except Exception:   # at interpreter exit the driver may be half torn down
+                pass
+
+    def begin_write(self, set_path: bool = False) -> None:
+        """BEGIN, (a pooled connection: its office's search_path,) then wait for the office's
+        write lock: one round trip."""
+        path = f'SET LOCAL search_path TO "{self.schema}"; ' if set_path else ""
+        self.raw.execute(f"{POSTGRES.begin_write}; {path}SELECT pg_advisory_xact_lock({int(self.lock_key)})")
+
+    def begin_read(self) -> None:
+        """BEGIN a REPEATABLE READ snapshot in the office's search_path (a pooled connection's)."""
+        self.raw.execute(f'{POSTGRES.begin_read}; SET LOCAL search_path TO "{self.schema}"')
 
 
 def _params(parameters: Any) -> Any:
@@ -301,7 +320,8 @@ def pool_of(url: str) -> ConnectionPool:
         pool, users = _POOLS.get(url, (None, 0))
         if pool is None:
             pool = ConnectionPool(url, min_size=1, max_size=POOL_MAX, open=True, name="suijian",
-                                  kwargs={"autocommit": True, "row_factory": _row_factory},
+                                  kwargs={"autocommit": True, "row_factory": _row_factory,
+                                          "application_name": f"suijian-server-{os.getpid()}"},
                                   configure=_configure_pooled)
         _POOLS[url] = (pool, users + 1)
         return pool
@@ -347,7 +367,7 @@ class PgDatabase:
 
     def _write_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.pool.connection() as raw:
-            conn = PgConnection(raw, self.schema, self.url)
+            conn = PgConnection(raw, self.schema, self.url, pooled=True)
             with storage_errors(), _transaction(conn, write=True):
                 return fn(conn, *args)
 
@@ -357,7 +377,7 @@ class PgDatabase:
 
     def _read_now(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.pool.connection() as raw:
-            conn = PgConnection(raw, self.schema, self.url)
+            conn = PgConnection(raw, self.schema, self.url, pooled=True)
             with storage_errors(), _transaction(conn, write=False):
                 return fn(conn, *args)
 
@@ -369,12 +389,11 @@ class PgDatabase:
 @contextlib.contextmanager
 def _transaction(conn: PgConnection, write: bool) -> Iterator[PgConnection]:
     """A pooled connection's transaction in its office's schema (SET LOCAL: gone at its end)."""
-    if write:
-        conn.begin_write()
-    else:
-        conn.execute(POSTGRES.begin_read)
     try:
-        conn.execute(f'SET LOCAL search_path TO "{conn.schema}"')
+        if write:
+            conn.begin_write(set_path=True)
+        else:
+            conn.begin_read()
         yield conn
     except BaseException:
         if conn.in_transaction:

@@ -120,8 +120,8 @@ def get_staged_blob(conn: Connection, staged_id: str, column: str) -> bytes:
 
 
 def mark_staged_applied(conn: Connection, staged_id: str, now: str) -> bool:
-    cur = conn.execute("UPDATE registry_staged_imports SET state = 'applied', applied_at = ?, rows = x''"
-                       " WHERE id = ? AND state = 'previewed'", (now, staged_id))
+    cur = conn.execute("UPDATE registry_staged_imports SET state = 'applied', applied_at = ?, rows = ?"
+                       " WHERE id = ? AND state = 'previewed'", (now, b"", staged_id))
     return cur.rowcount == 1
 
 
@@ -189,7 +189,7 @@ def _officer_filter(q: str, department: str, specialty: str, expiring_by: str) -
         where.append("department = ?")
         args.append(department)
     if specialty:
-        where.append("specialties LIKE ?")
+        where.append("CAST(specialties AS TEXT) LIKE ?")   # a JSON column on PostgreSQL
         args.append(f'%"{specialty}"%')
     if expiring_by:
         where.append("cert_valid_until <= ?")

@@ -31,6 +31,9 @@ SQLITE_ONLY = {
     "a summed comparison": r"(?i)\bsum\s*\([^()]*?(=|<|>|\bAND\b|\bNOT\b)",
     "BEGIN IMMEDIATE": r"\bBEGIN\s+(IMMEDIATE|EXCLUSIVE|DEFERRED)\b",
     "executescript": r"\bexecutescript\b",
+    "instr()": r"(?i)\binstr\s*\(",
+    "sum() of a boolean": r"(?i)\bsum\s*\(\s*(EXISTS|NOT)\b",
+    "x'' blob literal": r"(?<![\w'])x'[0-9a-fA-F]*'",
 }
 
 
@@ -63,7 +66,9 @@ def test_query_modules_write_the_sql_both_engines_share(path: Path) -> None:
                                      "\"SELECT json_extract(doc, '$.a') FROM t\"", '"FROM units u, json_each(u.tags) j"',
                                      "\"VALUES (?, datetime('now'))\"", '"SELECT sum(state = \'due\') FROM d"',
                                      '"SELECT iif(a, 1, 2) FROM t"', '"FROM d INDEXED BY d_name"', '"PRAGMA foreign_keys=ON"',
-                                     '"SELECT rowid FROM t"', '"SELECT * FROM t LIMIT -1 OFFSET 3"'])
+                                     '"SELECT rowid FROM t"', '"SELECT * FROM t LIMIT -1 OFFSET 3"',
+                                     '"WHERE instr(CAST(entry AS TEXT), ?) > 0"', '"SELECT sum(EXISTS (SELECT 1)) FROM t"',
+                                     "\"UPDATE t SET rows = x''\""])
 def test_the_check_would_catch(snippet: str) -> None:
     assert sqlite_only_forms(f"x = {snippet}\n")
 
@@ -93,6 +98,7 @@ def test_sqlite_fragments() -> None:
     assert SQLITE.json_each("u.tags", "j") == "json_each(u.tags) j"
     assert SQLITE.json_array("t.specialty") == "json_array(t.specialty)"
     assert SQLITE.json_text("t.specialties") == "t.specialties"
+    assert SQLITE.blob_contains("entry") == "instr(entry, ?) > 0"
     assert SQLITE.indexed_by("disclosures_public_name") == " INDEXED BY disclosures_public_name"
     assert SQLITE.not_indexed == " NOT INDEXED"
     assert (SQLITE.begin_read, SQLITE.begin_write) == ("BEGIN", "BEGIN IMMEDIATE")

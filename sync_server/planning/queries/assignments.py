@@ -113,7 +113,7 @@ def list_visits_by_task(conn: Connection, task_id: str) -> list[Row]:
     return conn.execute(
         "SELECT a.id, a.unit_id, a.due, a.status, a.version, a.doc,"
         " (SELECT count(*) FROM assignment_tasks x WHERE x.assignment_id = a.id) AS task_count,"
-        " EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id) AS has_record"
+        " CASE WHEN EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id) THEN 1 ELSE 0 END AS has_record"
         " FROM assignment_tasks at JOIN assignments a ON a.id = at.assignment_id"
         " WHERE at.task_id = ? ORDER BY a.unit_id", (task_id,)).fetchall()
 
@@ -122,7 +122,7 @@ def list_visits_by_officer(conn: Connection, user_id: str, year: int) -> list[Ro
     """An officer's visits due in a year, with whether a record came."""
     return conn.execute(
         "SELECT a.id, a.unit_id, a.due, a.status, a.version, a.doc,"
-        " EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id) AS has_record"
+        " CASE WHEN EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id) THEN 1 ELSE 0 END AS has_record"
         " FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id"
         " WHERE t.user_id = ? AND substr(a.due, 1, 4) = ? ORDER BY a.due, a.unit_id", (user_id, str(year))).fetchall()
 
@@ -131,6 +131,6 @@ def count_visits_by_officer(conn: Connection, year: int) -> list[Row]:
     """Every officer with visits due in a year: how many, how many with a record."""
     return conn.execute(
         "SELECT u.id, u.name, count(*) AS visits,"
-        " sum(EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id)) AS recorded"
+        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM records r WHERE r.assignment_id = a.id)) AS recorded"
         " FROM assignment_team t JOIN assignments a ON a.id = t.assignment_id JOIN users u ON u.id = t.user_id"
         " WHERE substr(a.due, 1, 4) = ? GROUP BY u.id, u.name ORDER BY u.id", (str(year),)).fetchall()
