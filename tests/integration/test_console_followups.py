@@ -219,7 +219,7 @@ def test_roles_and_the_reminders(history_county, office) -> None:
     reminded = {r[0] for r in server_rows(db, "SELECT d.no FROM reminders r JOIN disclosures d"
                                               " ON d.record_id = r.record_id")}
     assert reminded == due
-    notices = server_rows(db, "SELECT count(DISTINCT doc) FROM notices WHERE kind = 'reminder'")[0][0]
+    notices = server_rows(db, "SELECT count(DISTINCT CAST(doc AS TEXT)) FROM notices WHERE kind = 'reminder'")[0][0]
     assert notices == len(due), "one notice per rectification, to each member of its team"
     logged = server_rows(db, "SELECT entry FROM audit_log WHERE kind = 'office.reminders'")
     assert [json.loads(r[0])["by"] for r in logged] == [f"office:{ADMIN}"]

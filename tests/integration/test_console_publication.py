@@ -192,7 +192,7 @@ def test_in_the_browser_a_penalty_decision_with_an_error_then_fixed_then_the_bat
             error = page.locator("#e-decided_on")
             expect(error).to_contain_text("晚于今天")
             expect(page.get_by_label("处罚决定书文号")).to_have_value("云卫公罚〔2026〕201号")
-            assert not server_rows(db, "SELECT 1 FROM followups WHERE kind = 'penalty' AND doc LIKE '%201号%'")
+            assert not server_rows(db, "SELECT 1 FROM followups WHERE kind = 'penalty' AND CAST(doc AS TEXT) LIKE '%201号%'")
             page.get_by_label("处罚决定日期").fill(today.isoformat())
             page.get_by_role("button", name="录入处罚决定").click()
             expect(page.get_by_role("status")).to_contain_text("已录入处罚决定 云卫公罚〔2026〕201号")

@@ -3,9 +3,8 @@
 server stops (sync_server/accounts/last_seen.py)."""
 from __future__ import annotations
 
-import sqlite3
-
 from schemas.clock import utc_now
+from sync_server.db.connection import open_db, transaction
 from tests.integration.conftest import server_rows
 
 OLD = "2000-01-01T00:00:00.000Z"
@@ -23,8 +22,8 @@ def test_a_first_sync_is_written_at_once_and_later_ones_by_shutdown(county, serv
         assert tablet.sync().error is None
         assert last_seen(county.db, device_id) is not None, "a first sync is written before the answer"
 
-    conn = sqlite3.connect(county.db)
-    with conn:
+    conn = open_db(county.db)
+    with transaction(conn):
         conn.execute("UPDATE devices SET last_seen_at = ? WHERE id IN (?, ?, ?)", (OLD, *ids))
     conn.close()
     before = utc_now()

@@ -10,16 +10,15 @@ caller without credentials must answer it exactly as it answers a made-up creden
 counted before and after). The one thing a parent office sees of its offices is their progress,
 on its own console's 下级机构 page, checked here against each county's own yearly report.
 
-sqlite_only FOR NOW, and not because it is about SQLite: the platform is built by copying seeded
-SQLite files to offices/<code>.db and read back with sqlite3. On PostgreSQL an office is a schema
-of one database, so the seeded counties would have to be restored into schemas (pg_dump of the
-template databases, schema renamed); that twin is not written yet (issue 14's report).
+On SQLite each office below the root is a file (offices/<code>.db); on PostgreSQL a schema
+(`office_<code>`) of the platform's one database, into which the seeded county's tables are
+restored (`place`), so the same walk runs on both engines.
 """
 from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
@@ -35,14 +34,14 @@ from field_app.sync import SyncClient
 from schemas.enrollment_link import parse as parse_link
 from sync_server.app import routes
 from sync_server.cli import main as cli
-from sync_server.db.connection import open_db
+from sync_server.db.connection import office_target, open_db
 from sync_server.reports import service as reports
 from sync_server.reports.core.report import Period
 from tests.integration.conftest import FAST_RETRY, County, _seeded_once
 from tests.support.office import ADMIN, AUDITOR, CLERK, signed_in
+from tests.support import engine, postgres
+from tests.support.engine import Target
 from tests.support.server import ServerProcess
-
-pytestmark = pytest.mark.sqlite_only
 
 PROVINCE, CITY, COUNTY_A, COUNTY_B = "370000", "370100", "370102", "370103"
 NAMES = {PROVINCE: "山东省卫生健康委员会", CITY: "济南市卫生健康委员会", COUNTY_A: "历下区卫生健康局",
@@ -57,14 +56,17 @@ def offices(tmp_path_factory: pytest.TempPathFactory, county_template: County, h
     own smaller seeds, county A on the seeded county with its year (published results)."""
     city = _seeded_once(tmp_path_factory, "office-city", units=120, inspectors=14, history=False, seed_value=3701)
     county_b = _seeded_once(tmp_path_factory, "office-b", units=150, inspectors=14, seed_value=3702)
-    root = tmp_path_factory.mktemp("platform") / "server.db"
-    (root.parent / "offices").mkdir()
+    folder = tmp_path_factory.mktemp("platform")
+    root = engine.new_target(folder / "server.db", template=_template_name(county_template), for_the_run=True)
     seeded = {PROVINCE: county_template, CITY: city, COUNTY_A: history_template, COUNTY_B: county_b}
+    if not engine.ON_POSTGRES:   # on PostgreSQL the root database is already a copy of the template
+        shutil.copy(county_template.db, root)
     for code, county in seeded.items():
-        shutil.copy(county.db, root if code == PROVINCE else root.parent / "offices" / f"{code}.db")
-        photos = county.db.with_name("server-photos")
+        if code != PROVINCE:
+            place(county, root, code)
+        photos = engine.photos_of(county.db)
         if photos.is_dir():   # the platform's photo store is one content-addressed directory
-            shutil.copytree(photos, root.with_name("server-photos"), dirs_exist_ok=True)
+            shutil.copytree(photos, engine.photos_of(root), dirs_exist_ok=True)
     assert cli(["office", "add", "--db", str(root), "--code", PROVINCE, "--name", NAMES[PROVINCE],
                 "--level", "province"]) == 0
     for code, parent, level in ((CITY, PROVINCE, "city"), (COUNTY_A, CITY, "county"), (COUNTY_B, CITY, "county")):
@@ -72,6 +74,32 @@ def offices(tmp_path_factory: pytest.TempPathFactory, county_template: County, h
                     "--parent", parent]) == 0
     return {"db": root, "tokens": {code: county.admin_token for code, county in seeded.items()},
             "inspectors": {code: county.inspector for code, county in seeded.items()}}
+
+
+def _template_name(county: County) -> str | None:
+    return engine.database_of(county.db) if engine.ON_POSTGRES else None
+
+
+def place(county: County, root: Target, code: str) -> None:
+    """Put a seeded county's data where the platform keeps office `code`'s, before `office add`
+    records it (which migrates what is there): on SQLite a copy of its file; on PostgreSQL its
+    template database's tables restored into the schema `office_<code>` of the platform's database
+    (renamed in a scratch copy, then pg_dump | psql)."""
+    if not engine.ON_POSTGRES:
+        target = Path(office_target(root, code))
+        target.parent.mkdir(exist_ok=True)
+        shutil.copy(county.db, target)
+        return
+    cluster = postgres.cluster()
+    scratch = cluster.create_database(template=engine.database_of(county.db))
+    try:
+        cluster.psql(f'ALTER SCHEMA public RENAME TO "office_{code}"', database=scratch)
+        dump = subprocess.run([f"{cluster.bin}/pg_dump", "--no-owner", "-n", f"office_{code}", "-d", cluster.url(scratch)],
+                              capture_output=True, check=True)
+        subprocess.run([f"{cluster.bin}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", str(root)],
+                       input=dump.stdout, capture_output=True, check=True)
+    finally:
+        cluster.drop_database(scratch)
 
 
 @pytest.fixture(scope="module")
@@ -89,22 +117,30 @@ def prefix(code: str) -> str:
     return "" if code == PROVINCE else f"/o/{code}"
 
 
-def office_file(offices: dict, code: str) -> Path:
-    return offices["db"] if code == PROVINCE else offices["db"].parent / "offices" / f"{code}.db"
+def office_file(offices: dict, code: str) -> Target:
+    return office_target(offices["db"], None if code == PROVINCE else code)
 
 
-def read(path: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def read(target: Target, sql: str, *args: object) -> list[tuple]:
+    return [tuple(row) for row in engine.rows(target, sql, *args)]
 
 
-def fingerprint(path: Path) -> dict[str, int]:
+TABLES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+          "postgresql": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                        " AND table_type = 'BASE TABLE'"}
+
+
+def office_exists(offices: dict, code: str) -> bool:
+    if not engine.ON_POSTGRES:
+        return Path(office_target(offices["db"], code)).exists()
+    return read(offices["db"], "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+                f"office_{code}") == [(1,)]
+
+
+def fingerprint(path: Target) -> dict[str, int]:
     """Rows in every table of an office's database (the sign-in throttle's failures excepted: a refused
     credential may be counted there, by design)."""
-    tables = [name for (name,) in read(path, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = [name for (name,) in read(path, TABLES[engine.ENGINE])]
     return {t: read(path, f'SELECT count(*) FROM "{t}"')[0][0] for t in tables if "throttle" not in t and "failure" not in t}
 
 
@@ -122,13 +158,13 @@ def test_the_cli_records_the_offices_and_lists_them(offices: dict, capsys: pytes
     assert "不在上级机构" in capsys.readouterr().err
     assert cli(["office", "--db", str(offices["db"]), "--office", "370104"]) == 1
     assert "本平台没有下级机构 370104" in capsys.readouterr().err
-    assert not (offices["db"].parent / "offices" / "410102.db").exists()
+    assert not office_exists(offices, "410102")
 
 
 def test_the_office_option_points_a_command_at_that_offices_database(offices: dict, tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "p" / "server.db"
-    root.parent.mkdir()
+    (tmp_path / "p").mkdir()
+    root = engine.new_target(tmp_path / "p" / "server.db")
     assert cli(["office", "add", "--db", str(root), "--code", "440000", "--name", "广东省卫生健康委员会",
                 "--level", "province"]) == 0
     assert cli(["office", "add", "--db", str(root), "--code", "440100", "--name", "广州市卫生健康委员会",
@@ -136,7 +172,7 @@ def test_the_office_option_points_a_command_at_that_offices_database(offices: di
     capsys.readouterr()
     assert cli(["create-user", "--db", str(root), "--office", "440100", "--id", "4401-0001", "--name", "林检查",
                 "--role", "inspector"]) == 0
-    assert read(tmp_path / "p" / "offices" / "440100.db", "SELECT name FROM users WHERE id = '4401-0001'") == [("林检查",)]
+    assert read(office_target(root, "440100"), "SELECT name FROM users WHERE id = '4401-0001'") == [("林检查",)]
     assert read(root, "SELECT count(*) FROM users WHERE id = '4401-0001'") == [(0,)]
 
 

@@ -71,7 +71,7 @@ def audit_entries(conn: sqlite3.Connection, kind: str) -> list[dict]:
 
 
 def feed(conn: sqlite3.Connection, user: str, cursor: int = 0) -> dict:
-    return json.loads(_page(conn, user, cursor, 100))
+    return json.loads(_page(conn, {"user_id": user}, cursor, 100))
 
 
 # --- preview, exclusions, recusals -----------------------------------------------------------------

@@ -132,9 +132,9 @@ def test_a_photo_cut_three_times_arrives_whole_and_little_is_sent_again(
         sent, lost = link.up.taken - before, link.up.dropped - lost_before
 
     assert result.photos_uploaded == 1 and result.photo_errors == [] and link.cuts == 3
-    stored = county.db.with_name("server-photos") / sha[:2] / sha
+    stored = county.photos / sha[:2] / sha
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
-    assert not list((county.db.with_name("server-photos") / ".uploads").glob("*/*.part"))
+    assert not list((county.photos / ".uploads").glob("*/*.part"))
     resent = sent - uncut
     # Sent again: what the link held at each cut (lost), and per cut one offset question and
     # the headers of one more piece (under 1 KB together) — never the photo, nor a whole piece.
@@ -176,7 +176,7 @@ def test_pieces_must_be_contiguous_and_the_hash_must_match(make_device, county, 
     assert last.status_code == 400 and last.json()["code"] == "upload.hash_mismatch"
     assert "校验值不符" in last.json()["message_zh"]
     assert http.get(url, headers=auth(tablet)).json()["offset"] == 0, "the bad bytes were discarded"
-    photos = county.db.with_name("server-photos")
+    photos = county.photos
     assert not (photos / wrong[:2] / wrong).exists()
     assert not server_rows(county.db, "SELECT 1 FROM photos WHERE sha256 = ?", wrong)
     assert not list((photos / ".uploads").glob("*/*.part"))
@@ -191,7 +191,7 @@ def test_limits_and_bad_ranges_are_refused_clearly(make_device, county, server) 
     for header in ("", "bytes 0-9/5", "bytes=0-9/10"):
         bad = tablet.http.put(f"/v1/uploads/{sha}", content=b"x" * 10, headers={**auth(tablet), "Content-Range": header})
         assert bad.status_code == 400 and bad.json()["code"] == "upload.bad_range", header
-    abandoned = county.db.with_name("server-photos") / ".uploads" / "someone" / ("c" * 64 + "-99.part")
+    abandoned = county.photos / ".uploads" / "someone" / ("c" * 64 + "-99.part")
     abandoned.parent.mkdir(parents=True)
     abandoned.write_bytes(b"half a photo")
     os.utime(abandoned, (abandoned.stat().st_mtime - 25 * 3600,) * 2)   # the machine's clock, as file times are
