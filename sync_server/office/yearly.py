@@ -136,7 +136,11 @@ async def _offices_below(request: Request) -> list[tuple[str, str, object]]:
     return [(o.code, o.name, office_databases.office_database(request.app, o.code)) for o in offices]
 
 
-async def _rolled(request: Request, period: Period) -> rollup.RolledUp | Response:
+async def _rolled(request: Request) -> rollup.RolledUp | Response:
+    """The roll-up of the period the path names, or the refusal to show (a bad period, no office below)."""
+    period = _period(request)
+    if not isinstance(period, Period):
+        return period
     offices = await _offices_below(request)
     if not offices:
         return console.private(refusal(404, "没有下级机构", "本机构没有下级机构，没有汇总报表；本机构的报告见“统计报告”。"))
@@ -145,10 +149,7 @@ async def _rolled(request: Request, period: Period) -> rollup.RolledUp | Respons
 
 @console.guarded("reports.view")
 async def rollup_page(request: Request, actor: Actor) -> Response:
-    period = _period(request)
-    if not isinstance(period, Period):
-        return period
-    rolled = await _rolled(request, period)
+    rolled = await _rolled(request)
     if not isinstance(rolled, rollup.RolledUp):
         return rolled
     return console.render(request, actor, "console_reports_rollup.html", report=rolled.report, parts=rolled.parts,
@@ -157,16 +158,13 @@ async def rollup_page(request: Request, actor: Actor) -> Response:
 
 @console.guarded("reports.view")
 async def rollup_xlsx(request: Request, actor: Actor) -> Response:
-    period = _period(request)
-    if not isinstance(period, Period):
-        return period
-    rolled = await _rolled(request, period)
+    rolled = await _rolled(request)
     if not isinstance(rolled, rollup.RolledUp):
         return rolled
     out = io.BytesIO()
     rollup.workbook(rolled).save(out)
     return Response(out.getvalue(), media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="rollup-{period.slug}.xlsx"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="rollup-{rolled.report.period.slug}.xlsx"', "Cache-Control": "no-store"})
 
 
 def _period(request: Request) -> Period | Response:

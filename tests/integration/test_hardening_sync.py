@@ -5,7 +5,6 @@ Each test runs a real server process on a real SQLite file and talks real HTTP t
 from __future__ import annotations
 
 import base64
-import errno
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from schemas.jcs import canonicalize
 from tests.integration.conftest import FAST_RETRY, Admin, server_rows, team_of
 from tests.integration.test_kill9 import children_of
 from tests.integration.test_review_loop import decision
+from tests.support.disk import fill
 from tests.support.photos import jpeg_bytes
 from tests.support.records import finding, officer_key, queue_record, record, sign_record
 from tests.support.server import ServerProcess
@@ -291,20 +291,6 @@ def small_disk(tmp_path: Path):
                     f"permitted): {mounted.stderr.strip() or mounted.returncode}")
     yield disk
     subprocess.run(["umount", str(disk)], check=True)
-
-
-def fill(path: Path) -> None:
-    """Take every free byte of the file system that holds `path`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
-    try:
-        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 9, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC, exc
-    finally:
-        os.close(fd)
 
 
 def put_photo(device, data: bytes) -> httpx.Response:

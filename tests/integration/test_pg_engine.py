@@ -4,7 +4,6 @@ written, a target naming an office's schema, the one-writer lock, and a really f
 tablespace on a small tmpfs) answered with 507 with nothing lost."""
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from sync_server.db.dialect import POSTGRES, dialect_of
 from sync_server.db.postgres import PgConnection, lock_key, translate
 from tests.integration.conftest import FAST_RETRY, Admin, County, server_rows
 from tests.support import engine, postgres
+from tests.support.disk import fill
 from tests.support.records import record, sign_record
 from tests.support.server import ServerProcess
 
@@ -144,20 +144,6 @@ def small_tablespace() -> Iterator[Path]:
     yield disk
     subprocess.run(["umount", "-l", str(disk)], check=True)
     shutil.rmtree(outer, ignore_errors=True)
-
-
-def fill(path: Path) -> None:
-    """Take every free byte of the file system that holds `path`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
-    try:
-        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 9, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC, exc
-    finally:
-        os.close(fd)
 
 
 @pytest.mark.skipif(not engine.ON_POSTGRES, reason="PostgreSQL's disk_full: runs in make test's PostgreSQL pass "
