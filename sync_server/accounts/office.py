@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -32,7 +33,14 @@ ROLES = {"admin": "科室管理员", "clerk": "录入员", "auditor": "审核员
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 MIN_PASSWORD = 10
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)   # OWASP's argon2id minimum
-_DUMMY = HASHER.hash(secrets.token_urlsafe(16))   # verified against for unknown names: the same cost
+
+
+@cache
+def dummy_hash() -> str:
+    """What an unknown name's password is verified against, so that it costs what a known one
+    does. Made once per process: by the console's sign-in page when the web app is imported
+    (sync_server/office/pages.py), not by every CLI command (63 ms of argon2 each)."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -90,7 +98,7 @@ def authenticate(conn: Connection, username: str, password: str) -> Row | None:
     Reads only: the sign-in runs it beside the writer (an argon2id check takes ~0.1 s)."""
     account = q.get_account_by_username(conn, username.strip().lower()[:64])
     try:
-        HASHER.verify(account["password_hash"] if account is not None else _DUMMY, password[:128])
+        HASHER.verify(account["password_hash"] if account is not None else dummy_hash(), password[:128])
     except (VerificationError, InvalidHashError):
         return None
     if account is None or not account["active"]:

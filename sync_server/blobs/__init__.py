@@ -7,16 +7,16 @@
 A blob's name is the SHA-256 of its bytes: every store checks the hash before it writes, and a put
 of a name already there is a no-op. The store holds no notion of office or owner: one store serves
 the whole deployment, and a blob is reachable only through a database row that names it (the
-photo and document routes authorize the row first). `send` (responses.py) turns a stored blob into
-an HTTP reply (a file response, or the object streamed through the server: browsers and tablets
-never talk to the object store). Failures of the store map to the API's errors: a full disk is
-`storage.full` (507), an unreachable or refusing object store `storage.unavailable` (503).
+photo and document routes authorize the row first). `responses.send` turns a stored blob into
+an HTTP reply: a file response, or the object streamed through the server (browsers and tablets
+never talk to the object store); only the routes import it, so the CLI does not load the web
+stack. Failures of the store map to the API's errors: a full disk is `storage.full` (507), an
+unreachable or refusing object store `storage.unavailable` (503).
 """
 from __future__ import annotations
 
 from sync_server.blobs.local import DirectoryStore
 from sync_server.blobs.open import open_store
-from sync_server.blobs.responses import send
 from sync_server.blobs.store import Blob, BlobStore, check_hash, key_of
 
 __all__ = ["Blob", "BlobStore", "DirectoryStore", "check_hash", "key_of", "open_store", "send"]

@@ -197,7 +197,7 @@ def _cpu_ticks(pid: int) -> int | None:
 
 
 @pytest.fixture
-def browser() -> Iterator:
+def browser(request: pytest.FixtureRequest) -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make install does)")
     from playwright.sync_api import sync_playwright
@@ -215,7 +215,8 @@ def browser() -> Iterator:
             return page
 
         chromium.new_page = new_page
-        watchdog = RendererWatchdog(debug_port)
+        limit = request.node.get_closest_marker("watchdog_limit")   # test_watchdog.py: a shorter wait
+        watchdog = RendererWatchdog(debug_port, *(limit.args if limit else ()))
         watchdog.start()
         try:
             yield chromium

@@ -126,6 +126,28 @@ def copy_county_db(template: County, path: Path, for_the_run: bool = False) -> T
     return path
 
 
+# What makes or reaches a server database: a test that asks for one of these is not engine_free.
+DATABASE_FIXTURES = {"county", "history_county", "county_template", "history_template", "server", "admin",
+                     "make_device"}
+
+
+@pytest.fixture(autouse=True)
+def engine_free_means_no_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked engine_free runs only in the SQLite pass; it must therefore touch no server
+    database on either engine: no seeded county or server among its fixtures, no new database."""
+    if request.node.get_closest_marker("engine_free") is None:
+        yield
+        return
+    used = sorted(DATABASE_FIXTURES & set(request.fixturenames))
+    if used:
+        pytest.fail(f"{request.node.nodeid} is marked engine_free but uses {', '.join(used)}", pytrace=False)
+    engine.forbid(request.node.nodeid)
+    try:
+        yield
+    finally:
+        engine.allow()
+
+
 @pytest.fixture(autouse=True)
 def drop_test_databases() -> Iterator[None]:
     """On PostgreSQL, the databases a test made are dropped after it (after its servers stop)."""

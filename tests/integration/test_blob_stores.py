@@ -21,6 +21,9 @@ from sync_server.settings import Settings
 from tests.support.s3 import KEY_ID, REGION, SECRET, MotoServer
 from tests.support.server import free_port
 
+# The stores themselves, on a folder and on moto: no server database (engine_free, tests/support/engine.py).
+pytestmark = pytest.mark.engine_free
+
 
 def s3_store(moto: MotoServer, bucket: str, prefix: str = "county/photos", endpoint: str | None = None,
              attempts: int = 3) -> S3Store:

@@ -271,6 +271,7 @@ REFUSED_FILES = {  # what is changed -> (the change, the code draw-files gives, 
 }
 
 
+@pytest.mark.engine_free   # files and the verifier, no database
 @pytest.mark.parametrize("case", REFUSED_FILES)
 def test_draw_files_and_the_verifier_refuse_what_the_spec_refuses(tmp_path: Path, case: str) -> None:
     change, code, named = REFUSED_FILES[case]
@@ -287,6 +288,7 @@ def test_draw_files_and_the_verifier_refuse_what_the_spec_refuses(tmp_path: Path
     assert "Traceback" not in verified.stderr
 
 
+@pytest.mark.engine_free   # files and the verifier, no database
 @pytest.mark.parametrize("old, new, code", [
     (b'"team_size":2', b'"team_size":2,"team_size":3', "json.duplicate_key"),
     (b'"team_size":2', b'"team_size":2.0', "json.float"),

@@ -13,8 +13,13 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from schemas import contract
 from tests.support.apk import APK, ROOT, app_requirements, closure, load_toml, normal
+
+# The tablet alone: no server, no server database (engine_free, tests/support/engine.py).
+pytestmark = pytest.mark.engine_free
 
 # Loaded by none of the tablet's code: the server, the demo, tools, and the web mode's server side.
 FORBIDDEN = {"sync_server", "demo", "verifier", "bench", "tests", "flet_web", "flet_desktop", "flet_cli",

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 
 from field_app.outbox import record_photos
@@ -70,6 +71,7 @@ def send(url: str, payload: bytes) -> bool:
             return False
 
 
+@pytest.mark.engine_free   # the proxy alone
 def test_a_cut_after_n_bytes_delivers_exactly_n() -> None:
     sink = Sink()
     payload = random.Random(1).randbytes(300_000)
@@ -82,6 +84,7 @@ def test_a_cut_after_n_bytes_delivers_exactly_n() -> None:
         assert link.up.taken == link.up.delivered + link.up.dropped
 
 
+@pytest.mark.engine_free   # the proxy alone
 def test_a_payload_takes_at_least_its_size_over_the_rate() -> None:
     """A lower bound (the bucket cannot be faster than its rate): a slow machine only makes it longer."""
     import time

@@ -12,6 +12,10 @@ has no file to sit beside, that folder is the server's data directory (SUIJIAN_D
 
 Tests about SQLite itself (its file, WAL, a full disk's SQLITE_FULL, migrating old files) are
 marked `sqlite_only`; `make test`'s PostgreSQL pass deselects them with `-m "not sqlite_only"`.
+Tests that touch no server database at all (files and the verifier, the tablet alone, the shaping
+proxy, a blob store) are marked `engine_free` and run once, in the SQLite pass: the same code
+would run twice. A fixture (tests/integration/conftest.py) fails such a test if it asks for a
+seeded county or a server, or makes a database.
 """
 from __future__ import annotations
 
@@ -40,18 +44,32 @@ def is_url(target: Target) -> bool:
     return isinstance(target, str) and target.startswith("postgresql://")
 
 
+_forbidden: list[str] = []    # set for a test marked engine_free: it must not make a database
+
+
+def forbid(test: str) -> None:
+    _forbidden[:] = [test]
+
+
+def allow() -> None:
+    _forbidden.clear()
+
+
 def new_target(path: Path, template: str | None = None, for_the_run: bool = False) -> Target:
     """The database a test would have made at `path` (a SQLite file there, created on open):
-    on PostgreSQL a new database (a copy of `template`, else empty) whose files live at `path`'s
+    on PostgreSQL a new database (a copy of `template`, else of an empty migrated one) whose files live at `path`'s
     folder, dropped after the test (`for_the_run`: kept, for a module's fixture; the cluster goes
     at the run's end)."""
+    if _forbidden:
+        pytest.fail(f"{_forbidden[0]} is marked engine_free but makes a database: remove the mark, "
+                    "so that it runs on both engines", pytrace=False)
     if not ON_POSTGRES:
         return path
     if path in _by_path:          # the same file again (reopened): the same database
         return _by_path[path]
     path.parent.mkdir(parents=True, exist_ok=True)
     cluster = postgres.cluster()
-    name = cluster.create_database(template)
+    name = cluster.create_database(template or postgres.migrated_template())
     if not for_the_run:
         _made.append(name)
     url = cluster.url(name)

@@ -40,6 +40,7 @@ import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,9 @@ INSTALL_HINT = ("PostgreSQL's server binaries are missing (no /usr/lib/postgresq
                 "package `postgresql` yourself")
 
 RUN_DIR = "SUIJIAN_TEST_RUN_DIR"
+MIGRATED = "migrated_template"
 _mine: "Cluster | None" = None
+_admin_sessions: dict[tuple[int, int], Any] = {}
 
 
 def binaries() -> Path:
@@ -98,14 +101,29 @@ class Cluster:
             raise RuntimeError(f"psql {sql!r}: {done.stderr.strip()}")
         return done.stdout.strip()
 
+    def admin(self) -> Any:
+        """This process's session for creating and dropping databases (autocommit: CREATE DATABASE
+        runs outside a transaction). One per process and cluster, kept for the run: a `psql` per
+        statement cost a process and a connection each, twice per test."""
+        import psycopg
+        key = (os.getpid(), self.port)
+        session = _admin_sessions.get(key)
+        if session is None or session.closed:
+            session = _admin_sessions[key] = psycopg.connect(self.url("postgres"), autocommit=True)
+        return session
+
     def create_database(self, template: str | None = None, name: str | None = None) -> str:
-        """A new database (empty, or a copy of `template`); its name."""
+        """A new database (empty, or a copy of `template`); its name.
+
+        STRATEGY FILE_COPY copies the template's files, where PostgreSQL 15's default (WAL_LOG)
+        writes every page through the WAL: 0.04 s instead of 0.33 s for the seeded history county
+        (13 MB), and its drop is 7 times cheaper. Its price, a checkpoint, is small with fsync off."""
         name = name or f"t_{uuid.uuid4().hex[:16]}"
-        self.psql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{template or "template1"}" STRATEGY FILE_COPY')
         return name
 
     def drop_database(self, name: str) -> None:
-        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def freeze_template(self, name: str) -> None:
         """After seeding: fresh statistics (copies inherit them) and no more connections, so that
@@ -167,8 +185,33 @@ def cluster() -> Cluster:
     return _mine
 
 
+def migrated_template() -> str:
+    """An empty database with every migration applied, made once for the run (by the first process
+    that asks, under a lock): a test's new database is a copy of it. Migrating a new database
+    costs 0.43 s, copying this 0.04 s. On SQLite a test's new database is still a new file that
+    its first open migrates; here the migrations themselves are tested on empty databases of
+    their own (test_pg_schema, test_pg_engine)."""
+    root = Path(os.environ[RUN_DIR])
+    done = root / f"{MIGRATED}.done"
+    if not done.exists():
+        with open(root / f"{MIGRATED}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                from sync_server.db.connection import open_db
+                made = cluster()
+                made.create_database(name=MIGRATED)
+                open_db(made.url(MIGRATED)).close()
+                made.freeze_template(MIGRATED)
+                done.touch()
+    return MIGRATED
+
+
 def end_run() -> None:
-    """The run's end (its main process): stop the cluster if any process of the run started one."""
+    """The end of a process of the run: its admin session closed; the run's main process also stops
+    the cluster if any process of the run started one."""
+    for session in _admin_sessions.values():
+        session.close()
+    _admin_sessions.clear()
     folder = os.environ.get(RUN_DIR)
     if os.environ.get("PYTEST_XDIST_WORKER") or not folder:
         return

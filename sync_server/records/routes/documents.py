@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sync_server import blobs
+from sync_server.blobs.responses import send
 from sync_server.errors import NotFound, TooLarge
 from sync_server.records import documentstore, ingest
 from sync_server.records.routes.photos import sha_of
@@ -37,7 +38,7 @@ async def served(request: Request, sha: str, download_as: str | None = None) -> 
     """A stored PDF as a file response. The office's link (`download_as`, a file name) gets it as a
     download: Chromium's PDF viewer does not show a document under the sandboxing CSP every
     non-HTML reply carries (web/security_headers.py), and a saved file opens in any PDF reader."""
-    response = await blobs.send(request.app.state.blobs, sha, documentstore.MEDIA_TYPE, headers={
+    response = await send(request.app.state.blobs, sha, documentstore.MEDIA_TYPE, headers={
         "Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha}"', "X-Content-Type-Options": "nosniff",
         "Content-Disposition": _disposition(sha, download_as)})
     if response is None:

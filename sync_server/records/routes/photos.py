@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sync_server import blobs
+from sync_server.blobs.responses import send
 from sync_server.records import ingest, photostore
 from sync_server.errors import BadRequest, NotFound
 from sync_server.web.http import JSONResponse, device_of, read_body
@@ -33,7 +34,7 @@ async def get_photo(request: Request) -> Response:
     sha = sha_of(request)
     row = await db_of(request).read(ingest.photo_for_viewer, device, sha)
     media_type = row["media_type"] if row["media_type"] in IMAGE_TYPES else "application/octet-stream"
-    response = await blobs.send(request.app.state.blobs, sha, media_type, headers={
+    response = await send(request.app.state.blobs, sha, media_type, headers={
         "Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha}"', "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'inline; filename="{sha}.{IMAGE_TYPES.get(media_type, "bin")}"'})
     if response is None:
