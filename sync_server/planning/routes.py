@@ -8,14 +8,19 @@ from starlette.responses import Response
 
 from sync_server.db import Connection, Row
 from sync_server.planning.queries import assignments
-from sync_server.web.http import device_read
+from sync_server.errors import BadRequest
+from sync_server.web.http import device_of, device_read
 from sync_server.web.params import query_number
 from starlette.routing import Route
 
 
 async def feed(request: Request) -> Response:
-    after = query_number(request, "cursor", 0)
-    limit = query_number(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
+    try:
+        after = query_number(request, "cursor", 0)
+        limit = query_number(request, "limit", 100, 1, request.app.state.settings.feed_page_max)
+    except BadRequest:
+        await device_of(request)   # the caller first, as on every device route: 401 before 400
+        raise
     _, page = await device_read(request, _page, after, limit)
     return Response(page, media_type="application/json")
 

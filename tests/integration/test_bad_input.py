@@ -203,6 +203,11 @@ def test_no_token_and_not_admin(server, inspector) -> None:
 def test_bad_feed_parameters(inspector) -> None:
     response = inspector.http.get("/v1/feed", params={"cursor": "-1"}, headers=inspector._auth())
     assert_error(response, 400, "request.bad_parameter")
+    # Who asks comes before what is asked: without a token, or with a made-up one, the same bad
+    # cursor is a 401, as on every device route.
+    assert_error(inspector.http.get("/v1/feed", params={"cursor": "-1"}), 401, "auth.missing_token")
+    made_up = inspector.http.get("/v1/feed", params={"cursor": "x"}, headers={"Authorization": "Bearer dev_made_up"})
+    assert made_up.status_code == 401, made_up.text
     response = inspector.http.get("/v1/feed", params={"limit": "999999999999"}, headers=inspector._auth())
     assert_error(response, 400, "request.bad_parameter")
 
