@@ -71,6 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     open_db(settings.database).close()
+    if not store_usable(settings):
+        return 2
     shown = describe_target(settings.database)
     print(f"随检同步服务 listening on http://{args.host}:{args.port}/  (database {shown}, "
           f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
@@ -91,6 +93,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers, host=args.host,
                 port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=5)
     return 0
+
+
+def store_usable(settings: Settings) -> bool:
+    """The blob store checked before serving: settings it refuses stop the start (a bucket that
+    does not exist, a bad key); a store that cannot be reached now is a warning, and the server
+    starts: records sync, and photo uploads answer 503 until the store is back (the tablets keep
+    their photos)."""
+    from sync_server.blobs import StoreRefused, open_store
+
+    store = open_store(settings)
+    try:
+        unreachable = store.check()
+    except StoreRefused as exc:
+        print(f"错误 storage.refused: {exc.message_zh} (the blob store {store.describe()} refuses these settings: "
+              f"{exc.reason})", file=sys.stderr)
+        return False
+    if unreachable:
+        print(f"警告 storage.unavailable: 暂时连不上照片存储 {store.describe()}，服务照常启动；存储恢复前照片上传答复 503，"
+              f"平板保留照片稍后重传 (the blob store cannot be reached now: {unreachable})", file=sys.stderr, flush=True)
+    return True
 
 
 def describe_target(target: str) -> str:

@@ -17,6 +17,6 @@ from __future__ import annotations
 
 from sync_server.blobs.local import DirectoryStore
 from sync_server.blobs.open import open_store
-from sync_server.blobs.store import Blob, BlobStore, check_hash, key_of
+from sync_server.blobs.store import Blob, BlobStore, StoreRefused, check_hash, key_of
 
-__all__ = ["Blob", "BlobStore", "DirectoryStore", "check_hash", "key_of", "open_store", "send"]
+__all__ = ["Blob", "BlobStore", "DirectoryStore", "StoreRefused", "check_hash", "key_of", "open_store"]

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from sync_server.blobs.store import Blob, check_file_hash, check_hash, is_name
+from sync_server.blobs.store import Blob, StoreRefused, check_file_hash, check_hash, is_name
 from sync_server.errors import StorageFull
 
 
@@ -24,6 +24,15 @@ class DirectoryStore:
 
     def describe(self) -> str:
         return str(self.root)
+
+    def check(self) -> str | None:
+        """The folder is made on the first write; a path under a file can never be."""
+        parent = self.root
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            raise StoreRefused("not_a_directory", f"照片目录 {self.root} 无法创建：{parent} 不是目录")
+        return None
 
     def put(self, sha256: str, data: bytes) -> None:
         """Write once: a second put of the same hash is a no-op."""

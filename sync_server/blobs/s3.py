@@ -24,11 +24,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sync_server.blobs.store import CHUNK, Blob, check_file_hash, check_hash, is_name, key_of
+from sync_server.blobs.store import CHUNK, Blob, StoreRefused, check_file_hash, check_hash, is_name, key_of
 from sync_server.errors import StorageUnavailable
 
 logger = logging.getLogger("sync_server.blobs")
 ABSENT = {"NoSuchKey", "404", "NotFound"}
+MISSING = {"NoSuchBucket", "404", "NotFound"}        # HEAD on a bucket has no body: the code is the status
+REFUSED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
 
 
 def _md5(digest: Any) -> str:
@@ -57,6 +59,26 @@ class S3Store:
             if access_key_id else {}
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint or None, config=config, **credentials)
         self.endpoint = endpoint
+        # For the start-up check: one try, a short wait (a store that is down must not hold the start).
+        self._checker = boto3.session.Session().client("s3", endpoint_url=endpoint or None, **credentials, config=config.merge(
+            Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=5)))
+
+    def check(self) -> str | None:
+        """HEAD the bucket. No such bucket, or access refused: StoreRefused (a mistake in the
+        settings; nothing makes the bucket). Unreachable or failing: the reason, to warn of."""
+        try:
+            self._checker.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in MISSING:
+                raise StoreRefused(code, f"对象存储中没有存储桶 {self.bucket}（{self.describe()}）：请先建好存储桶，"
+                                         "或改正 SUIJIAN_BLOB_URL") from exc
+            if code in REFUSED:
+                raise StoreRefused(code, f"对象存储拒绝访问存储桶 {self.bucket}（{code}）：请检查访问密钥和存储桶权限") from exc
+            return f"{code or 'client_error'}: {exc}"
+        except BotoCoreError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def describe(self) -> str:
         return f"{self.url} at {self.endpoint or 'AWS'}"

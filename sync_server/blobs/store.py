@@ -22,7 +22,22 @@ class Blob:
     close: Callable[[], None] | None = None   # releases the stream (an S3 response body)
 
 
+class StoreRefused(Exception):
+    """At start-up: the store answered, and refuses this deployment's settings (no such bucket,
+    access denied, a bad key). A mistake in the settings, not a passing fault: the server does
+    not start with it (sync_server/cli.py, `serve`)."""
+
+    def __init__(self, reason: str, message_zh: str) -> None:
+        super().__init__(reason)
+        self.reason, self.message_zh = reason, message_zh
+
+
 class BlobStore(Protocol):
+    def check(self) -> str | None:
+        """At start-up: None when the store is usable; a reason when it cannot be reached now (the
+        server starts, and uploads answer 503 until it is back); StoreRefused when it refuses us."""
+        ...
+
     def put(self, sha256: str, data: bytes) -> None: ...
     def put_file(self, sha256: str, path: Path) -> None: ...
     def exists(self, sha256: str) -> bool: ...

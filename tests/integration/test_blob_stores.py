@@ -175,3 +175,20 @@ def test_blobs_copy_moves_a_photo_directory_into_a_bucket(moto_s3, tmp_path, mon
         assert stored_bytes(target, sha, moto_s3) == data
     assert cli_main(["blobs", "copy", "--db", str(db), "--to", f"s3://{bucket}/county/photos"]) == 0
     assert "copied 0" in capsys.readouterr().out
+
+
+def test_the_start_up_check_of_each_store(moto_s3, tmp_path) -> None:
+    """`serve` checks its store first (sync_server/cli.py, store_usable): usable -> None; settings
+    the store refuses -> StoreRefused; a store that cannot be reached -> the reason (a warning)."""
+    from sync_server.blobs import StoreRefused
+
+    assert DirectoryStore(tmp_path / "not" / "yet" / "made").check() is None
+    (tmp_path / "a-file").write_bytes(b"x")
+    with pytest.raises(StoreRefused):
+        DirectoryStore(tmp_path / "a-file" / "photos").check()
+    assert s3_store(moto_s3, moto_s3.new_bucket()).check() is None
+    with pytest.raises(StoreRefused) as refused:
+        s3_store(moto_s3, "suijian-never-made").check()
+    assert "没有存储桶 suijian-never-made" in refused.value.message_zh
+    down = s3_store(moto_s3, "any", endpoint=f"http://127.0.0.1:{free_port()}", attempts=1).check()
+    assert down and "Connect" in down

@@ -8,6 +8,7 @@ only the blobs its own database rows name."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -111,6 +112,8 @@ def test_a_store_that_is_down_stores_nothing_and_the_tablet_keeps_everything_unt
     dead = {**moto_s3.env(bucket, PREFIX), "SUIJIAN_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
             "SUIJIAN_S3_MAX_ATTEMPTS": "1"}
     down = ServerProcess(county.db, port=server.port, env=dead).start()
+    said = down.log.read_text(errors="replace")
+    assert "警告 storage.unavailable" in said and "服务照常启动" in said, "a store that is down is said at start"
     try:
         doc, photos = photo_record(inspector, county, inspector.store.list_assignments()[0], tmp_path, [11])
         sha, data = next(iter(photos.items()))
@@ -163,3 +166,20 @@ def test_offices_share_one_store_and_each_reaches_only_the_blobs_its_own_rows_na
         other.close()
         other.store.close()
     assert in_bucket(moto_s3, bucket) == {f"{PREFIX}/{sha[:2]}/{sha}": data}, "the same bytes are stored once"
+
+
+def test_a_bucket_that_does_not_exist_stops_the_start_with_a_clear_message(county, moto_s3, tmp_path) -> None:
+    """A bucket that is not there is a mistake in the settings, not a passing fault: `serve` says so
+    in Chinese and does not start (nothing creates the bucket), where an unreachable store only warns."""
+    import subprocess
+    import sys
+
+    from tests.support import engine
+    from tests.support.server import ROOT
+
+    env = {**os.environ, **engine.server_env(county.db), **moto_s3.env("suijian-no-such-bucket", PREFIX)}
+    done = subprocess.run([sys.executable, "-m", "sync_server", "serve", "--db", str(county.db), "--port",
+                           str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "错误 storage.refused" in done.stderr and "没有存储桶 suijian-no-such-bucket" in done.stderr
+    assert "Traceback" not in done.stderr and "listening" not in done.stdout
