@@ -4,4 +4,8 @@ Services import `Connection` and `Row` from here, never an engine's driver (test
 """
 from sync_server.db.interface import Connection, Cursor, Row
 
-__all__ = ["Connection", "Cursor", "Row"]
+# Values per `IN (…)` list in the query modules: far below SQLite's 32,766 and PostgreSQL's 65,535
+# parameters, and few distinct statement texts for PostgreSQL's translation cache.
+IN_CHUNK = 500
+
+__all__ = ["IN_CHUNK", "Connection", "Cursor", "Row"]

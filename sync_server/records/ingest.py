@@ -98,10 +98,37 @@ def ingest_batch(conn: Connection, pusher: Row, texts: list[str]) -> list[dict[s
     return store_all(conn, pusher, check_all(texts, parse_keys(conn, texts)))
 
 
+@dataclass
+class Known:
+    """What a batch's records need to know of the database, read once for the whole batch (three
+    statements, not three per record: on PostgreSQL each is a round trip): which of their ids are
+    stored, their assignments' teams, which of their photos are here. Kept true while the batch is
+    stored: a record stored joins `stored`; nothing in a push changes a team or adds a photo."""
+    stored: set[str]
+    teams: dict[str, set[str]]
+    photos: set[str]
+
+    @classmethod
+    def of(cls, conn: Connection, items: list[Checked]) -> "Known":
+        docs = [item.doc for item in items]
+        return cls(records.list_stored_ids(conn, [d["id"] for d in docs]),
+                   assignments.list_teams_by_assignments(conn, [d["assignment_id"] for d in docs]),
+                   photos.list_present_shas(conn, [h for d in docs for h in referenced_files(d)]))
+
+    def team(self, conn: Connection, assignment_id: str) -> set[str] | None:
+        if assignment_id not in self.teams:   # a stored record's assignment, not read with the batch
+            team = assignments.get_team_by_assignment(conn, assignment_id)
+            if team is None:
+                return None
+            self.teams[assignment_id] = team
+        return self.teams[assignment_id]
+
+
 def store_all(conn: Connection, pusher: Row, items: list[Checked | Refused],
               now: str | None = None) -> list[dict[str, Any]]:
     """The writer's part: key status now, duplicates, team, supersedes; store; one receipt each."""
     now, status = now or utc_now(), {}
+    known = Known.of(conn, [item for item in items if isinstance(item, Checked)])
     receipts = []
     for item in items:
         if isinstance(item, Refused):
@@ -112,21 +139,23 @@ def store_all(conn: Connection, pusher: Row, items: list[Checked | Refused],
                 if keyid not in status:
                     status[keyid] = users.get_device_by_keyid(conn, keyid)
             signers = [officer_key(status[keyid]) for keyid in item.keyids]
-            receipts.append(_store_checked(conn, pusher, signers, item, now))
+            receipts.append(_store_checked(conn, pusher, signers, item, now, known))
         except (ContractError, ApiError) as exc:
             receipts.append(Refusal.of(exc).receipt(item.raw, item.sha))
     return receipts
 
 
 def _store_checked(conn: Connection, pusher: Row, signers: list[Row],
-                   item: Checked, now: str) -> dict[str, Any]:
-    stored = records.get_record_by_id(conn, item.doc["id"])
+                   item: Checked, now: str, known: Known) -> dict[str, Any]:
+    stored = records.get_record_by_id(conn, item.doc["id"]) if item.doc["id"] in known.stored else None
     if stored is not None:   # authorized before anything about the stored record is told
         if pusher["user_id"] != stored["signer_id"]:
-            _on_team(conn, pusher, stored["assignment_id"])
+            _on_team(known.team(conn, stored["assignment_id"]), pusher)
         return _again(conn, stored, item.sha)
-    _authorize(conn, pusher, signers, item.doc)
-    return _store(conn, signers[0], item, now)
+    _authorize(conn, pusher, signers, item.doc, known)
+    receipt = _store(conn, signers[0], item, now, known)
+    known.stored.add(item.doc["id"])
+    return receipt
 
 
 def _again(conn: Connection, stored: Row, sha: str) -> dict[str, Any]:
@@ -137,10 +166,10 @@ def _again(conn: Connection, stored: Row, sha: str) -> dict[str, Any]:
     return {**receipt_for(conn, stored), "status": "duplicate"}
 
 
-def _authorize(conn: Connection, pusher: Row, signers: list[Row], doc: dict[str, Any]) -> None:
+def _authorize(conn: Connection, pusher: Row, signers: list[Row], doc: dict[str, Any], known: Known) -> None:
     """The pushing tablet's user on the team; every signer on the team; the record's
     inspectors exactly the officers who signed it."""
-    team = _on_team(conn, pusher, doc["assignment_id"])
+    team = _on_team(known.team(conn, doc["assignment_id"]), pusher)
     officers = [s["user_id"] for s in signers]
     outsiders = [o for o in officers if o not in team]
     if outsiders:
@@ -154,9 +183,8 @@ def _authorize(conn: Connection, pusher: Row, signers: list[Row], doc: dict[str,
         _check_supersedes(conn, doc)
 
 
-def _on_team(conn: Connection, pusher: Row, assignment_id: str) -> set[str]:
-    """The assignment's team, if the pushing device's user is on it."""
-    team = assignments.get_team_by_assignment(conn, assignment_id)
+def _on_team(team: set[str] | None, pusher: Row) -> set[str]:
+    """The assignment's team (None: no such assignment), if the pushing device's user is on it."""
     if team is None:
         raise ContractError("assignment.unknown", "no such assignment", "没有该检查任务")
     if pusher["user_id"] not in team:
@@ -175,9 +203,9 @@ def _check_supersedes(conn: Connection, doc: dict[str, Any]) -> None:
                        "只有被组长退回的记录才能更正提交", {"review_state": earlier["review_state"]})
 
 
-def _store(conn: Connection, signer: Row, item: Checked, now: str) -> dict[str, Any]:
+def _store(conn: Connection, signer: Row, item: Checked, now: str, known: Known) -> dict[str, Any]:
     doc, category = item.doc, item.category
-    missing = photos.list_missing_shas(conn, referenced_files(doc))
+    missing = [h for h in sorted(set(referenced_files(doc))) if h not in known.photos]
     state = "incomplete" if missing else "received"
     log_index = audit.append(conn, "record.received", doc["id"], now,
                              envelope_sha256=item.sha, state=state, category=category.code)

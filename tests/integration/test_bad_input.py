@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import uuid
 from pathlib import Path
 
 import jsonschema
@@ -114,6 +116,34 @@ def test_same_id_other_bytes_is_a_conflict(inspector, county) -> None:
     assert_error(single, 409, "record.conflict")
     stored = server_rows(county.db, "SELECT envelope FROM records WHERE id = ?", doc["id"])[0]["envelope"]
     assert bytes(stored) == signed, "the first bytes stay"
+
+
+def test_one_batch_gets_every_answer_in_order(inspector, county) -> None:
+    """The store reads what a batch needs once (sync_server/records/ingest.py, Known): a record
+    and then its own duplicate and a rewrite of it in the same batch, a record waiting for a photo,
+    one on an assignment that does not exist, and a good one after them: each its own receipt."""
+    visits = inspector.store.list_assignments()
+    first, signed = good(inspector, county, 0)
+    rewritten = sign_record(inspector, {**first, "party": {"refused": True, "note": "另行说明"}})
+    photo = hashlib.sha256(b"a photo never uploaded").hexdigest()
+    waiting_doc = record(visits[1], [county.inspector])
+    waiting_doc["findings"][0]["photos"] = [photo]
+    nowhere = record({**visits[2], "id": str(uuid.uuid4())}, [county.inspector])
+    last, last_signed = good(inspector, county, 3)
+    receipts = push(inspector, signed, signed, rewritten, sign_record(inspector, waiting_doc),
+                    sign_record(inspector, nowhere), last_signed)
+    assert [r["status"] for r in receipts] == ["accepted", "duplicate", "conflict", "incomplete", "rejected", "accepted"]
+    assert receipts[1]["log_index"] == receipts[0]["log_index"]
+    assert receipts[2]["error"]["code"] == "record.conflict"
+    assert receipts[3]["missing_photos"] == [photo]
+    assert receipts[4]["error"]["code"] == "assignment.unknown"
+    stored = {r["id"]: r["state"] for r in server_rows(county.db, "SELECT id, state FROM records")}
+    assert stored == {first["id"]: "received", waiting_doc["id"]: "incomplete", last["id"]: "received"}
+    # Pushed again, the whole batch answers the same, and nothing more is stored.
+    again = push(inspector, signed, sign_record(inspector, waiting_doc), last_signed)
+    assert [r["status"] for r in again] == ["duplicate", "duplicate", "duplicate"]
+    assert again[1]["missing_photos"] == [photo]
+    assert server_rows(county.db, "SELECT count(*) AS n FROM records")[0]["n"] == 3
 
 
 def test_schema_violation(inspector, county) -> None:

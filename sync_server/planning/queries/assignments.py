@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
 
-from sync_server.db import Connection, Row
+from sync_server.db import IN_CHUNK, Connection, Row
 
 
 def next_seq(conn: Connection) -> int:
@@ -34,6 +34,20 @@ def get_team_by_assignment(conn: Connection, assignment_id: str) -> set[str] | N
     if not rows:
         return None
     return {row["user_id"] for row in rows if row["user_id"] is not None}
+
+
+def list_teams_by_assignments(conn: Connection, assignment_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Each existing assignment's team (user ids), for these ids; an unknown id is absent."""
+    wanted, teams = sorted(set(assignment_ids)), {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        part = wanted[start:start + IN_CHUNK]
+        for row in conn.execute(
+                "SELECT a.id, t.user_id FROM assignments a LEFT JOIN assignment_team t ON t.assignment_id = a.id"
+                f" WHERE a.id IN ({','.join('?' * len(part))})", part):
+            team = teams.setdefault(row["id"], set())
+            if row["user_id"] is not None:
+                team.add(row["user_id"])
+    return teams
 
 
 def list_feed_by_user(conn: Connection, user_id: str, after: int, limit: int) -> list[Row]:

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sync_server.db import Connection, Row
+from sync_server.db import IN_CHUNK, Connection, Row
 
 
 def get_record_by_id(conn: Connection, record_id: str) -> Row | None:
     return conn.execute(
         "SELECT id, assignment_id, signer_id, device_id, envelope_sha256, supersedes, state, category,"
         " category_json, received_at, log_index, review_state FROM records WHERE id = ?", (record_id,)).fetchone()
+
+
+def list_stored_ids(conn: Connection, record_ids: Iterable[str]) -> set[str]:
+    """Which of these record ids are stored (one statement per 500 ids)."""
+    wanted, found = sorted(set(record_ids)), set()
+    for start in range(0, len(wanted), IN_CHUNK):
+        part = wanted[start:start + IN_CHUNK]
+        found |= {row[0] for row in conn.execute(
+            f"SELECT id FROM records WHERE id IN ({','.join('?' * len(part))})", part)}
+    return found
 
 
 def set_category(conn: Connection, record_id: str, code: str, category_json: str) -> None:
