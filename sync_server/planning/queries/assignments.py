@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from sync_server.db import IN_CHUNK, Connection, Row
+from sync_server.db import Connection, Row, in_lists
 
 
 def next_seq(conn: Connection) -> int:
@@ -38,12 +38,10 @@ def get_team_by_assignment(conn: Connection, assignment_id: str) -> set[str] | N
 
 def list_teams_by_assignments(conn: Connection, assignment_ids: Iterable[str]) -> dict[str, set[str]]:
     """Each existing assignment's team (user ids), for these ids; an unknown id is absent."""
-    wanted, teams = sorted(set(assignment_ids)), {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        part = wanted[start:start + IN_CHUNK]
-        for row in conn.execute(
-                "SELECT a.id, t.user_id FROM assignments a LEFT JOIN assignment_team t ON t.assignment_id = a.id"
-                f" WHERE a.id IN ({','.join('?' * len(part))})", part):
+    teams: dict[str, set[str]] = {}
+    for marks, part in in_lists(assignment_ids):
+        for row in conn.execute("SELECT a.id, t.user_id FROM assignments a LEFT JOIN assignment_team t"
+                                f" ON t.assignment_id = a.id WHERE a.id IN ({marks})", part):
             team = teams.setdefault(row["id"], set())
             if row["user_id"] is not None:
                 team.add(row["user_id"])

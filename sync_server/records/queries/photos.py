@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sync_server.db import IN_CHUNK, Connection, Row
+from sync_server.db import Connection, Row, in_lists
 
 
 def get_photo_by_sha(conn: Connection, sha256: str) -> Row | None:
@@ -20,21 +20,14 @@ def insert_photo(conn: Connection, photo: dict[str, Any]) -> bool:
 
 def list_missing_shas(conn: Connection, hashes: Iterable[str]) -> list[str]:
     wanted = sorted(set(hashes))
-    if not wanted:
-        return []
-    marks = ",".join("?" * len(wanted))
-    have = {row[0] for row in conn.execute(f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", wanted)}
-    return [h for h in wanted if h not in have]
+    present = list_present_shas(conn, wanted)
+    return [h for h in wanted if h not in present]
 
 
 def list_present_shas(conn: Connection, hashes: Iterable[str]) -> set[str]:
     """Which of these photos (or PDFs) are stored (one statement per 500 hashes)."""
-    wanted, found = sorted(set(hashes)), set()
-    for start in range(0, len(wanted), IN_CHUNK):
-        part = wanted[start:start + IN_CHUNK]
-        found |= {row[0] for row in conn.execute(
-            f"SELECT sha256 FROM photos WHERE sha256 IN ({','.join('?' * len(part))})", part)}
-    return found
+    return {row[0] for marks, part in in_lists(hashes)
+            for row in conn.execute(f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", part)}
 
 
 def link_record_photos(conn: Connection, record_id: str, hashes: Iterable[str]) -> None:

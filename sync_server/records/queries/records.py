@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sync_server.db import IN_CHUNK, Connection, Row
+from sync_server.db import Connection, Row, in_lists
 
 
 def get_record_by_id(conn: Connection, record_id: str) -> Row | None:
@@ -14,12 +14,8 @@ def get_record_by_id(conn: Connection, record_id: str) -> Row | None:
 
 def list_stored_ids(conn: Connection, record_ids: Iterable[str]) -> set[str]:
     """Which of these record ids are stored (one statement per 500 ids)."""
-    wanted, found = sorted(set(record_ids)), set()
-    for start in range(0, len(wanted), IN_CHUNK):
-        part = wanted[start:start + IN_CHUNK]
-        found |= {row[0] for row in conn.execute(
-            f"SELECT id FROM records WHERE id IN ({','.join('?' * len(part))})", part)}
-    return found
+    return {row[0] for marks, part in in_lists(record_ids)
+            for row in conn.execute(f"SELECT id FROM records WHERE id IN ({marks})", part)}
 
 
 def set_category(conn: Connection, record_id: str, code: str, category_json: str) -> None:
