@@ -57,17 +57,20 @@ class S3Store:
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
         credentials = {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key} \
             if access_key_id else {}
-        self.client = boto3.session.Session().client("s3", endpoint_url=endpoint or None, config=config, **credentials)
-        self.endpoint = endpoint
-        # For the start-up check: one try, a short wait (a store that is down must not hold the start).
-        self._checker = boto3.session.Session().client("s3", endpoint_url=endpoint or None, **credentials, config=config.merge(
-            Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=5)))
+        self.endpoint, self._config, self._credentials = endpoint, config, credentials
+        self.client = self._new_client(config)
+
+    def _new_client(self, config: Config) -> Any:
+        return boto3.session.Session().client("s3", endpoint_url=self.endpoint or None, config=config,
+                                              **self._credentials)
 
     def check(self) -> str | None:
         """HEAD the bucket. No such bucket, or access refused: StoreRefused (a mistake in the
         settings; nothing makes the bucket). Unreachable or failing: the reason, to warn of."""
         try:
-            self._checker.head_bucket(Bucket=self.bucket)
+            # One try, a short wait: a store that is down must not hold the start.
+            self._new_client(self._config.merge(Config(retries={"max_attempts": 1, "mode": "standard"},
+                                                       connect_timeout=3, read_timeout=5))).head_bucket(Bucket=self.bucket)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in MISSING:
